@@ -1,0 +1,69 @@
+"""The `cmpkg` command line: argument parsing, dispatch and the one place errors are rendered.
+
+Each command group lives in its own module under `cmpkg.cli` and exposes
+`register(subparsers)`. Those modules import only argparse at load time; the work they
+dispatch to is imported inside the handler, so `cmpkg --version` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from cmpkg import __version__
+from cmpkg.errors import EXIT_INTERRUPTED, EXIT_USAGE, CmpkgError
+
+# Command modules, in the order `cmpkg --help` lists them.
+COMMAND_MODULES = (
+    "cmpkg.cli.index_cmds",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in cmpkg's style (one line, a hint, exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from cmpkg import console
+
+        console.message("error", message)
+        console.message("hint", f"see `{self.prog} --help`")
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cmpkg", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"cmpkg {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def render_error(error: CmpkgError) -> None:
+    from cmpkg import console
+
+    console.message("error", f"{error.message} [{error.code}]")
+    for line in error.details:
+        print(f"  {line}", file=sys.stderr)
+    if error.hint:
+        console.message("hint", error.hint)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args) or 0)
+    except CmpkgError as error:
+        render_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
