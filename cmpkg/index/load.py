@@ -91,7 +91,7 @@ def _recipe(f: Fields, path: Path) -> Recipe:
         files=files,
         run=f.str_list("run"),
         path=path,
-        digest=_digest(path, files),
+        digest=_digest(path, (*files, *_script(provide))),
     )
     f.finish()
     _check_method_fields(f, recipe)
@@ -315,6 +315,11 @@ def _paths(f: Fields) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(result)
 
 
+def _script(provide: Provide | None) -> tuple[str, ...]:
+    """A generate step's script is part of the recipe's content (and of its store key)."""
+    return (provide.script,) if provide and provide.script else ()
+
+
 def _files(f: Fields, path: Path) -> tuple[str, ...]:
     """Files shipped beside the recipe and copied into its entry (e.g. an app's harness)."""
     files = tuple(_relative(f, "files", p) for p in f.str_list("files"))
@@ -338,7 +343,7 @@ def _check_method_fields(f: Fields, r: Recipe) -> None:
     needs = {
         "detect": ("executables", bool(r.provide and r.provide.executables)),
         "download": ("sources", bool(r.sources)),
-        "python": ("requirements", bool(r.provide and r.provide.requirements)),
+        "python": ("requirements", bool(r.provide and r.provide.requirements) or _value_python(r)),
         "generate": ("script", bool(r.provide and r.provide.script)),
         "user-path": ("must-contain", bool(r.provide and r.provide.must_contain)),
     }
@@ -351,6 +356,11 @@ def _check_method_fields(f: Fields, r: Recipe) -> None:
         f.error("run", "an app needs a run command")
     if method == "detect" and r.variants:
         f.error("variants", "a detected tool cannot have variants")
+
+
+def _value_python(r: Recipe) -> bool:
+    """Python requirements may come from variant values alone (e.g. onnxruntime vs -gpu)."""
+    return any(v.python for g in r.variants for v in g.values)
 
 
 def _digest(path: Path, files: tuple[str, ...]) -> str:
