@@ -1,0 +1,177 @@
+"""`cmpkg cache dir|list|info|verify|gc|rm`: looking after the store.
+
+Keys may be given by any unique prefix. Data goes to stdout (`--json`: one document with
+sorted keys); messages to stderr. The store is imported inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cmpkg.store import Entry, Store
+
+
+def register(subparsers: Any) -> None:
+    cache = subparsers.add_parser("cache", help="inspect, verify and clean the store")
+    sub = cache.add_subparsers(dest="cache_command", metavar="COMMAND")
+    sub.add_parser("dir", help="print the store directory").set_defaults(handler=_dir)
+    listing = sub.add_parser("list", help="list complete entries")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_list)
+    info = sub.add_parser("info", help="show one entry")
+    info.add_argument("key", help="store key or unique prefix")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(handler=_info)
+    verify = sub.add_parser("verify", help="check entries against their file manifests")
+    verify.add_argument("key", nargs="?", help="store key or unique prefix (default: all)")
+    verify.add_argument("--json", action="store_true", help="print JSON")
+    verify.set_defaults(handler=_verify)
+    gc = sub.add_parser("gc", help="remove unreferenced entries and dead leftovers")
+    gc.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    gc.add_argument("--json", action="store_true", help="print JSON")
+    gc.set_defaults(handler=_gc)
+    rm = sub.add_parser("rm", help="remove one entry")
+    rm.add_argument("key", help="store key or unique prefix")
+    rm.set_defaults(handler=_rm)
+    cache.set_defaults(handler=lambda args: _usage(cache))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _store() -> Store:
+    from cmpkg.store import Store
+
+    return Store()
+
+
+def _summary(entry: Entry) -> dict[str, Any]:
+    meta = entry.meta
+    return {
+        "key": entry.key,
+        "name": meta.get("name", ""),
+        "version": meta.get("version", ""),
+        "size": entry.size,
+        "created": entry.created,
+        "path": str(entry.path),
+    }
+
+
+def _dir(args: argparse.Namespace) -> int:
+    print(_store().base)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from cmpkg import console
+
+    entries = [_summary(e) for e in _store().list()]
+    if args.json:
+        console.print_json({"entries": entries})
+        return 0
+    rows = [[e["key"][:12], str(e["name"]), str(e["version"]), _human(e["size"])] for e in entries]
+    print(console.table(rows, ["KEY", "NAME", "VERSION", "SIZE"]))
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from cmpkg import console
+
+    store = _store()
+    entry = store.info(store.resolve(args.key))
+    if args.json:
+        console.print_json({**_summary(entry), "metadata": dict(entry.metadata)})
+        return 0
+    for name, value in _summary(entry).items():
+        print(f"{name + ':':9} {value}")
+    for name, value in sorted(entry.meta.items()):
+        print(f"  {name}: {value}")
+    print(f"files:    {len(entry.files)}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from cmpkg import console
+
+    store = _store()
+    keys = [store.resolve(args.key)] if args.key else [e.key for e in store.list()]
+    results = [store.verify(k) for k in keys]
+    if args.json:
+        console.print_json({"results": [_verify_json(r) for r in results]})
+    for result in results:
+        if args.json:
+            break
+        print(f"{result.key[:12]}  {'ok' if result.ok else 'MODIFIED'}")
+        for kind, paths in (("changed", result.changed), ("missing", result.missing)):
+            for path in paths:
+                print(f"  {kind}: {path}")
+        for path in result.added:
+            print(f"  added: {path}")
+    bad = [r for r in results if not r.ok]
+    if bad:
+        console.message(
+            "error", f"{len(bad)} of {len(results)} entries were modified [entry-modified]"
+        )
+        console.message("hint", "remove them with `cmpkg cache rm KEY` and reinstall")
+        return 1
+    return 0
+
+
+def _verify_json(result: Any) -> dict[str, Any]:
+    return {
+        "key": result.key,
+        "ok": result.ok,
+        "changed": list(result.changed),
+        "missing": list(result.missing),
+        "added": list(result.added),
+    }
+
+
+def _gc(args: argparse.Namespace) -> int:
+    from cmpkg import console
+
+    result = _store().gc(dry_run=args.dry_run)
+    if args.json:
+        console.print_json(
+            {
+                "removed": list(result.removed),
+                "in_use": list(result.in_use),
+                "swept": [str(p) for p in result.swept],
+                "freed_bytes": result.freed_bytes,
+                "dry_run": result.dry_run,
+            }
+        )
+        return 0
+    verb = "would remove" if args.dry_run else "removed"
+    for key in result.removed:
+        print(f"{verb} {key[:12]}")
+    for key in result.in_use:
+        console.message("warning", f"kept {key[:12]}: in use by a running process")
+    console.info(
+        f"{verb} {len(result.removed)} entries and {len(result.swept)} leftovers, "
+        f"{_human(result.freed_bytes)}"
+    )
+    return 0
+
+
+def _rm(args: argparse.Namespace) -> int:
+    from cmpkg import console
+
+    store = _store()
+    key = store.resolve(args.key)
+    store.remove(key)
+    console.info(f"removed {key[:12]}")
+    return 0
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"

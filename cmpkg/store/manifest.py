@@ -1,0 +1,107 @@
+"""The file manifest of a store entry: what was built, so `verify` can name what changed.
+
+Owns: walking an entry tree into records (relative path, size, sha256 or link target) and
+comparing a tree with its records. Files are fsynced while hashed: the completion marker
+must never reach the disk before the bytes it vouches for.
+
+Must not: follow symlinks (a link is recorded by its target, never read through).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cmpkg.store.layout import MARKER, METADATA, RESERVED_NAMES
+
+_CHUNK = 1024 * 1024
+_OWN = frozenset({METADATA, MARKER})
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    path: str  # relative, '/'-separated
+    size: int
+    sha256: str  # "" for symlinks
+    link: str = ""  # symlink target, "" for files
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "size": self.size, "sha256": self.sha256}
+        if self.link:
+            data["link"] = self.link
+        return data
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> FileRecord:
+        return FileRecord(
+            str(data["path"]), int(data["size"]), str(data["sha256"]), str(data.get("link", ""))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    key: str
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+    added: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.missing or self.added)
+
+
+def reserved_in(root: Path) -> list[str]:
+    """Top-level names of `root` that only the store may write."""
+    return sorted(name for name in (p.name for p in root.iterdir()) if name in RESERVED_NAMES)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, Path]]:
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        base = Path(directory)
+        # os.walk lists symlinks to directories among dirnames; record them as links.
+        names = sorted(filenames + [d for d in dirnames if (base / d).is_symlink()])
+        for name in names:
+            path = base / name
+            rel = path.relative_to(root).as_posix()
+            if rel not in _OWN:
+                yield rel, path
+
+
+def record(root: Path, *, sync: bool = False) -> list[FileRecord]:
+    return [_record_one(rel, path, sync) for rel, path in _walk(root)]
+
+
+def _record_one(rel: str, path: Path, sync: bool) -> FileRecord:
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        return FileRecord(rel, 0, "", str(path.readlink()))
+    if not stat.S_ISREG(mode):  # a FIFO would block open(); record its type only
+        return FileRecord(rel, 0, f"special:{stat.S_IFMT(mode):o}")
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        if sync:
+            os.fsync(fh.fileno())
+    return FileRecord(rel, size, digest.hexdigest())
+
+
+def compare(key: str, root: Path, expected: Sequence[FileRecord]) -> VerifyResult:
+    wanted = {r.path: r for r in expected}
+    changed, added = [], []
+    seen: set[str] = set()
+    for rel, path in _walk(root):
+        seen.add(rel)
+        if rel not in wanted:
+            added.append(rel)
+        elif _record_one(rel, path, False) != wanted[rel]:
+            changed.append(rel)
+    missing = sorted(set(wanted) - seen)
+    return VerifyResult(key, tuple(changed), tuple(missing), tuple(added))
