@@ -1,0 +1,204 @@
+"""The complete backend: libsolv (the SAT solver of dnf, zypper and mamba) via `import solv`.
+
+Encoding (why each choice):
+- one solvable per candidate, named `p:<name>`, so libsolv's same-name rule gives "at most
+  one candidate per name" without extra clauses;
+- PEP 440 never reaches libsolv: each distinct requirement becomes a synthetic token `r:<k>`
+  that exactly its matching candidates provide, so rpm's EVR ordering cannot disagree with
+  PEP 440 on what matches;
+- the EVR is the preference rank (most preferred = highest), so libsolv's own policy already
+  tries the preferred candidate first;
+- conflicts are conflicts on tokens; libsolv ignores a solvable's conflict with itself, which
+  is our rule too ("provides X, conflicts X" means mutual exclusion);
+- constraints are lock jobs on the candidates of the name they exclude.
+
+libsolv alone returns *a* solution, found greedily. `LibsolvBackend` then makes it optimal
+for the documented objective (see `solvers.solve.PREFERENCE_ORDER`) by a lexicographic
+refinement: walking the pins breadth-first from the requests, it tries each more preferred
+candidate with every earlier pin fixed, keeping the first that is satisfiable.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import solv
+
+from solvers.backends import Deadline
+from solvers.catalog import Catalog
+from solvers.model import Requirement
+
+_INSTALL = solv.Job.SOLVER_INSTALL
+_LOCK = solv.Job.SOLVER_LOCK
+_ONE = solv.Job.SOLVER_SOLVABLE
+_PROVIDES = solv.Job.SOLVER_SOLVABLE_PROVIDES
+
+
+class Encoding:
+    """A libsolv pool for the candidates `cids` of a catalog.
+
+    With `switchable=True` every depends edge (cid, j) gets its own token plus a "relax"
+    solvable that also provides it; locking the relax solvable enforces the edge, leaving it
+    unlocked drops it. The explainer uses this to minimise an unsatisfiable core without
+    rebuilding the pool. Building costs O(encoded candidates x requirements + matches).
+    """
+
+    def __init__(self, catalog: Catalog, cids: Sequence[int], switchable: bool = False) -> None:
+        self.catalog = catalog
+        self.pool = solv.Pool()
+        self.pool.setarch("x86_64")
+        self.repo = self.pool.add_repo("problem")
+        self.included = set(cids)
+        self.cid_of: dict[int, int] = {}
+        self.solvable_id: dict[int, int] = {}
+        self.relax_id: dict[tuple[int, int], int] = {}
+        self._tokens: dict[Requirement, int] = {}
+        self._provides: dict[int, list[int]] = {cid: [] for cid in cids}
+        self._build(cids, switchable)
+
+    def token(self, req: Requirement) -> int:
+        """The dep id that exactly the included matches of `req` provide."""
+        dep = self._tokens.get(req)
+        if dep is None:
+            dep = self.pool.str2id(f"r:{len(self._tokens)}")
+            self._tokens[req] = dep
+            for cid in self.catalog.matches(req):
+                if cid in self.included:
+                    self._provides[cid].append(dep)
+        return dep
+
+    def _build(self, cids: Sequence[int], switchable: bool) -> None:
+        requires: dict[int, list[int]] = {}
+        for cid in cids:
+            cand = self.catalog.candidates[cid]
+            requires[cid] = [
+                self._edge_token(cid, j, req) if switchable else self.token(req)
+                for j, req in enumerate(cand.depends)
+            ]
+        conflicts = {
+            cid: [self.token(r) for r in self.catalog.candidates[cid].conflicts] for cid in cids
+        }
+        for req in self.catalog.problem.requests:
+            self.token(req)
+        for cid in cids:
+            self._add_candidate(cid, requires[cid], conflicts[cid])
+        self.repo.internalize()
+        self.pool.createwhatprovides()
+
+    def _edge_token(self, cid: int, j: int, req: Requirement) -> int:
+        dep = self.pool.str2id(f"e:{cid}:{j}")
+        for match in self.catalog.matches(req):
+            if match in self.included:
+                self._provides[match].append(dep)
+        relax = self.repo.add_solvable()
+        relax.name, relax.evr, relax.arch = f"x:{cid}:{j}", "0", "noarch"
+        relax.add_deparray(solv.SOLVABLE_PROVIDES, dep)
+        self.relax_id[(cid, j)] = relax.id
+        return dep
+
+    def _add_candidate(self, cid: int, requires: list[int], conflicts: list[int]) -> None:
+        cand = self.catalog.candidates[cid]
+        rank = len(self.catalog.by_name[cand.name]) - self.catalog.rank(cid)
+        s = self.repo.add_solvable()
+        s.name, s.evr, s.arch = f"p:{cand.name}", str(rank), "noarch"
+        pool = self.pool
+        s.add_deparray(
+            solv.SOLVABLE_PROVIDES,
+            pool.rel2id(pool.str2id(s.name), pool.str2id(s.evr), solv.REL_EQ),
+        )
+        for dep in self._provides[cid]:
+            s.add_deparray(solv.SOLVABLE_PROVIDES, dep)
+        for dep in requires:
+            s.add_deparray(solv.SOLVABLE_REQUIRES, dep)
+        for dep in conflicts:
+            s.add_deparray(solv.SOLVABLE_CONFLICTS, dep)
+        self.solvable_id[cid] = s.id
+        self.cid_of[s.id] = cid
+
+    def request_jobs(self, requests: Iterable[Requirement]) -> list[Any]:
+        return [self.pool.Job(_INSTALL | _PROVIDES, self.token(r)) for r in requests]
+
+    def constraint_jobs(self, constraints: Iterable[Requirement]) -> list[Any]:
+        """Lock out the included candidates of a constrained name that it does not allow."""
+        jobs = []
+        for req in constraints:
+            allowed = set(self.catalog.own_matches(req))
+            for cid in self.catalog.by_name.get(req.name, ()):
+                if cid in self.included and cid not in allowed:
+                    jobs.append(self.pool.Job(_LOCK | _ONE, self.solvable_id[cid]))
+        return jobs
+
+    def pin_job(self, cid: int) -> Any:
+        return self.pool.Job(_INSTALL | _ONE, self.solvable_id[cid])
+
+    def lock_relax_jobs(self, edges: Iterable[tuple[int, int]]) -> list[Any]:
+        return [self.pool.Job(_LOCK | _ONE, self.relax_id[e]) for e in edges]
+
+    def run(self, jobs: list[Any]) -> list[int] | None:
+        """One libsolv solve: chosen candidate ids (relax solvables dropped) or None."""
+        solver = self.pool.Solver()
+        if solver.solve(jobs):
+            return None
+        chosen = solver.transaction().newsolvables()
+        return [self.cid_of[s.id] for s in chosen if s.id in self.cid_of]
+
+
+class LibsolvBackend:
+    """Complete and (with the refinement) optimal. Cost: one libsolv solve, plus one per
+    more-preferred candidate tried during refinement (usually none)."""
+
+    name = "libsolv"
+    complete = True
+    optimal = True
+
+    def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
+        problem = catalog.problem
+        enc = Encoding(catalog, catalog.reachable(problem.requests))
+        base = enc.request_jobs(problem.requests) + enc.constraint_jobs(problem.constraints)
+        deadline.check()
+        first = enc.run(base)
+        if first is None:
+            return None
+        return _refine(enc, base, first, deadline)
+
+
+def _refine(enc: Encoding, base: list[Any], chosen: list[int], deadline: Deadline) -> list[int]:
+    """Lexicographic improvement: BFS over pins from the requests; for each, the most
+    preferred candidate that stays satisfiable with all earlier pins fixed."""
+    catalog = enc.catalog
+    fixed: list[Any] = []
+    done: set[str] = set()
+    queue = deque(catalog.problem.requests)
+    while queue:
+        req = queue.popleft()
+        pin = _satisfier(catalog, chosen, req)
+        if pin is None or catalog.candidates[pin].name in done:
+            continue
+        chosen, pin = _improve(enc, base + fixed, chosen, pin, deadline)
+        done.add(catalog.candidates[pin].name)
+        fixed.append(enc.pin_job(pin))
+        queue.extend(catalog.candidates[pin].depends)
+    return chosen
+
+
+def _satisfier(catalog: Catalog, chosen: list[int], req: Requirement) -> int | None:
+    matching = set(catalog.matches(req))
+    return next((cid for cid in chosen if cid in matching), None)
+
+
+def _improve(
+    enc: Encoding, jobs: list[Any], chosen: list[int], pin: int, deadline: Deadline
+) -> tuple[list[int], int]:
+    catalog = enc.catalog
+    for better in catalog.by_name[catalog.candidates[pin].name]:
+        if better == pin:
+            break
+        if better not in enc.included:
+            continue
+        deadline.check()
+        answer = enc.run([*jobs, enc.pin_job(better)])
+        if answer is not None:
+            return answer, better
+    return chosen, pin

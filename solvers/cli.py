@@ -1,0 +1,106 @@
+"""The problem-file CLI: `python -m solvers solve FILE [--backend NAME] [--json] [--timeout S]`.
+
+Exit codes: 0 satisfiable, 1 unsatisfiable, 2 bad input or usage, 3 timeout. A batch file
+(`solvers-batch/1`) prints one answer per case (one JSON object per line with --json) and
+exits with the worst code of its cases. No traceback reaches the user for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from solvers.backends import SolveTimeout
+from solvers.catalog import Catalog
+from solvers.model import BATCH_FORMAT, Case, ProblemError, load_batch, load_problem
+from solvers.solve import Result, backend_names, solve
+
+EXIT_SAT, EXIT_UNSAT, EXIT_BAD_INPUT, EXIT_TIMEOUT = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits 2 on usage errors; keep that
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m solvers", description="Solve a solvers-problem/1 file.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmd = sub.add_parser("solve", help="solve a problem or batch file")
+    cmd.add_argument("file", type=Path)
+    cmd.add_argument("--backend", default="auto", choices=backend_names())
+    cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    cmd.add_argument("--timeout", type=float, default=None, metavar="S")
+    return parser
+
+
+def _read_cases(path: Path) -> list[Case]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProblemError([f"cannot read {path}: {exc.strerror}"]) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProblemError([f"{path} is not valid JSON: {exc}"]) from exc
+    if isinstance(raw, dict) and raw.get("format") == BATCH_FORMAT:
+        return load_batch(raw)
+    return [Case("", load_problem(raw))]
+
+
+def result_to_json(result: Result) -> dict[str, Any]:
+    """The --json object of one answer."""
+    if not result.satisfiable:
+        return {"satisfiable": False, "explanation": result.explanation}
+    pins = {
+        n: {"version": c.version, "variant": dict(c.variant)}
+        for n, c in sorted(result.pins.items())
+    }
+    return {"satisfiable": True, "pins": pins}
+
+
+def _print(case: Case, result: Result, as_json: bool, batch: bool) -> None:
+    if as_json:
+        obj = result_to_json(result)
+        print(json.dumps({"id": case.id, **obj} if batch else obj, sort_keys=True))
+        return
+    if batch:
+        print(f"== {case.id}")
+    if not result.satisfiable:
+        print(f"unsatisfiable: {result.explanation}")
+    for name, cand in sorted(result.pins.items()):
+        print(f"{name} {cand.version}" + "".join(f" {k}={v}" for k, v in cand.variant))
+
+
+def _run(args: argparse.Namespace) -> int:
+    cases = _read_cases(args.file)
+    batch = len(cases) != 1 or bool(cases[0].id)
+    worst, catalog = EXIT_SAT, None
+    for case in cases:
+        catalog = Catalog(case.problem) if catalog is None else catalog.rebind(case.problem)
+        try:
+            result = solve(case.problem, args.backend, args.timeout, catalog=catalog)
+        except SolveTimeout:
+            print(
+                f"{case.id + ': ' if batch else ''}timed out after {args.timeout} s",
+                file=sys.stderr,
+            )
+            worst = max(worst, EXIT_TIMEOUT)
+            continue
+        _print(case, result, args.json, batch)
+        worst = max(worst, EXIT_SAT if result.satisfiable else EXIT_UNSAT)
+    return worst
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ProblemError as exc:
+        print("error: bad problem file:", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT

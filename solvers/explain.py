@@ -1,0 +1,208 @@
+"""The one place where "unsatisfiable" becomes a sentence.
+
+Method: a small unsatisfiable core, then a derivation chain. The core is found by deletion
+(chunked, like ddmin) over the requests and the depends edges of the reachable candidates,
+with libsolv as the oracle on a pool whose edges can be switched off (see
+`Encoding(switchable=True)`); conflicts and constraints are always kept. Whatever subset is
+current is always unsatisfiable, so running out of time yields a larger, still true, core.
+The core is then rendered PubGrub-style: each edge group as "X 1.0 needs Y >=2", a missing
+or out-of-range requirement with what the index (or the target, for `__` facts) has, and
+"so A and B cannot both be installed; the request needs both" when requests clash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from solvers.backends import Deadline, SolveTimeout
+from solvers.backends.libsolv_backend import Encoding
+from solvers.catalog import Catalog
+from solvers.model import Candidate, Requirement, Variant
+
+_Item = tuple[str, Any]  # ("req", index) or ("edge", (cid, j))
+MAX_LISTED = 5  # versions listed in "(available: ...)" before eliding
+
+
+def explain(catalog: Catalog, deadline: Deadline) -> str:
+    """One message naming the clashing constraints of an unsatisfiable problem.
+
+    Cost: O(core x log(edges)) libsolv calls on the reachable candidates, bounded by
+    `deadline` (on expiry the current, larger core is rendered).
+    """
+    problem = catalog.problem
+    for req in problem.requests:
+        if not catalog.matches(req):
+            return f"the request needs {req}; {_why_none(catalog, req)}"
+    core = _core(catalog, deadline)
+    requests = [problem.requests[i] for kind, i in core if kind == "req"]
+    edges = [e for kind, e in core if kind == "edge"]
+    return _render(catalog, requests, edges)
+
+
+def _core(catalog: Catalog, deadline: Deadline) -> list[_Item]:
+    problem = catalog.problem
+    enc = Encoding(catalog, catalog.reachable(problem.requests), switchable=True)
+    constraints = enc.constraint_jobs(problem.constraints)
+
+    def unsat(items: Sequence[_Item]) -> bool:
+        reqs = [problem.requests[i] for kind, i in items if kind == "req"]
+        locks = enc.lock_relax_jobs(e for kind, e in items if kind == "edge")
+        return enc.run(enc.request_jobs(reqs) + constraints + locks) is None
+
+    items: list[_Item] = [("req", i) for i in range(len(problem.requests))]
+    items += [("edge", e) for e in sorted(enc.relax_id)]
+    return _minimise(items, unsat, deadline)
+
+
+def _minimise(
+    items: list[_Item], unsat: Callable[[Sequence[_Item]], bool], deadline: Deadline
+) -> list[_Item]:
+    """Chunked deletion: drop any chunk whose removal keeps `unsat`, halving chunk sizes.
+    Ends 1-minimal (no single item can go) unless the deadline stops it earlier."""
+    core = items
+    chunk = max(1, len(core) // 2)
+    try:
+        while True:
+            i = 0
+            while i < len(core):
+                deadline.check()
+                trial = core[:i] + core[i + chunk :]
+                if unsat(trial):
+                    core = trial
+                else:
+                    i += chunk
+            if chunk == 1:
+                return core
+            chunk = max(1, chunk // 2)
+    except SolveTimeout:
+        return core
+
+
+def _render(catalog: Catalog, requests: list[Requirement], edges: list[tuple[int, int]]) -> str:
+    groups: dict[tuple[str, Requirement], list[int]] = {}
+    for cid, j in edges:
+        cand = catalog.candidates[cid]
+        groups.setdefault((cand.name, cand.depends[j]), []).append(cid)
+    lines: list[str] = []
+    done: set[tuple[str, Requirement]] = set()
+    for req in requests:
+        _chain(catalog, req, groups, done, lines)
+    lines += _conflict_lines(catalog, requests, groups)
+    if len(requests) == 1:
+        return "; ".join(_request_prefix(catalog, requests[0]) + lines)
+    labels = [_label(catalog, r) for r in requests]
+    if len(labels) == 2:
+        lines.append(f"so {labels[0]} and {labels[1]} cannot both be installed")
+        lines.append("the request needs both")
+    else:
+        lines.append(f"so {', '.join(labels[:-1])} and {labels[-1]} cannot all be installed")
+        lines.append("the request needs all of them")
+    return "; ".join(lines)
+
+
+def _chain(
+    catalog: Catalog,
+    req: Requirement,
+    groups: dict[tuple[str, Requirement], list[int]],
+    done: set[tuple[str, Requirement]],
+    lines: list[str],
+) -> None:
+    """Depth-first from `req`: each edge group of a candidate meeting it, then its target."""
+    matching = set(catalog.matches(req))
+    for key, cids in groups.items():
+        if key in done or not matching.intersection(cids):
+            continue
+        done.add(key)
+        lines.append(f"{_group_label(catalog, cids)} {_verb(catalog, cids)} {key[1]}")
+        if catalog.matches(key[1]):
+            _chain(catalog, key[1], groups, done, lines)
+        else:
+            lines.append(_why_none(catalog, key[1]))
+
+
+def _conflict_lines(
+    catalog: Catalog, requests: list[Requirement], groups: dict[tuple[str, Requirement], list[int]]
+) -> list[str]:
+    """Conflicts between candidates the core involves (conflicts are not minimised)."""
+    involved: set[int] = set()
+    for req in [*requests, *(key[1] for key in groups)]:
+        involved.update(catalog.matches(req))
+    lines = []
+    for cid in sorted(involved):
+        cand = catalog.candidates[cid]
+        for req in cand.conflicts:
+            if involved.intersection(catalog.matches(req)) - {cid}:
+                lines.append(f"{cand} conflicts with {req}")
+    return lines
+
+
+def _request_prefix(catalog: Catalog, req: Requirement) -> list[str]:
+    """Say what was requested only when the request itself narrows the name's candidates."""
+    if len(catalog.matches(req)) < len(catalog.by_name.get(req.name, ())):
+        return [f"the request needs {req}"]
+    return []
+
+
+def _label(catalog: Catalog, req: Requirement) -> str:
+    matches = catalog.matches(req)
+    if len(matches) == 1:
+        return str(catalog.candidates[matches[0]])
+    if len(matches) < len(catalog.by_name.get(req.name, ())):
+        return str(req)
+    return req.name
+
+
+def _group_label(catalog: Catalog, cids: list[int]) -> str:
+    name = catalog.candidates[cids[0]].name
+    if len(cids) > 1 and set(cids) == set(catalog.by_name[name]):
+        return f"{name} (every version)"
+    return f"{name} " + ", ".join(_version_text(catalog.candidates[c]) for c in cids)
+
+
+def _verb(catalog: Catalog, cids: list[int]) -> str:
+    name = catalog.candidates[cids[0]].name
+    every = len(cids) > 1 and set(cids) == set(catalog.by_name[name])
+    return "needs" if len(cids) == 1 or every else "need"
+
+
+def _version_text(cand: Candidate) -> str:
+    return cand.version + _variant_text(cand.variant, " [{}]")
+
+
+def _variant_text(variant: Variant, template: str = "{}") -> str:
+    return template.format(", ".join(f"{k}={v}" for k, v in variant)) if variant else ""
+
+
+def _why_none(catalog: Catalog, req: Requirement) -> str:
+    """Why nothing meets `req`: what the index (or, for `__` facts, the target) has."""
+    cands = [catalog.candidates[c] for c in catalog.by_name.get(req.name, ())]
+    note = catalog.problem.notes.get(req.name)
+    if req.name.startswith("__"):
+        if not cands:
+            return note or f"this target has no {req.name}"
+        facts = [f"{c.name} {c.version}" + _paren(c.note or note) for c in cands]
+        return "this target has " + ", ".join(facts)
+    if not cands and not catalog.providers.get(req.name):
+        return note or f"there is no package {req.name}"
+    in_range = [
+        c
+        for c in cands
+        if req.specifier == "" or Requirement(req.name, req.specifier).allows(c.version, ())
+    ]
+    if req.variant and in_range:
+        offered = sorted({_variant_text(c.variant) or "no variant" for c in in_range})
+        return f"{req.name} is not offered with {_variant_text(req.variant)} (offered: {'; '.join(offered)})"
+    return f"{req.name} has no version {req.specifier} (available: {_listing(cands)})"
+
+
+def _paren(text: str | None) -> str:
+    return f" ({text})" if text else ""
+
+
+def _listing(cands: list[Candidate]) -> str:
+    versions = list(dict.fromkeys(c.version for c in cands))
+    if not versions:
+        return "none"
+    more = f", and {len(versions) - MAX_LISTED} more" if len(versions) > MAX_LISTED else ""
+    return ", ".join(versions[:MAX_LISTED]) + more

@@ -1,0 +1,103 @@
+"""`solve()`: pick a backend, verify its answer, prune it, explain a failure.
+
+The objective every optimal answer follows, in order of importance (PREFERENCE_ORDER):
+1. each requested package gets its most preferred candidate that still allows a solution,
+   taking the requests in the order given;
+2. then each dependency of the chosen candidates, breadth-first from the requests, gets its
+   most preferred candidate that still allows a solution with everything before it fixed;
+3. then fewer packages: nothing is chosen that no chain of depends from the requests needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from solvers.backends import Backend, BackendGaveUp, Deadline, SolveTimeout
+from solvers.backends.libsolv_backend import LibsolvBackend
+from solvers.backends.resolvelib_backend import ResolvelibBackend
+from solvers.catalog import Catalog
+from solvers.model import Candidate, Problem
+from solvers.verify import needed, verify
+
+PREFERENCE_ORDER = (
+    "requested packages: most preferred candidate first, in request order",
+    "their dependencies, breadth-first: most preferred candidate first",
+    "fewer packages: no candidate that no chain of depends needs",
+)
+
+# Measured in docs/solvers.md: libsolv (with refinement) is faster than resolvelib on every
+# profile we benchmarked, complete and optimal, so `auto` asks it first; resolvelib stays as
+# the second opinion a user can select and as a cross-check in the tests.
+AUTO_ORDER = ("libsolv",)
+BACKENDS: dict[str, type[Backend]] = {"libsolv": LibsolvBackend, "resolvelib": ResolvelibBackend}
+EXPLAIN_SECONDS = 5.0  # the explainer's own bound: a longer core search is not worth the wait
+
+
+class SolverBug(RuntimeError):
+    """A backend's answer failed verification: an internal error, never a silent answer."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer. `pins` maps each chosen name to its candidate; `backend` says who answered."""
+
+    satisfiable: bool
+    pins: Mapping[str, Candidate] = field(default_factory=dict)
+    explanation: str | None = None
+    backend: str = ""
+
+
+def backend_names() -> list[str]:
+    return ["auto", *BACKENDS]
+
+
+def solve(
+    problem: Problem,
+    backend: str = "auto",
+    timeout: float | None = None,
+    *,
+    catalog: Catalog | None = None,
+) -> Result:
+    """Solve `problem` with `backend` ("auto", "libsolv" or "resolvelib").
+
+    Raises ValueError for an unknown backend, SolveTimeout when `timeout` seconds pass,
+    SolverBug when an answer fails verification. An incomplete backend's "impossible" is
+    always confirmed by the complete one, so no wrong "unsatisfiable" is returned.
+    Pass `catalog` (from an earlier call with the same packages) to reuse its tables.
+    """
+    if backend not in backend_names():
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(backend_names())}")
+    deadline = Deadline(timeout)
+    catalog = Catalog(problem) if catalog is None else catalog.rebind(problem)
+    order = AUTO_ORDER if backend == "auto" else (backend,)
+    for name in dict.fromkeys([*order, "libsolv"]):
+        try:
+            chosen = BACKENDS[name]().solve(catalog, deadline)
+        except BackendGaveUp:
+            continue
+        if chosen is not None:
+            return _checked(problem, catalog, chosen, name)
+        return _unsatisfiable(catalog, deadline, name)
+    raise SolverBug("the complete backend gave up")  # unreachable: libsolv never gives up
+
+
+def _checked(problem: Problem, catalog: Catalog, chosen: list[int], name: str) -> Result:
+    pins = {catalog.candidates[c].name: catalog.candidates[c] for c in chosen}
+    if len(pins) != len(chosen):
+        raise SolverBug(f"{name} chose two candidates of one name")
+    faults = verify(problem, pins)
+    if faults:
+        raise SolverBug(f"{name} returned an invalid answer: " + "; ".join(faults))
+    return Result(True, needed(problem, pins), None, name)
+
+
+def _unsatisfiable(catalog: Catalog, deadline: Deadline, name: str) -> Result:
+    from solvers.explain import explain  # the explainer is only paid for when needed
+
+    left = deadline.left()
+    budget = EXPLAIN_SECONDS if left is None else min(left, EXPLAIN_SECONDS)
+    return Result(False, {}, explain(catalog, Deadline(budget)), name)
+
+
+__all__ = ["Result", "SolveTimeout", "SolverBug", "solve"]
