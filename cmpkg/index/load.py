@@ -278,6 +278,7 @@ def _provide(p: Fields | None) -> Provide | None:
         version_args=p.str_list("version-args") or ("--version",),
         version_regex=p.str("version-regex") or DEFAULT_VERSION_REGEX,
         version_range=p.specifier("range"),
+        version_files=p.str_list("version-files"),
         requirements=p.str_list("requirements"),
         index_url=p.optional_str("index-url"),
         script=p.optional_str("script"),
@@ -341,7 +342,7 @@ def _check_method_fields(f: Fields, r: Recipe) -> None:
     """Fields that only make sense together, checked once the whole recipe is read."""
     method = r.provide.method if r.provide else None
     needs = {
-        "detect": ("executables", bool(r.provide and r.provide.executables)),
+        "detect": ("executables", bool(r.provide and (r.provide.executables or r.provide.version_files))),
         "download": ("sources", bool(r.sources)),
         "python": ("requirements", bool(r.provide and r.provide.requirements) or _value_python(r)),
         "generate": ("script", bool(r.provide and r.provide.script)),

@@ -94,6 +94,8 @@ class Provide:
     version_args: tuple[str, ...] = ("--version",)
     version_regex: str = DEFAULT_VERSION_REGEX
     version_range: SpecifierSet = field(default_factory=SpecifierSet)
+    #: Files whose text holds the version (e.g. cuDNN's header), for things with no executable.
+    version_files: tuple[str, ...] = ()
     # python
     requirements: tuple[str, ...] = ()
     index_url: str | None = None
