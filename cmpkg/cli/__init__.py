@@ -18,6 +18,7 @@ from cmpkg.errors import EXIT_INTERRUPTED, EXIT_USAGE, CmpkgError
 # Command modules, in the order `cmpkg --help` lists them.
 COMMAND_MODULES = (
     "cmpkg.cli.index_cmds",
+    "cmpkg.cli.install_cmds",
     "cmpkg.cli.target_cmds",
     "cmpkg.cli.cache_cmds",
 )

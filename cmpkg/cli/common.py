@@ -1,0 +1,54 @@
+"""Options shared by the resolving commands, declared once so they read the same everywhere."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_index_option(parser: Any) -> None:
+    parser.add_argument(
+        "--index",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="an extra recipe index, stacked after the shipped one (repeatable)",
+    )
+
+
+def add_target_option(parser: Any) -> None:
+    parser.add_argument(
+        "--target",
+        default="host",
+        metavar="T",
+        help="host (default), cpu, cuda, a profile name (`cmpkg target list`) or a profile file",
+    )
+
+
+def add_json_option(parser: Any) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document for scripts")
+
+
+def add_resolve_options(parser: Any) -> None:
+    add_index_option(parser)
+    add_target_option(parser)
+    add_json_option(parser)
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        help="solver backend: auto (default), resolvelib or libsolv",
+    )
+
+
+def home() -> Path:
+    from cmpkg.store.store import default_root
+
+    return default_root()
+
+
+def context(args: argparse.Namespace) -> Any:
+    from cmpkg import context as ctx
+
+    return ctx.load(args.index, args.target, home())

@@ -1,0 +1,264 @@
+"""`cmpkg resolve | why | install | run | env | shell`: from a request to a running app."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+from cmpkg.cli.common import add_resolve_options, context, home
+
+
+def register(subparsers: Any) -> None:
+    resolve = subparsers.add_parser("resolve", help="solve requests and print the chosen packages")
+    resolve.add_argument("requests", nargs="+", metavar="REQ")
+    add_resolve_options(resolve)
+    resolve.add_argument("--dump-problem", metavar="FILE", help="write the solver problem file")
+    resolve.set_defaults(handler=_resolve)
+
+    why = subparsers.add_parser("why", help="show why a package is part of a resolution")
+    why.add_argument("name")
+    why.add_argument("requests", nargs="+", metavar="REQ")
+    add_resolve_options(why)
+    why.set_defaults(handler=_why)
+
+    install = subparsers.add_parser("install", help="resolve and install into the store")
+    install.add_argument("requests", nargs="+", metavar="REQ")
+    add_resolve_options(install)
+    install.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    install.add_argument("--env", metavar="NAME", help="environment name (default: the first request)")
+    install.add_argument("--with", dest="with_", action="append", default=[], metavar="NAME.path=DIR")
+    install.add_argument("--find-links", action="append", default=[], metavar="DIR", help="local wheels")
+    install.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
+    install.add_argument("--offline", action="store_true", help="no network but loopback mirrors")
+    install.set_defaults(handler=_install)
+
+    run = subparsers.add_parser("run", help="run an installed app inside its environment")
+    run.add_argument("name")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the app (after --)")
+    run.set_defaults(handler=_run)
+
+    env = subparsers.add_parser("env", help="list, show, export or remove named environments")
+    env.add_argument("words", nargs="*", metavar="list | rm NAME | NAME")
+    env.add_argument("--export", choices=("sh", "fish", "json"), default="sh")
+    env.set_defaults(handler=_env)
+
+    shell = subparsers.add_parser("shell", help="start $SHELL inside an environment")
+    shell.add_argument("name")
+    shell.set_defaults(handler=_shell)
+
+
+def _solve(args: argparse.Namespace) -> Any:
+    from cmpkg.resolve import parse_request, resolve
+
+    ctx = context(args)
+    requests = [parse_request(r, ctx.index) for r in args.requests]
+    dump = getattr(args, "dump_problem", None)
+    if dump:
+        from cmpkg.resolve import build_problem
+
+        _write_json(dump, build_problem(ctx.index, ctx.facts, ctx.tools, requests, ctx.preference()))
+    return ctx, resolve(ctx.index, ctx.facts, ctx.tools, requests, ctx.preference(), args.backend)
+
+
+def _write_json(path: str, value: Any) -> None:
+    import json
+
+    with open(path, "w") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from cmpkg import console
+    from cmpkg.cli.render import resolution_json, resolution_tree
+
+    ctx, resolution = _solve(args)
+    if args.json:
+        console.print_json(resolution_json(ctx, resolution))
+    else:
+        print(resolution_tree(ctx, resolution))
+    return 0
+
+
+def _why(args: argparse.Namespace) -> int:
+    from cmpkg import console
+    from cmpkg.errors import UsageError
+    from cmpkg.index.model import normalize_name
+
+    _ctx, resolution = _solve(args)
+    name = normalize_name(args.name)
+    if name not in resolution.pins:
+        raise UsageError("not-in-resolution", f"{name} is not part of this resolution")
+    chains = resolution.why(name)
+    if args.json:
+        console.print_json({"package": name, "chains": chains})
+    else:
+        for chain in chains:
+            print(" -> ".join(resolution.pins[n].label for n in chain))
+    return 0
+
+
+def _install(args: argparse.Namespace) -> int:
+    from cmpkg import console
+    from cmpkg.cli.render import plan_lines
+    from cmpkg.plan import make_plan
+    from cmpkg.store.store import Store
+
+    started = time.monotonic()
+    ctx, resolution = _solve(args)
+    ctx.target.check_installable()
+    store = Store(home())
+    plan = make_plan(resolution, ctx.tools, lambda key: store.get(key) is not None, ctx.python)
+    if args.dry_run:
+        _print_plan(args, plan_lines(plan), plan)
+        return 0
+    installed = _execute(args, ctx, plan, store)
+    name = args.env or resolution.roots[0]
+    _record(args, ctx, resolution, plan, installed, name, store)
+    built = len(plan.todo)
+    if args.json:
+        console.print_json({"env": name, "built": built, "packages": plan.keys()})
+    else:
+        took = time.monotonic() - started
+        verb = "installed" if built else "already installed"
+        console.info(f"{verb} {name}: {len(plan.steps)} packages, {built} built, in {took:.2f}s")
+        app = resolution.pins[resolution.roots[0]]
+        if app.recipe.run:
+            console.info(f"run it with `cmpkg run {name}`")
+    return 0
+
+
+def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:
+    from cmpkg import console
+
+    if args.json:
+        console.print_json({"steps": [{"name": s.name, "key": s.key, "method": s.method, "cached": s.cached} for s in plan.steps]})
+    else:
+        print("\n".join(lines))
+
+
+def _execute(args: argparse.Namespace, ctx: Any, plan: Any, store: Any) -> Any:
+    from cmpkg import console, install, pyenv
+
+    if ctx.python is None and plan.requirements:
+        from cmpkg.errors import CmpkgError
+
+        raise CmpkgError("no-python", "no Python interpreter was found for the environment")
+    options = install.Options(
+        python=ctx.python or sys.executable,
+        wheels=pyenv.WheelSource(tuple(args.find_links), (), args.no_index or args.offline),
+        user_paths=_user_paths(args.with_),
+        offline=args.offline,
+        report=(lambda _t: None) if args.json else (lambda text: console.info(text)),
+    )
+    return install.execute(plan, store, ctx.tools, options)
+
+
+def _user_paths(items: list[str]) -> dict[str, str]:
+    from cmpkg.errors import UsageError
+    from cmpkg.index.model import normalize_name
+
+    paths = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        name, dot, attr = key.rpartition(".")
+        if not sep or not dot or attr != "path":
+            raise UsageError("bad-option", f"--with {item}: expected NAME.path=DIR")
+        paths[normalize_name(name)] = value
+    return paths
+
+
+def _record(args: argparse.Namespace, ctx: Any, resolution: Any, plan: Any, installed: Any, name: str, store: Any) -> None:
+    from cmpkg import environment
+    from cmpkg.cli.render import resolution_json
+
+    env_home = home()
+    context_file = environment.envs_dir(env_home) / f"{name}.context.json"
+    context_file.parent.mkdir(parents=True, exist_ok=True)
+    _write_json(str(context_file), {"resolution": resolution_json(ctx, resolution), "store-keys": plan.keys()})
+    root = resolution.pins[resolution.roots[0]]
+    values = {"entry": str(installed.entries[root.name].path)}
+    from cmpkg.environment import substitute
+
+    variables = {**installed.variables, "CMPKG_RUN_CONTEXT": str(context_file), "CMPKG_ENV": name}
+    record = environment.EnvRecord(
+        name=name,
+        requests=list(args.requests),
+        target=ctx.target.name,
+        packages={
+            s.name: {"key": s.key, "path": str(installed.entries[s.name].path)} for s in plan.steps
+        },
+        variables=variables,
+        run=[substitute(a, values, str(root.recipe.path)) for a in root.recipe.run],
+        keys=sorted(plan.keys().values()),
+    )
+    environment.save(env_home, record)
+    store.add_root(f"env-{name}", record.keys)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import contextlib
+    import subprocess
+
+    from cmpkg import environment
+    from cmpkg.errors import UsageError
+    from cmpkg.store.store import Store
+
+    record = environment.load(home(), args.name)
+    extra = args.args[1:] if args.args[:1] == ["--"] else args.args
+    if not record.run:
+        raise UsageError("not-an-app", f"{args.name} has no run command", hint="use `cmpkg shell`")
+    env = environment.run_environment(record, os.environ)
+    store = Store(home())
+    with contextlib.ExitStack() as held:
+        for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
+            held.enter_context(store.use(key))
+        try:
+            return subprocess.call([*record.run, *extra], env=env)
+        except FileNotFoundError:
+            raise UsageError("bad-run-command", f"cannot start {record.run[0]!r}") from None
+
+
+def _env(args: argparse.Namespace) -> int:
+    from cmpkg import console, environment
+    from cmpkg.errors import UsageError
+
+    words = args.words
+    if not words or words == ["list"]:
+        names = environment.list_names(home())
+        print("\n".join(n for n in names if not n.endswith(".context")))
+        return 0
+    if words[0] == "rm" and len(words) == 2:
+        environment.remove(home(), words[1])
+        return 0
+    if len(words) != 1:
+        raise UsageError("bad-usage", "expected `cmpkg env list`, `cmpkg env rm NAME` or `cmpkg env NAME`")
+    record = environment.load(home(), words[0])
+    if args.export == "json":
+        console.print_json(record.variables)
+        return 0
+    for key, value in sorted(record.variables.items()):
+        print(_export_line(args.export, key, value))
+    return 0
+
+
+def _export_line(shell: str, key: str, value: str) -> str:
+    import shlex
+
+    if shell == "fish":
+        return f"set -gx {key} {shlex.quote(value)}"
+    return f"export {key}={shlex.quote(value)}"
+
+
+def _shell(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from cmpkg import environment
+
+    record = environment.load(home(), args.name)
+    env = environment.run_environment(record, os.environ)
+    return subprocess.call([os.environ.get("SHELL", "/bin/sh")], env=env)
+

@@ -1,0 +1,65 @@
+"""The inputs every resolving command gathers: the index stack, the target, the tools found.
+
+This is the I/O edge in front of `cmpkg.resolve`: it loads recipes, probes (or reads a
+profile), runs tool detection for a host target and turns all of it into the plain values
+the pure resolver takes. For a profile target nothing on this machine is looked at: the
+profile's Python version stands in for the detected interpreter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cmpkg.detect import DetectCache, detect
+from cmpkg.index import Index
+from cmpkg.probe import Target, resolve_target
+from cmpkg.resolve import FactValue, Preference
+
+
+@dataclass(frozen=True)
+class Context:
+    index: Index
+    target: Target
+    facts: dict[str, FactValue]
+    tools: dict[str, FactValue]
+    python: str | None  # the interpreter path for Python environments (host targets only)
+
+    def preference(self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None) -> Preference:
+        """`--target cuda` prefers and requires cuda values of `device` groups."""
+        cuda = (("device", "cuda"),) if self.target.requires_cuda else ()
+        return Preference(pins or {}, cuda, cuda)
+
+
+def is_host(target: Target) -> bool:
+    return target.origin("arch").probed
+
+
+def load(index_dirs: Sequence[Path], target_spec: str, home: Path) -> Context:
+    from cmpkg.index import load_active_index
+
+    index = load_active_index(list(index_dirs))
+    target = resolve_target(target_spec)
+    facts = {name: FactValue(f.version, f.source) for name, f in target.facts().items()}
+    if is_host(target):
+        tools, python = _detect_tools(index, home)
+    else:
+        tools = {"python": FactValue(target.python, f"profile {target.name}")}
+        python = None
+    return Context(index, target, facts, tools, python)
+
+
+def _detect_tools(index: Index, home: Path) -> tuple[dict[str, FactValue], str | None]:
+    cache = DetectCache(home / "detect-v1.json")
+    tools: dict[str, FactValue] = {}
+    python = None
+    for recipe in index.all():
+        if recipe.provide is None or recipe.provide.method != "detect":
+            continue
+        found = detect(recipe, cache)
+        if found is not None:
+            tools[recipe.name] = FactValue(found.version, found.path)
+            python = found.path if recipe.name == "python" else python
+    cache.save()
+    return tools, python

@@ -1,0 +1,224 @@
+"""Carrying out a `Plan`: every step becomes a complete store entry, in dependency order.
+
+Owns what each provide method does inside a store build directory (detect, download, python,
+generate, user-path, meta) and the composition of the exported environment. The store
+(`cmpkg.store`) owns atomicity and locking, `cmpkg.fetch` the downloads and `cmpkg.archive`
+safe extraction; this module only sequences them. A failed step raises a `CmpkgError` naming
+the package and the step with the last lines of its output; no partial entry stays visible.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmpkg import environment, pyenv
+from cmpkg.errors import CmpkgError, UsageError
+from cmpkg.index.model import Recipe
+from cmpkg.plan import PYENV, Plan, Step
+from cmpkg.resolve import FactValue
+from cmpkg.store.store import Entry, Store
+
+
+@dataclass
+class Options:
+    python: str  # the interpreter the environment's venv is made from
+    wheels: pyenv.WheelSource = field(default_factory=pyenv.WheelSource)
+    user_paths: Mapping[str, str] = field(default_factory=dict)  # --with NAME.path=DIR
+    offline: bool = False
+    mirror_urls: Callable[[str], tuple[str, ...]] = lambda _name: ()
+    report: Callable[[str], None] = lambda _text: None
+
+
+@dataclass
+class Installed:
+    entries: dict[str, Entry]
+    variables: dict[str, str]  # composed exports of every package, for the named environment
+    exports: dict[str, dict[str, str]]  # per package, for its dependents' steps
+
+
+def execute(plan: Plan, store: Store, tools: Mapping[str, FactValue], options: Options) -> Installed:
+    state = Installed({}, {}, {})
+    for step in plan.steps:
+        options.report(("reuse " if step.cached else "build ") + _label(step))
+        builder = _Builder(step, plan, state, tools, options, store)
+        entry = store.ensure(step.key, builder.build, builder.meta())
+        state.entries[step.name] = entry
+        _export(step, entry, state, options)
+    return state
+
+
+def _label(step: Step) -> str:
+    return step.pin.label if step.pin else "python environment"
+
+
+def _export(step: Step, entry: Entry, state: Installed, options: Options) -> None:
+    if step.pin is None:
+        exported = {"+PATH": str(entry.path / pyenv.VENV / "bin"), "VIRTUAL_ENV": str(entry.path / pyenv.VENV)}
+    else:
+        recipe = step.pin.recipe
+        where = _entry_dir(step, entry, options)
+        inherited = _inherited(step, state)
+        values = environment.substitutions(recipe, where, step.pin.version, step.pin.variant, inherited)
+        exported = environment.exports(recipe, values, where, step.pin.variant)
+    state.exports[step.name] = exported
+    state.variables = environment.merge(state.variables, exported)
+
+
+def _entry_dir(step: Step, entry: Entry, options: Options) -> str:
+    """Where a package's files are: its entry, or the user's own path for `user-path`."""
+    if step.method == "user-path":
+        return str(entry.build_result.get("path", ""))
+    return str(entry.path)
+
+
+def _inherited(step: Step, state: Installed) -> dict[str, str]:
+    """The variables exported by a step's dependencies (and the Python environment)."""
+    merged: dict[str, str] = {}
+    for name in step.needs:
+        merged = environment.merge(merged, state.exports.get(name, {}))
+    return merged
+
+
+@dataclass
+class _Builder:
+    step: Step
+    plan: Plan
+    state: Installed
+    tools: Mapping[str, FactValue]
+    options: Options
+    store: Store
+
+    def meta(self) -> dict[str, Any]:
+        if self.step.pin is None:
+            return {"package": PYENV, "requirements": list(self.plan.requirements)}
+        pin = self.step.pin
+        return {
+            "package": pin.name,
+            "version": pin.version,
+            "variant": dict(pin.variant),
+            "kind": pin.recipe.kind,
+            "method": self.step.method,
+            "recipe": str(pin.recipe.path),
+        }
+
+    def build(self, tmp: Path) -> Mapping[str, Any]:
+        methods: dict[str, Callable[[Path], Mapping[str, Any]]] = {
+            "venv": self._venv,
+            "detect": self._detect,
+            "download": self._download,
+            "python": self._python,
+            "generate": self._generate,
+            "user-path": self._user_path,
+            "meta": lambda _tmp: {},
+        }
+        result = methods[self.step.method](tmp)
+        if self.step.pin is not None:
+            _copy_files(self.step.pin.recipe, tmp)
+        return result
+
+    def _venv(self, tmp: Path) -> Mapping[str, Any]:
+        pyenv.create(tmp, self.options.python)
+        source = self.options.wheels
+        source = pyenv.WheelSource(
+            source.find_links, (*source.index_urls, *self.plan.index_urls), source.no_index, source.require_hashes
+        )
+        with tempfile.TemporaryDirectory() as scratch:
+            env = environment.step_environment({}, Path(scratch))
+            installed = pyenv.install(tmp, self.plan.requirements, source, env)
+        pyenv.relocate(tmp, self.store.entry_path(self.step.key))
+        return {"python": self.options.python, "installed": installed}
+
+    def _detect(self, tmp: Path) -> Mapping[str, Any]:
+        tool = self.tools[self.step.name]
+        return {"version": tool.version, "found": tool.source}
+
+    def _python(self, tmp: Path) -> Mapping[str, Any]:
+        return {"environment": self.plan.keys().get(PYENV)}
+
+    def _download(self, tmp: Path) -> Mapping[str, Any]:
+        from cmpkg import archive, fetch
+
+        assert self.step.pin is not None
+        fetched = []
+        for source in _active_sources(self.step.pin.recipe, dict(self.step.pin.variant)):
+            artifact = fetch.Artifact(
+                name=f"{self.step.pin.name} ({source.filename})",
+                urls=(*self.options.mirror_urls(source.filename), *source.urls),
+                filename=source.filename,
+                sha256=source.sha256,
+                size=source.size,
+                md5=source.md5,
+            )
+            got = fetch.fetch(artifact, self.store.downloads_dir, offline=self.options.offline)
+            if source.extract:
+                archive.extract(got.path, tmp)
+            else:
+                shutil.copyfile(got.path, tmp / source.filename)
+            fetched.append({"file": source.filename, "url": got.url, "sha256": got.sha256, "size": got.size})
+        return {"sources": fetched}
+
+    def _generate(self, tmp: Path) -> Mapping[str, Any]:
+        pin = self.step.pin
+        assert pin is not None and pin.recipe.provide is not None and pin.recipe.provide.script
+        inherited = _inherited(self.step, self.state)
+        values = environment.substitutions(pin.recipe, str(tmp), pin.version, pin.variant, inherited)
+        args = [environment.substitute(a, values, str(pin.recipe.path)) for a in pin.recipe.provide.args]
+        python = self._python_for_steps()
+        script = pin.recipe.path.parent / pin.recipe.provide.script
+        with tempfile.TemporaryDirectory() as scratch:
+            env = environment.step_environment(inherited, Path(scratch))
+            _run_step(pin.label, [python, str(script), *args], env, tmp)
+        return {"script": pin.recipe.provide.script, "args": args}
+
+    def _python_for_steps(self) -> str:
+        entry = self.state.entries.get(PYENV)
+        return str(pyenv.venv_python(entry.path)) if entry else self.options.python
+
+    def _user_path(self, tmp: Path) -> Mapping[str, Any]:
+        pin = self.step.pin
+        assert pin is not None and pin.recipe.provide is not None
+        given = self.options.user_paths.get(pin.name)
+        if not given:
+            raise UsageError(
+                "path-required",
+                f"{pin.name} is provided from a path you supply",
+                hint=f"add --with {pin.name}.path=DIR (it must contain {', '.join(pin.recipe.provide.must_contain)})",
+            )
+        path = Path(given).expanduser().resolve()
+        missing = [m for m in pin.recipe.provide.must_contain if not (path / m).exists()]
+        if missing:
+            raise UsageError("bad-user-path", f"{path} lacks {', '.join(missing)} (needed by {pin.name})")
+        return {"path": str(path)}
+
+
+def _active_sources(recipe: Recipe, variant: dict[str, str]) -> list[Any]:
+    return [s for s in recipe.sources if all(variant.get(g) == v for g, v in s.when)]
+
+
+def _copy_files(recipe: Recipe, tmp: Path) -> None:
+    """Files a recipe ships beside it (an app's harness) go into its entry."""
+    for rel in recipe.files:
+        source = recipe.path.parent / rel
+        if source.is_dir():
+            shutil.copytree(source, tmp / rel, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, tmp / rel)
+
+
+def _run_step(label: str, argv: list[str], env: dict[str, str], cwd: Path) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, check=False)
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
+        raise CmpkgError(
+            "step-failed",
+            f"the generate step of {label} failed (exit {done.returncode})",
+            details=tail,
+            hint="the step's last output lines are above",
+        )

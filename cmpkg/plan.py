@@ -1,0 +1,117 @@
+"""What an install will do, computed before it does anything (pure).
+
+From a `Resolution`, the target's facts, the detected tools and the set of keys already in
+the store, `make_plan` returns a `Plan`: every package with its store key and method, in
+dependency order, split into what is cached and what must be done. Nothing here touches
+disk or network, so `cmpkg install --dry-run` prints exactly what an install would do.
+
+Store keys (docs/store.md) hash the recipe's digest, version and variant values, the keys of
+the pinned dependencies, the values of the facts the package depends on, and for a detected
+tool its path and fingerprint, and for the Python environment every requirement and the
+wheel sources. Two variants never share an entry and an edited recipe never reuses one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from cmpkg.index.model import Pairs
+from cmpkg.resolve import FactValue, Pin, Resolution
+from cmpkg.store.keys import entry_key
+
+#: The Python environment of a resolution is one store entry under this pseudo-name.
+PYENV = "python-env"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One package to provide, or the Python environment (name `python-env`)."""
+
+    name: str
+    key: str
+    method: str  # detect | download | python | generate | user-path | meta | venv
+    pin: Pin | None  # None for the Python environment
+    needs: tuple[str, ...]  # names of steps that must be done first
+    cached: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]  # dependencies first
+    requirements: tuple[str, ...]  # every pip requirement of the environment
+    index_urls: tuple[str, ...]  # extra wheel indexes that the variants ask for
+
+    @property
+    def todo(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if not s.cached)
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+    def keys(self) -> dict[str, str]:
+        return {s.name: s.key for s in self.steps}
+
+
+def python_requirements(resolution: Resolution) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The pip requirements and extra index URLs of every `python` package, sorted."""
+    reqs: set[str] = set()
+    urls: set[str] = set()
+    for pin in resolution.pins.values():
+        provide = pin.recipe.provide
+        if provide is None or provide.method != "python":
+            continue
+        reqs.update(provide.requirements)
+        urls.update([provide.index_url] if provide.index_url else [])
+        for group, value in pin.variant:
+            chosen = pin.recipe.group(group).value(value)  # type: ignore[union-attr]
+            reqs.update(chosen.python)
+            urls.update([chosen.index_url] if chosen.index_url else [])
+    return tuple(sorted(reqs)), tuple(sorted(urls))
+
+
+def make_plan(
+    resolution: Resolution,
+    tools: Mapping[str, FactValue],
+    present: Callable[[str], bool],
+    python: str | None,
+) -> Plan:
+    """The plan for a resolution; `present(key)` says whether the store has a complete entry."""
+    requirements, urls = python_requirements(resolution)
+    keys: dict[str, str] = {}
+    steps: list[Step] = []
+    env_needed = bool(requirements)
+    if env_needed:
+        env_key = entry_key(
+            {"kind": PYENV, "python": python, "requirements": requirements, "index_urls": urls}
+        )
+        keys[PYENV] = env_key
+        steps.append(Step(PYENV, env_key, "venv", None, (), present(env_key)))
+    for name in resolution.order():
+        pin = resolution.pins[name]
+        key = _key(pin, keys, resolution.facts, tools.get(name))
+        keys[name] = key
+        method = pin.recipe.provide.method if pin.recipe.provide else "meta"
+        needs = pin.needs + ((PYENV,) if env_needed and method == "generate" else ())
+        steps.append(Step(name, key, method, pin, needs, present(key)))
+    return Plan(tuple(steps), requirements, urls)
+
+
+def _key(pin: Pin, keys: Mapping[str, str], facts: Mapping[str, FactValue], tool: FactValue | None) -> str:
+    inputs = {
+        "name": pin.name,
+        "recipe": pin.recipe.digest,
+        "version": pin.version,
+        "variant": dict(pin.variant),
+        "depends": {dep: keys[dep] for dep in pin.needs},
+        "facts": {f: facts[f].version for f in pin.facts if f in facts},
+    }
+    if pin.recipe.provide is not None and pin.recipe.provide.method == "python":
+        inputs["python-env"] = keys.get(PYENV)
+    if tool is not None:
+        inputs["tool"] = tool.source  # path and fingerprint: a changed binary is a new entry
+    return entry_key(inputs)
+
+
+def variant_text(variant: Pairs) -> str:
+    return ",".join(f"{k}={v}" for k, v in variant)
