@@ -1,0 +1,90 @@
+"""`cmpkg install` and `cmpkg run` end to end: a real venv, real wheels, a real subprocess.
+
+Hermetic: wheels are built by the test and given to pip with --find-links --no-index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.install.wheels import build_wheel
+
+INDEX = Path(__file__).parents[1] / "resolve" / "index"
+pytestmark = pytest.mark.slow
+
+
+def cmpkg(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "cmpkg", *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("wheels")
+    for version in ("1.0", "2.0"):
+        build_wheel(directory, "rt", version, f"VERSION = {version!r}\n")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    done = cmpkg(home, "install", "app", "--index", str(INDEX), "--target", "cpu",
+                 "--find-links", str(wheels), "--no-index")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return home
+
+
+def test_install_builds_then_second_run_is_a_no_op(installed: Path, wheels: Path) -> None:
+    again = cmpkg(installed, "install", "app", "--index", str(INDEX), "--target", "cpu",
+                  "--find-links", str(wheels), "--no-index", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["built"] == 0
+
+
+def test_dry_run_lists_cached_steps_and_changes_nothing(installed: Path, wheels: Path) -> None:
+    done = cmpkg(installed, "install", "app", "--index", str(INDEX), "--target", "cpu", "--dry-run", "--json")
+    steps = json.loads(done.stdout)["steps"]
+    assert all(s["cached"] for s in steps)
+    assert {s["method"] for s in steps} >= {"venv", "python", "detect"}
+
+
+def test_run_uses_the_environment(installed: Path) -> None:
+    done = cmpkg(installed, "run", "app")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "hi"
+
+
+def test_env_exports_the_venv(installed: Path) -> None:
+    done = cmpkg(installed, "env", "app", "--export", "json")
+    variables = json.loads(done.stdout)
+    venv = Path(variables["VIRTUAL_ENV"])
+    check = subprocess.run([str(venv / "bin" / "python"), "-c", "import rt; print(rt.VERSION)"],
+                           capture_output=True, text=True, check=True)
+    assert check.stdout.strip() == "2.0"
+
+
+def test_venv_records_wheel_hashes(installed: Path, wheels: Path) -> None:
+    record = json.loads((installed / "envs" / "app.json").read_text())
+    venv_entry = Path(record["packages"]["python-env"]["path"])
+    metadata = json.loads((venv_entry / "cmpkg-entry.json").read_text())
+    (rt,) = metadata["build"]["installed"]
+    assert (rt["name"], rt["version"]) == ("rt", "2.0")
+    import hashlib
+
+    assert rt["sha256"] == hashlib.sha256((wheels / "rt-2.0-py3-none-any.whl").read_bytes()).hexdigest()
+
+
+def test_unknown_env_is_a_clear_error(installed: Path) -> None:
+    done = cmpkg(installed, "run", "nope")
+    assert done.returncode == 2
+    assert "hint:" in done.stderr and "Traceback" not in done.stderr
