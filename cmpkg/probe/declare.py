@@ -62,7 +62,10 @@ def coerce(key: str, raw: object) -> str | int:
     if (pattern and not pattern.fullmatch(text)) or not text:
         raise ValueError(f"expected {what}, got {raw!r}")
     if kind == "platform":
-        parse_manylinux_tag(text)
+        try:
+            parse_manylinux_tag(text)
+        except ValueError:
+            raise ValueError(f"expected {what}, got {raw!r}") from None
     if key == "microarch":
         _check_microarch(text)
     return int(text) if kind == "int" else text
@@ -93,7 +96,7 @@ def _derived(target: Target, values: Mapping[str, str | int]) -> dict[str, Any]:
         derived["kernel_version"] = parse_kernel_version(str(values["kernel"]))
     derived.update(_derived_cpu(target, values))
     glibc = values.get("glibc", target.glibc)
-    arch = str(values.get("arch", derived.get("arch", target.arch)))
+    arch = str(values.get("arch", target.arch))
     if "platform" in values:
         derived["platform_tags"] = manylinux_tags(*parse_manylinux_tag(str(values["platform"])))
     elif ("glibc" in values or arch != target.arch) and glibc is not None:
@@ -102,12 +105,12 @@ def _derived(target: Target, values: Mapping[str, str | int]) -> dict[str, Any]:
 
 
 def _derived_cpu(target: Target, values: Mapping[str, str | int]) -> dict[str, Any]:
-    """Microarch lineage and flags; a new arch drops a microarch of another family."""
+    """Microarch lineage and flags; a new arch drops a microarch of another family.
+
+    A declared microarch never changes the arch: a mismatch is reported by check_consistent.
+    """
     if "microarch" in values:
-        name = str(values["microarch"])
-        lineage = _lineage(name)
-        family = lineage[-1] if lineage else target.arch
-        return {"microarch_lineage": lineage, "cpu_flags": (), "arch": values.get("arch", family)}
+        return {"microarch_lineage": _lineage(str(values["microarch"])), "cpu_flags": ()}
     if "arch" in values and values["arch"] != target.arch:
         arch = str(values["arch"])
         return {"microarch": arch, "microarch_lineage": _lineage(arch), "cpu_flags": ()}
@@ -125,5 +128,5 @@ def check_consistent(target: Target) -> list[str]:
     """Contradictions among declared values, as `key: message` lines."""
     family = target.microarch_lineage[-1:]
     if target.microarch and family and family != (target.arch,):
-        return [f"microarch: {target.microarch} is a {family[0]} target, not {target.arch}"]
+        return [f"microarch: {target.microarch} belongs to {family[0]}, not to arch {target.arch}"]
     return []
