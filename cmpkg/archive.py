@@ -268,9 +268,9 @@ class _ZipReader(_Reader):
             return _Member(name, "symlink", 0, 0o777, self._link_target(info), info)
         if info.is_dir() or stat.S_ISDIR(mode):
             return _Member(name, "dir", 0, mode or 0o755, "", info)
-        if mode and not stat.S_ISREG(mode):
+        if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits: a plain file
             raise _refuse(self.archive, name, "is a device, FIFO or socket")
-        return _Member(name, "file", info.file_size, mode or 0o644, "", info)
+        return _Member(name, "file", info.file_size, (mode & 0o777) or 0o644, "", info)
 
     def _link_target(self, info: zipfile.ZipInfo) -> str:
         if info.file_size > _MAX_LINK_TARGET:
