@@ -3,13 +3,15 @@
 `load_index(dirs)` reads every `*.toml` recipe under each directory (skipping `targets/`,
 which holds target profiles), checks each file and then the whole stack, and returns an
 `Index` or raises `InputError` listing every problem. Precedence: directories are stacked in
-order (the shipped `index/` first, then `--index`/config/`CMPKG_INDEX` ones); a recipe in a
-later directory replaces the recipe with the same name and version from an earlier one.
+order (the shipped `index/` first, then the `CMPKG_INDEX` ones, then `--index` ones: the
+command line beats the environment); a recipe in a later directory replaces the recipe with
+the same name and version from an earlier one. `load_active_index` builds that stack.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,12 +67,31 @@ def load_index(dirs: Sequence[Path]) -> Index:
     by_name: dict[str, list[Recipe]] = {}
     for recipe in merged.values():
         by_name.setdefault(recipe.name, []).append(recipe)
-    recipes = {n: tuple(sorted(rs, key=_newest_first, reverse=True)) for n, rs in sorted(by_name.items())}
+    recipes = {
+        n: tuple(sorted(rs, key=_newest_first, reverse=True)) for n, rs in sorted(by_name.items())
+    }
     index = Index(recipes, tuple(dirs), _revision(merged.values()))
     problems += check_index(index)
     if problems:
         raise InputError(problems, hint="fix the recipes above; `cmpkg index check` re-checks them")
     return index
+
+
+def active_index_dirs(extra_dirs: Sequence[Path] = ()) -> tuple[Path, ...]:
+    """The stack in precedence order: shipped, then `CMPKG_INDEX` dirs, then `extra_dirs`."""
+    from cmpkg import envvars
+
+    from_env = [Path(p) for p in (envvars.get("CMPKG_INDEX") or "").split(os.pathsep) if p]
+    return (SHIPPED_INDEX, *from_env, *extra_dirs)
+
+
+def load_active_index(extra_dirs: Sequence[Path] = ()) -> Index:
+    """The index every command uses: `active_index_dirs(extra_dirs)` loaded and validated.
+
+    `extra_dirs` are the `--index` directories of the command line (highest precedence).
+    Raises `InputError` listing every problem in any layer.
+    """
+    return load_index(active_index_dirs(extra_dirs))
 
 
 def _load_layer(directory: Path, problems: list[str]) -> dict[tuple[str, Version | None], Recipe]:
@@ -103,4 +124,12 @@ def _revision(recipes: Iterable[Recipe]) -> str:
     return h.hexdigest()
 
 
-__all__ = ["SHIPPED_INDEX", "Dependency", "Index", "Recipe", "load_index"]
+__all__ = [
+    "SHIPPED_INDEX",
+    "Dependency",
+    "Index",
+    "Recipe",
+    "active_index_dirs",
+    "load_active_index",
+    "load_index",
+]

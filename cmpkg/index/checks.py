@@ -29,10 +29,43 @@ def all_dependencies(recipe: Recipe) -> Iterator[tuple[str, Dependency]]:
 
 def _check_targets(index: Index, recipe: Recipe) -> Iterator[str]:
     for key, dep in all_dependencies(recipe):
-        if dep.tags and not index.match_tags(dep.tags):
+        if dep.name and is_virtual(dep.name):
+            continue
+        names = index.match_tags(dep.tags) if dep.tags else [dep.name or ""]
+        if dep.tags and not names:
             yield f"{recipe.path}: {key}: tag query {','.join(dep.tags)} matches no recipe"
-        elif dep.name and not is_virtual(dep.name) and not index.get(dep.name):
+        elif dep.name and not index.get(dep.name):
             yield f"{recipe.path}: {key}: no recipe named {dep.name!r}"
+        else:
+            problem = _unsatisfiable(index, names, dep)
+            if problem:
+                yield f"{recipe.path}: {key}: {problem}"
+
+
+def _unsatisfiable(index: Index, names: list[str], dep: Dependency) -> str | None:
+    """Why no recipe could ever satisfy `dep` (a version range or a variant pin), or None.
+
+    A typo in a pin (`compute=cu1288`) would otherwise surface only as an unsatisfiable
+    solve on the one machine whose variant choice reaches it.
+    """
+    candidates = [r for n in names for r in index.get(n) if _in_range(r, dep)]
+    if not candidates:
+        have = ", ".join(str(r.version) for n in names for r in index.get(n))
+        return f"no version of {dep.describe()} exists (have: {have})"
+    for group, value in dep.variants:
+        if not any(_has_value(r, group, value) for r in candidates):
+            return f"{dep.describe()}: no candidate has variant {group}={value}"
+    return None
+
+
+def _in_range(recipe: Recipe, dep: Dependency) -> bool:
+    """Detected tools have no fixed version: their range is checked when they are found."""
+    return recipe.version is None or dep.specifier.contains(recipe.version, prereleases=True)
+
+
+def _has_value(recipe: Recipe, group: str, value: str) -> bool:
+    found = recipe.group(group)
+    return found is not None and value in found.names
 
 
 def _check_cycles(index: Index) -> list[str]:

@@ -8,6 +8,7 @@ lockfiles alike.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,19 +34,28 @@ class Problems:
 class Fields:
     """One TOML table under `path`; getters record problems and return defaults."""
 
-    def __init__(self, table: dict[str, Any], path: str, problems: Problems) -> None:
+    def __init__(
+        self, table: dict[builtins.str, Any], path: builtins.str, problems: Problems
+    ) -> None:
         self.table = table
         self.path = path
         self.problems = problems
         self._seen: set[str] = set()
 
-    def key(self, name: str) -> str:
+    def key(self, name: builtins.str) -> builtins.str:
         return f"{self.path}.{name}" if self.path else name
 
-    def error(self, name: str, message: str) -> None:
+    def error(self, name: builtins.str, message: builtins.str) -> None:
         self.problems.add(self.key(name), message)
 
-    def _get(self, name: str, kind: type[T], default: T, required: bool, what: str) -> T:
+    def _get(
+        self,
+        name: builtins.str,
+        kind: type[T],
+        default: T,
+        required: builtins.bool,
+        what: builtins.str,
+    ) -> T:
         self._seen.add(name)
         if name not in self.table:
             if required:
@@ -58,19 +68,23 @@ class Fields:
             return default
         return value
 
-    def str(self, name: str, default: str = "", *, required: bool = False) -> str:
+    def str(
+        self, name: builtins.str, default: builtins.str = "", *, required: builtins.bool = False
+    ) -> builtins.str:
         return self._get(name, str, default, required, "a string")
 
-    def int(self, name: str, *, required: bool = False) -> int | None:
-        return self._get(name, int, None, required, "an integer")  # type: ignore[arg-type]
+    def int(self, name: builtins.str, *, required: builtins.bool = False) -> builtins.int | None:
+        return self._get(name, int, None, required, "an integer")
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         return self._get(name, bool, default, False, "true or false")
 
-    def optional_str(self, name: str) -> str | None:
-        return self._get(name, str, None, False, "a string")  # type: ignore[arg-type]
+    def optional_str(self, name: builtins.str) -> builtins.str | None:
+        return self._get(name, str, None, False, "a string")
 
-    def str_list(self, name: str, *, required: bool = False) -> tuple[str, ...]:
+    def str_list(
+        self, name: builtins.str, *, required: builtins.bool = False
+    ) -> tuple[builtins.str, ...]:
         """A list of strings; a single string is accepted as a one-element list."""
         self._seen.add(name)
         value = self.table.get(name)
@@ -83,14 +97,14 @@ class Fields:
                 return ()
         return tuple(items)
 
-    def list(self, name: str) -> list[Any]:
+    def list(self, name: builtins.str) -> builtins.list[Any]:
         return self._get(name, list, [], False, "a list")
 
-    def sub(self, name: str, *, required: bool = False) -> Fields | None:
-        table = self._get(name, dict, None, required, "a table")  # type: ignore[arg-type]
+    def sub(self, name: builtins.str, *, required: builtins.bool = False) -> Fields | None:
+        table = self._get(name, dict, None, required, "a table")
         return None if table is None else Fields(table, self.key(name), self.problems)
 
-    def string_table(self, name: str) -> tuple[tuple[str, str], ...]:
+    def string_table(self, name: builtins.str) -> tuple[tuple[builtins.str, builtins.str], ...]:
         """A table of string values, as sorted pairs."""
         sub = self.sub(name)
         if sub is None:
@@ -98,7 +112,7 @@ class Fields:
         pairs = [(k, sub.str(k)) for k in sub.table]
         return tuple(sorted(pairs))
 
-    def version(self, name: str, *, required: bool = False) -> Version | None:
+    def version(self, name: builtins.str, *, required: builtins.bool = False) -> Version | None:
         text = self.optional_str(name)
         if text is None:
             if required:
@@ -106,12 +120,14 @@ class Fields:
             return None
         return parse_or_report(Version, text, lambda m: self.error(name, m), "version")
 
-    def specifier(self, name: str) -> SpecifierSet:
+    def specifier(self, name: builtins.str) -> SpecifierSet:
         text = self.str(name)
         spec = parse_or_report(SpecifierSet, text, lambda m: self.error(name, m), "specifier")
         return spec if spec is not None else SpecifierSet()
 
-    def finish(self, allowed_extra: Callable[[str], bool] = lambda _: False) -> None:
+    def finish(
+        self, allowed_extra: Callable[[builtins.str], builtins.bool] = lambda _: False
+    ) -> None:
         """Report every key that no getter asked for (unknown keys are errors, not ignored)."""
         for name in self.table:
             if name not in self._seen and not allowed_extra(name):

@@ -7,6 +7,7 @@ checks what one file can check alone; checks across recipes live in `cmpkg.index
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -27,12 +28,13 @@ from cmpkg.index.model import (
     VariantGroup,
     VariantValue,
 )
-from cmpkg.index.requirement import check_name, parse_dependency
+from cmpkg.index.requirement import RESERVED_NAMES, check_name, parse_dependency
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    # Imported by name so that type checking for 3.10 needs no tomli stubs.
+    tomllib = importlib.import_module("tomli")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -44,7 +46,8 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
     """Parse a TOML file; a syntax error becomes one problem with its line and column."""
     try:
         with path.open("rb") as f:
-            return tomllib.load(f)
+            data: dict[str, Any] = tomllib.load(f)
+            return data
     except tomllib.TOMLDecodeError as error:
         problems.add("", f"invalid TOML: {error}")
     except OSError as error:
@@ -112,10 +115,12 @@ def _name(f: Fields) -> str:
 
 
 def _kind(text: str) -> Kind:
-    return text if text in KINDS else "tool"  # type: ignore[return-value]
+    return text if text in KINDS else "tool"
 
 
-def _dependencies(f: Fields, key: str, variants: tuple[VariantGroup, ...]) -> tuple[Dependency, ...]:
+def _dependencies(
+    f: Fields, key: str, variants: tuple[VariantGroup, ...]
+) -> tuple[Dependency, ...]:
     result = []
     for i, item in enumerate(f.list(key)):
         dep = _dependency(f, f"{key}[{i}]", item, variants)
@@ -124,7 +129,9 @@ def _dependencies(f: Fields, key: str, variants: tuple[VariantGroup, ...]) -> tu
     return tuple(result)
 
 
-def _dependency(f: Fields, key: str, item: Any, groups: tuple[VariantGroup, ...]) -> Dependency | None:
+def _dependency(
+    f: Fields, key: str, item: Any, groups: tuple[VariantGroup, ...]
+) -> Dependency | None:
     """A dependency from its string form, or a table {name|tags, version, variants, when}."""
     if isinstance(item, str):
         return _parsed(f, key, item)
@@ -333,16 +340,31 @@ def _files(f: Fields, path: Path) -> tuple[str, ...]:
 def _relative(f: Fields, key: str, path: str) -> str:
     """Paths inside an entry: relative, without `..` (RELIABILITY.md B.13)."""
     parts = path.replace("\\", "/").split("/")
-    if path.startswith(("/", "\\")) or ".." in parts or "\0" in path or re.match(r"^[A-Za-z]:", path):
+    if (
+        path.startswith(("/", "\\"))
+        or ".." in parts
+        or "\0" in path
+        or re.match(r"^[A-Za-z]:", path)
+    ):
         f.error(key, f"{path!r} must be a relative path inside the entry (no '..', not absolute)")
+    elif any(_is_device_name(part) for part in parts):
+        # `nul.txt` opens the NUL device on Windows: such an entry could not be stored there.
+        f.error(key, f"{path!r} contains a reserved device name on Windows")
     return path
+
+
+def _is_device_name(part: str) -> bool:
+    return part.split(".")[0].lower() in RESERVED_NAMES
 
 
 def _check_method_fields(f: Fields, r: Recipe) -> None:
     """Fields that only make sense together, checked once the whole recipe is read."""
     method = r.provide.method if r.provide else None
     needs = {
-        "detect": ("executables", bool(r.provide and (r.provide.executables or r.provide.version_files))),
+        "detect": (
+            "executables",
+            bool(r.provide and (r.provide.executables or r.provide.version_files)),
+        ),
         "download": ("sources", bool(r.sources)),
         "python": ("requirements", bool(r.provide and r.provide.requirements) or _value_python(r)),
         "generate": ("script", bool(r.provide and r.provide.script)),
@@ -379,4 +401,3 @@ def _walk(path: Path) -> list[Path]:
         return [path]
     skip = {"__pycache__"}
     return sorted(p for p in path.rglob("*") if p.is_file() and not skip & set(p.parts))
-

@@ -58,6 +58,11 @@ class Dependency:
     when: Pairs = ()
 
     def describe(self) -> str:
+        """The requirement in the syntax it is written in (`cmpkg.index.requirement`)."""
+        if self.name and is_virtual(self.name) and len(self.variants) == 1:
+            key, value = self.variants[0]
+            if key == "value":  # a named fact, `__arch == x86_64`
+                return f"{self.name} == {value}"
         target = self.name if self.name is not None else "tags:" + ",".join(self.tags)
         text = f"{target} {self.specifier}".rstrip()
         if self.variants:

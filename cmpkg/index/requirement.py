@@ -27,14 +27,16 @@ _SYNTAX = re.compile(
 )
 _NAMED_FACT = re.compile(r"^\s*==\s*([A-Za-z][A-Za-z0-9_\-]*)\s*$")
 #: Windows device names: a package named like this could not be stored on every OS.
-_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+RESERVED_NAMES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+)
 
 
 def check_name(name: str) -> str:
     """The normalised name, or ValueError for names that cannot be a store path."""
     if not re.fullmatch(_NAME, name):
         raise ValueError(f"invalid package name {name!r}")
-    if name.lower().split(".")[0] in _RESERVED:
+    if name.lower().split(".")[0] in RESERVED_NAMES:
         raise ValueError(f"package name {name!r} is a reserved device name on Windows")
     return normalize_name(name)
 
