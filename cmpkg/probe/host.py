@@ -16,7 +16,7 @@ from pathlib import Path
 from cmpkg.errors import UsageError
 from cmpkg.probe.declare import check_consistent, coerce, declare
 from cmpkg.probe.model import Gpu, Origin, SourceStatus, Target
-from cmpkg.probe.nvidia import DEFAULT_GPU_SOURCES, GpuReading, GpuSource
+from cmpkg.probe.nvidia import DEFAULT_GPU_SOURCES, GpuReading, GpuSource, SourceUnavailable
 from cmpkg.probe.overrides import Overrides, read_overrides
 from cmpkg.probe.system import SYSTEM_SOURCES, SystemReading, parse_kernel_version, read_system
 
@@ -64,6 +64,9 @@ def probe_gpus(sources: Sequence[GpuSource]) -> tuple[GpuReading | None, tuple[S
     for index, source in enumerate(sources):
         try:
             answer = source.read()
+        except SourceUnavailable as why:
+            log.append(SourceStatus(source.name, "unavailable", str(why)))
+            continue
         except Exception as error:  # NVML and friends raise anything; never a traceback
             log.append(SourceStatus(source.name, "failed", f"{type(error).__name__}: {error}"))
             continue

@@ -1,10 +1,11 @@
 """NVIDIA GPU sources: NVML, `nvidia-smi`, libcuda and `/proc/driver/nvidia`.
 
 Each source has pure `parse_*(text)` functions (tested on captured outputs) and one `read_*()`
-that does the I/O. A reader returns a `GpuReading`, returns None when its source is not there
-(no pynvml, no `nvidia-smi` on PATH, no /proc entry), and raises when the source is there but
-answers nonsense; `cmpkg.probe.host` walks them in order and keeps the first answer. Nothing
-here compiles anything, and pynvml is imported only when NVML is actually read.
+that does the I/O. A reader returns a `GpuReading`, raises `SourceUnavailable` when its source
+is not there (no pynvml, no `nvidia-smi` on PATH, no /proc entry), and raises `SourceError` (or
+whatever its library raises) when the source is there but answers nonsense. `cmpkg.probe.host`
+walks them in order and keeps the first answer. Nothing here compiles anything, and pynvml is
+imported only when NVML is actually read.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ LIBCUDA_SOURCE = "libcuda cuDriverGetVersion"
 
 class SourceError(Exception):
     """A source is present but its answer cannot be used (the probe logs it and moves on)."""
+
+
+class SourceUnavailable(Exception):  # noqa: N818 - not an error: the source is simply absent
+    """The source is not on this machine (the probe logs why and asks the next one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,15 +142,15 @@ def read_libcuda_version(library: str = "libcuda.so.1") -> str | None:
     return cuda_version_from_int(version.value)
 
 
-def read_nvml(load: Callable[[], Any] | None = None) -> GpuReading | None:
-    """NVML through nvidia-ml-py (the `nvml` extra); None when not installed or no driver."""
+def read_nvml(load: Callable[[], Any] | None = None) -> GpuReading:
+    """NVML through nvidia-ml-py (the `nvml` extra); unavailable without it or a driver."""
     module = (load or _import_pynvml)()
     if module is None:
-        return None
+        raise SourceUnavailable("nvidia-ml-py is not installed (the `nvml` extra)")
     try:
         module.nvmlInit()
-    except module.NVMLError:
-        return None  # library or driver not there: the next source decides
+    except module.NVMLError as error:
+        raise SourceUnavailable(f"NVML: {error}") from None  # no library or no driver
     try:
         return _nvml_reading(module)
     finally:
@@ -181,7 +186,7 @@ def _text(value: str | bytes) -> str:
 def read_nvidia_smi(
     executable: str = "nvidia-smi",
     cuda_version: Callable[[], str | None] = read_libcuda_version,
-) -> GpuReading | None:
+) -> GpuReading:
     """The CSV query, and the CUDA version from libcuda or else the plain `nvidia-smi` banner.
 
     The CSV query cannot report the CUDA version; libcuda answers in microseconds, so the
@@ -189,7 +194,7 @@ def read_nvidia_smi(
     """
     path = shutil.which(executable)
     if path is None:
-        return None
+        raise SourceUnavailable(f"{executable} is not on PATH")
     reading = parse_nvidia_smi_csv(_run([path, SMI_QUERY, "--format=csv"]))
     cuda = cuda_version(), LIBCUDA_SOURCE
     if cuda[0] is None:
@@ -213,12 +218,12 @@ def _run(argv: Sequence[str]) -> str:
 def read_proc_driver(
     root: Path = Path("/proc/driver/nvidia"),
     cuda_version: Callable[[], str | None] = read_libcuda_version,
-) -> GpuReading | None:
+) -> GpuReading:
     """The kernel module's version file (driver only) and its GPU names; CUDA from libcuda."""
     try:
         text = (root / "version").read_text()
     except FileNotFoundError:
-        return None
+        raise SourceUnavailable(f"no {root / 'version'} (no NVIDIA kernel module)") from None
     driver = parse_proc_driver_version(text)
     infos = sorted((root / "gpus").glob("*/information"))
     gpus = tuple(parse_proc_gpu_information(info.read_text()) for info in infos)

@@ -124,6 +124,7 @@ def test_driver_without_nvidia_smi_on_path_falls_back_to_proc(tmp_path: Path) ->
     ]
     target = probe(sources)
     assert [s.status for s in target.sources] == ["unavailable", "unavailable", "answered"]
+    assert target.sources[1].detail == "no-such-nvidia-smi is not on PATH"
     assert target.driver_version == "580.159.04"
     assert target.facts()["__cuda"].source == "libcuda cuDriverGetVersion"
     assert target.facts()["__gpu_count"].version == "1"

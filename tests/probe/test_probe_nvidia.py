@@ -11,6 +11,7 @@ from cmpkg.probe.model import Gpu
 from cmpkg.probe.nvidia import (
     LIBCUDA_SOURCE,
     SourceError,
+    SourceUnavailable,
     cuda_version_from_int,
     parse_nvidia_smi_banner,
     parse_nvidia_smi_csv,
@@ -119,7 +120,8 @@ def test_read_nvidia_smi_falls_back_to_the_banner(fake_smi: Callable[..., str]) 
 
 
 def test_read_nvidia_smi_not_on_path() -> None:
-    assert read_nvidia_smi("nvidia-smi-that-does-not-exist") is None
+    with pytest.raises(SourceUnavailable, match="not on PATH"):
+        read_nvidia_smi("nvidia-smi-that-does-not-exist")
 
 
 def test_read_nvidia_smi_failing_command(fake_smi: Callable[..., str]) -> None:
@@ -142,7 +144,8 @@ def test_read_proc_driver(tmp_path: Path) -> None:
 
 
 def test_read_proc_driver_absent(tmp_path: Path) -> None:
-    assert read_proc_driver(tmp_path / "missing") is None
+    with pytest.raises(SourceUnavailable, match="no NVIDIA kernel module"):
+        read_proc_driver(tmp_path / "missing")
 
 
 def test_read_nvml_with_a_fake_library() -> None:
@@ -155,8 +158,10 @@ def test_read_nvml_with_a_fake_library() -> None:
 
 
 def test_read_nvml_unavailable() -> None:
-    assert read_nvml(load=lambda: None) is None  # nvidia-ml-py not installed
-    assert read_nvml(load=lambda: FakeNvml([], fail_init=True)) is None  # no driver
+    with pytest.raises(SourceUnavailable, match="nvidia-ml-py is not installed"):
+        read_nvml(load=lambda: None)
+    with pytest.raises(SourceUnavailable, match="NVML: NVML Shared Library Not Found"):
+        read_nvml(load=lambda: FakeNvml([], fail_init=True))
 
 
 def test_read_libcuda_missing_library() -> None:
