@@ -297,6 +297,7 @@ class Store:
         keep = set(referenced).union(*self.roots().values())
         removed: builtins.list[str] = []
         in_use: builtins.list[str] = []
+        half_built: builtins.list[str] = []  # a builder died between rename and marker
         freed = 0
         for key, path in self._entry_dirs():
             complete = (path / layout.MARKER).exists()
@@ -307,11 +308,10 @@ class Store:
                     in_use.append(key)
                     continue
                 freed += _tree_size(path)
-                if complete:
-                    removed.append(key)
+                (removed if complete else half_built).append(key)
                 if not dry_run:
                     self._trash(path)
-        swept = self._sweep(dry_run)
+        swept = [self.base / layout.ENTRIES / k for k in half_built] + self._sweep(dry_run)
         return GcResult(tuple(removed), tuple(in_use), tuple(swept), freed, dry_run)
 
     def _entry_dirs(self) -> builtins.list[tuple[str, Path]]:
