@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from cmpkg.detect import DetectCache, detect
@@ -25,11 +26,17 @@ class Context:
     facts: dict[str, FactValue]
     tools: dict[str, FactValue]
     python: str | None  # the interpreter path for Python environments (host targets only)
+    locked_target: Any = None  # the lock's target when installing from a lock
 
     def preference(self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None) -> Preference:
-        """`--target cuda` prefers and requires cuda values of `device` groups."""
-        cuda = (("device", "cuda"),) if self.target.requires_cuda else ()
-        return Preference(pins or {}, cuda, cuda)
+        """Prefer cuda values on a target with CUDA; `--target cuda` also requires them."""
+        return cuda_preference(self.target, pins or {})
+
+
+def cuda_preference(target: Target, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]]) -> Preference:
+    """`device=cuda` is preferred where the target has CUDA, and required for `--target cuda`."""
+    cuda = (("device", "cuda"),)
+    return Preference(pins, cuda if target.cuda else (), cuda if target.requires_cuda else ())
 
 
 def is_host(target: Target) -> bool:
@@ -42,24 +49,22 @@ def load(index_dirs: Sequence[Path], target_spec: str, home: Path) -> Context:
     index = load_active_index(list(index_dirs))
     target = resolve_target(target_spec)
     facts = {name: FactValue(f.version, f.source) for name, f in target.facts().items()}
-    if is_host(target):
-        tools, python = _detect_tools(index, home)
-    else:
-        tools = {"python": FactValue(target.python, f"profile {target.name}")}
-        python = None
+    tools = tools_for(target, index, home)
+    python = tools["python"].source if is_host(target) and "python" in tools else None
     return Context(index, target, facts, tools, python)
 
 
-def _detect_tools(index: Index, home: Path) -> tuple[dict[str, FactValue], str | None]:
+def tools_for(target: Target, index: Index, home: Path) -> dict[str, FactValue]:
+    """Detected tools (version, path) for a host target; the profile's Python otherwise."""
+    if not is_host(target):
+        return {"python": FactValue(target.python, f"profile {target.name}")}
     cache = DetectCache(home / "detect-v1.json")
     tools: dict[str, FactValue] = {}
-    python = None
     for recipe in index.all():
         if recipe.provide is None or recipe.provide.method != "detect":
             continue
         found = detect(recipe, cache)
         if found is not None:
             tools[recipe.name] = FactValue(found.version, found.path)
-            python = found.path if recipe.name == "python" else python
     cache.save()
-    return tools, python
+    return tools

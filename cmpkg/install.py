@@ -30,6 +30,7 @@ class Options:
     python: str  # the interpreter the environment's venv is made from
     wheels: pyenv.WheelSource = field(default_factory=pyenv.WheelSource)
     user_paths: Mapping[str, str] = field(default_factory=dict)  # --with NAME.path=DIR
+    pinned: tuple[str, ...] = ()  # `name==version --hash=sha256:...` from a lock
     offline: bool = False
     mirror_urls: Callable[[str], tuple[str, ...]] = lambda _name: ()
     report: Callable[[str], None] = lambda _text: None
@@ -130,7 +131,8 @@ class _Builder:
         )
         with tempfile.TemporaryDirectory() as scratch:
             env = environment.step_environment({}, Path(scratch))
-            installed = pyenv.install(tmp, self.plan.requirements, source, env)
+            requirements = self.options.pinned or self.plan.requirements
+            installed = pyenv.install(tmp, requirements, source, env)
         pyenv.relocate(tmp, self.store.entry_path(self.step.key))
         return {"python": self.options.python, "installed": installed}
 

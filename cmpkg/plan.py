@@ -1,14 +1,12 @@
 """What an install will do, computed before it does anything (pure).
 
-From a `Resolution`, the target's facts, the detected tools and the set of keys already in
-the store, `make_plan` returns a `Plan`: every package with its store key and method, in
+From a `Resolution` and a test for keys already complete in the store, `make_plan` returns a `Plan`: every package with its store key and method, in
 dependency order, split into what is cached and what must be done. Nothing here touches
 disk or network, so `cmpkg install --dry-run` prints exactly what an install would do.
 
 Store keys (docs/store.md) hash the recipe's digest, version and variant values, the keys of
-the pinned dependencies, the values of the facts the package depends on, and for a detected
-tool its path and fingerprint, and for the Python environment every requirement and the
-wheel sources. Two variants never share an entry and an edited recipe never reuses one.
+the pinned dependencies and the values of the facts the package depends on; the Python
+environment's key hashes the interpreter version, every requirement and the wheel indexes. Two variants never share an entry and an edited recipe never reuses one.
 """
 
 from __future__ import annotations
@@ -72,9 +70,7 @@ def python_requirements(resolution: Resolution) -> tuple[tuple[str, ...], tuple[
 
 def make_plan(
     resolution: Resolution,
-    tools: Mapping[str, FactValue],
     present: Callable[[str], bool],
-    python: str | None,
 ) -> Plan:
     """The plan for a resolution; `present(key)` says whether the store has a complete entry."""
     requirements, urls = python_requirements(resolution)
@@ -83,13 +79,13 @@ def make_plan(
     env_needed = bool(requirements)
     if env_needed:
         env_key = entry_key(
-            {"kind": PYENV, "python": python, "requirements": requirements, "index_urls": urls}
+            {"kind": PYENV, "python": _python_version(resolution), "requirements": requirements, "index_urls": urls}
         )
         keys[PYENV] = env_key
         steps.append(Step(PYENV, env_key, "venv", None, (), present(env_key)))
     for name in resolution.order():
         pin = resolution.pins[name]
-        key = _key(pin, keys, resolution.facts, tools.get(name))
+        key = _key(pin, keys, resolution.facts)
         keys[name] = key
         method = pin.recipe.provide.method if pin.recipe.provide else "meta"
         needs = pin.needs + ((PYENV,) if env_needed and method == "generate" else ())
@@ -97,7 +93,14 @@ def make_plan(
     return Plan(tuple(steps), requirements, urls)
 
 
-def _key(pin: Pin, keys: Mapping[str, str], facts: Mapping[str, FactValue], tool: FactValue | None) -> str:
+def _python_version(resolution: Resolution) -> str | None:
+    pin = resolution.pins.get("python")
+    return pin.version if pin else None
+
+
+def _key(pin: Pin, keys: Mapping[str, str], facts: Mapping[str, FactValue]) -> str:
+    """A package's store key. A detected tool is keyed by its version, not by its path: the
+    same version found elsewhere is the same package, and a new version is a new entry."""
     inputs = {
         "name": pin.name,
         "recipe": pin.recipe.digest,
@@ -108,8 +111,6 @@ def _key(pin: Pin, keys: Mapping[str, str], facts: Mapping[str, FactValue], tool
     }
     if pin.recipe.provide is not None and pin.recipe.provide.method == "python":
         inputs["python-env"] = keys.get(PYENV)
-    if tool is not None:
-        inputs["tool"] = tool.source  # path and fingerprint: a changed binary is a new entry
     return entry_key(inputs)
 
 

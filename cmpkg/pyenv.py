@@ -52,6 +52,9 @@ def create(dest: Path, python: str) -> None:
 
 
 def pip_command(root: Path, requirements: Sequence[str], source: WheelSource, report: Path) -> list[str]:
+    """One `pip install` of everything. Hash-pinned requirements (from a lock) go through a
+    requirements file, the only place pip accepts `--hash`, with `--no-deps`: the lock
+    already lists every distribution."""
     argv = [str(venv_python(root)), "-m", "pip", "install", "--disable-pip-version-check"]
     argv += ["--no-input", "--progress-bar", "off", "--report", str(report)]
     if source.no_index:
@@ -61,7 +64,9 @@ def pip_command(root: Path, requirements: Sequence[str], source: WheelSource, re
     for url in source.index_urls:
         argv += ["--extra-index-url", url]
     if source.require_hashes:
-        argv.append("--require-hashes")
+        pinned = report.with_name("requirements.txt")
+        pinned.write_text("".join(r + "\n" for r in requirements))
+        return [*argv, "--require-hashes", "--no-deps", "-r", str(pinned)]
     return [*argv, *requirements]
 
 
@@ -80,6 +85,7 @@ def install(root: Path, requirements: Sequence[str], source: WheelSource, env: d
         )
     installed = parse_report(json.loads(report.read_text()))
     report.unlink()
+    report.with_name("requirements.txt").unlink(missing_ok=True)
     return installed
 
 

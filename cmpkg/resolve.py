@@ -56,6 +56,7 @@ class Pin:
     variant: Pairs
     needs: tuple[str, ...]  # names of the pinned packages it depends on
     facts: tuple[str, ...]  # virtual packages it depends on (`__cuda`, `__arch=x86_64`)
+    fact_requirements: tuple[str, ...] = ()  # the same as requirements: `__cuda >=12.0`
 
     @property
     def name(self) -> str:
@@ -385,7 +386,8 @@ def _pins(index: Index, chosen: Mapping[str, Any]) -> dict[str, Pin]:
         needs = sorted({_provider(req, chosen) for req in cand.depends})
         real = tuple(n for n in needs if not is_virtual(n))
         virtual = tuple(n for n in needs if is_virtual(n))
-        pins[name] = Pin(recipe, cand.version, tuple(cand.variant), real, virtual)
+        reqs = tuple(sorted({str(r) for r in cand.depends if is_virtual(r.name)}))
+        pins[name] = Pin(recipe, cand.version, tuple(cand.variant), real, virtual, reqs)
     return pins
 
 

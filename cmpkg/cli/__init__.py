@@ -19,6 +19,7 @@ from cmpkg.errors import EXIT_INTERRUPTED, EXIT_USAGE, CmpkgError
 COMMAND_MODULES = (
     "cmpkg.cli.index_cmds",
     "cmpkg.cli.install_cmds",
+    "cmpkg.cli.project_cmds",
     "cmpkg.cli.target_cmds",
     "cmpkg.cli.cache_cmds",
 )
@@ -36,7 +37,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cmpkg", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(
+        prog="cmpkg",
+        description="A package manager for ML benchmarking stacks: tagged recipes, a complete "
+        "solver, a content-addressed store and lockfiles.",
+    )
     parser.add_argument("--version", action="version", version=f"cmpkg {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:

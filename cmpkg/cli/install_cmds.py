@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from cmpkg.cli.common import add_resolve_options, context, home
@@ -25,7 +26,10 @@ def register(subparsers: Any) -> None:
     why.set_defaults(handler=_why)
 
     install = subparsers.add_parser("install", help="resolve and install into the store")
-    install.add_argument("requests", nargs="+", metavar="REQ")
+    install.add_argument("requests", nargs="*", metavar="REQ", help="default: cmpkg.toml's requests")
+    install.add_argument("--locked", action="store_true", help="install cmpkg.lock; fail if it is stale")
+    install.add_argument("--frozen", action="store_true", help="install cmpkg.lock without checking it")
+    install.add_argument("--lock", metavar="FILE", type=Path, help="the lockfile (default: the project's)")
     add_resolve_options(install)
     install.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     install.add_argument("--env", metavar="NAME", help="environment name (default: the first request)")
@@ -108,14 +112,23 @@ def _install(args: argparse.Namespace) -> int:
     from cmpkg.store.store import Store
 
     started = time.monotonic()
-    ctx, resolution = _solve(args)
+    if args.locked or args.frozen:
+        ctx, resolution, pinned = _from_lock(args)
+    else:
+        _manifest_requests(args)
+        ctx, resolution = _solve(args)
+        pinned = ()
     ctx.target.check_installable()
     store = Store(home())
-    plan = make_plan(resolution, ctx.tools, lambda key: store.get(key) is not None, ctx.python)
+    plan = make_plan(resolution, lambda key: store.get(key) is not None)
+    if pinned or args.frozen or args.locked:
+        from cmpkg.locker import check_keys
+
+        check_keys(plan, ctx.locked_target)
     if args.dry_run:
         _print_plan(args, plan_lines(plan), plan)
         return 0
-    installed = _execute(args, ctx, plan, store)
+    installed = _execute(args, ctx, plan, store, pinned)
     name = args.env or resolution.roots[0]
     _record(args, ctx, resolution, plan, installed, name, store)
     built = len(plan.todo)
@@ -131,6 +144,68 @@ def _install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manifest_requests(args: argparse.Namespace) -> None:
+    """No requests on the command line: install the project's (cmpkg.toml)."""
+    if args.requests:
+        return
+    from cmpkg.manifest import require
+
+    manifest = require(Path.cwd())
+    if not manifest.requests:
+        from cmpkg.errors import UsageError
+
+        raise UsageError("nothing-requested", f"{manifest.path} has no requests", hint="`cmpkg add REQ`")
+    args.requests = list(manifest.requests)
+    args.index = [*manifest.index_dirs(), *args.index]
+
+
+def _from_lock(args: argparse.Namespace) -> Any:
+    """(context, resolution, pinned wheels) from the lockfile, for --locked and --frozen."""
+    from dataclasses import replace
+
+    from cmpkg import context as ctx_mod
+    from cmpkg import lock as lock_mod
+    from cmpkg import lockflow, manifest
+    from cmpkg.errors import CmpkgError
+    from cmpkg.locker import resolution_from_lock
+
+    project = manifest.find(Path.cwd())
+    path = args.lock or (project.parent if project else Path.cwd()) / manifest.LOCKFILE
+    lock = lockflow.read_lock(path)
+    loaded = manifest.load(project) if project else None
+    if loaded:
+        args.index = [*loaded.index_dirs(), *args.index]
+    forced = None if args.target in ("host", "cpu", "cuda") else args.target
+    ctx = ctx_mod.load(args.index, "host", home())
+    if args.locked:
+        if loaded is None:
+            raise CmpkgError("no-manifest", "--locked needs cmpkg.toml", hint="use --frozen to skip the check")
+        reasons = lock_mod.stale_reasons(lock, loaded.content_hash(), loaded.targets, ctx.index)
+        if reasons:
+            raise CmpkgError("stale-lock", f"{path} is out of date", details=reasons, hint="run `cmpkg lock`")
+    locked = lockflow.choose_target(lock, ctx.target, forced)
+    _check_python(ctx, locked)
+    resolution = resolution_from_lock(ctx.index, locked)
+    args.requests = list(resolution.roots)
+    return replace(ctx, locked_target=locked), resolution, tuple(lock_mod.wheel_requirements(locked))
+
+
+def _check_python(ctx: Any, locked: Any) -> None:
+    from cmpkg.errors import CmpkgError
+
+    want = locked.packages.get("python")
+    have = ctx.tools.get("python")
+    if want is None:
+        return
+    if have is None or have.version.split(".")[:2] != want.version.split(".")[:2]:
+        found = f"Python {have.version} ({have.source})" if have else "no Python"
+        raise CmpkgError(
+            "python-mismatch",
+            f"the lock's environment is for Python {want.version}; this machine has {found}",
+            hint="install that Python, or lock for this machine's target",
+        )
+
+
 def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:
     from cmpkg import console
 
@@ -140,7 +215,7 @@ def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:
         print("\n".join(lines))
 
 
-def _execute(args: argparse.Namespace, ctx: Any, plan: Any, store: Any) -> Any:
+def _execute(args: argparse.Namespace, ctx: Any, plan: Any, store: Any, pinned: tuple[str, ...]) -> Any:
     from cmpkg import console, install, pyenv
 
     if ctx.python is None and plan.requirements:
@@ -149,7 +224,8 @@ def _execute(args: argparse.Namespace, ctx: Any, plan: Any, store: Any) -> Any:
         raise CmpkgError("no-python", "no Python interpreter was found for the environment")
     options = install.Options(
         python=ctx.python or sys.executable,
-        wheels=pyenv.WheelSource(tuple(args.find_links), (), args.no_index or args.offline),
+        wheels=pyenv.WheelSource(tuple(args.find_links), (), args.no_index or args.offline, bool(pinned)),
+        pinned=pinned,
         user_paths=_user_paths(args.with_),
         offline=args.offline,
         report=(lambda _t: None) if args.json else (lambda text: console.info(text)),

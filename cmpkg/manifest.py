@@ -1,0 +1,111 @@
+"""The project manifest `cmpkg.toml`: what a project asks for, and for which targets.
+
+    [project]
+    name = "resnet50-bench"
+    requests = ["mlperf-resnet50[backend=onnxruntime]"]
+    targets = ["cpu", "h200-cuda13"]
+    index = ["recipes"]            # extra index dirs, relative to the manifest
+
+Owns reading (every problem reported as `file: key: message`), writing (atomic, stable
+formatting) and the manifest's content hash that the lockfile records to detect staleness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cmpkg.errors import InputError, UsageError
+from cmpkg.index.fields import Fields, Problems
+from cmpkg.index.load import read_toml
+
+MANIFEST = "cmpkg.toml"
+LOCKFILE = "cmpkg.lock"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    name: str
+    requests: tuple[str, ...]
+    targets: tuple[str, ...]
+    index: tuple[str, ...]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def index_dirs(self) -> list[Path]:
+        return [self.root / d for d in self.index]
+
+    def content_hash(self) -> str:
+        """What a lock depends on: requests, targets and index sources (not the name)."""
+        data = {"requests": list(self.requests), "targets": list(self.targets), "index": list(self.index)}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def find(start: Path) -> Path | None:
+    """The nearest `cmpkg.toml` at or above `start`."""
+    for directory in (start, *start.parents):
+        if (directory / MANIFEST).is_file():
+            return directory / MANIFEST
+    return None
+
+
+def require(start: Path) -> Manifest:
+    path = find(start)
+    if path is None:
+        raise UsageError("no-manifest", f"no {MANIFEST} here or above", hint="create one with `cmpkg init`")
+    return load(path)
+
+
+def load(path: Path) -> Manifest:
+    problems = Problems(path)
+    raw = read_toml(path, problems)
+    if raw is None:
+        raise InputError(problems.lines)
+    top = Fields(raw, "", problems)
+    project = top.sub("project", required=True)
+    top.finish()
+    if project is None:
+        raise InputError(problems.lines)
+    manifest = Manifest(
+        path=path,
+        name=project.str("name", path.parent.name),
+        requests=project.str_list("requests"),
+        targets=project.str_list("targets") or ("host",),
+        index=project.str_list("index"),
+    )
+    project.finish()
+    if problems.lines:
+        raise InputError(problems.lines)
+    return manifest
+
+
+def render(manifest: Manifest) -> str:
+    def array(items: tuple[str, ...]) -> str:
+        return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+    lines = [
+        "[project]",
+        f"name = {json.dumps(manifest.name)}",
+        f"requests = {array(manifest.requests)}",
+        f"targets = {array(manifest.targets)}",
+    ]
+    if manifest.index:
+        lines.append(f"index = {array(manifest.index)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file and rename: a reader never sees a half-written file."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def save(manifest: Manifest) -> None:
+    write_atomic(manifest.path, render(manifest))
