@@ -22,7 +22,7 @@ from solvers.model import (
     load_problem,
     problem_to_json,
 )
-from solvers.solve import PREFERENCE_ORDER, Result, SolverBug, backend_names, solve
+from solvers.solve import PREFERENCE_ORDER, Result, SolverBugError, backend_names, solve
 from solvers.verify import verify
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "Requirement",
     "Result",
     "SolveTimeout",
-    "SolverBug",
+    "SolverBugError",
     "backend_names",
     "load_batch",
     "load_problem",

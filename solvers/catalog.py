@@ -6,7 +6,7 @@ Both backends and the explainer work on ids; the matching rule lives here and in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from solvers.model import Candidate, Problem, Requirement
 
@@ -25,6 +25,8 @@ class Catalog:
         self._rank: list[int] = []
         self.providers: dict[str, list[tuple[int, str]]] = {}
         self._matches: dict[Requirement, tuple[int, ...]] = {}
+        # Backends keep per-index artefacts here (libsolv's whole-index pool); shared by rebind.
+        self.cache: dict[str, object] = {}
         for name, cands in problem.packages.items():
             ids = self.by_name.setdefault(name, [])
             for position, cand in enumerate(cands):

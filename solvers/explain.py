@@ -124,7 +124,8 @@ def _chain(
 def _conflict_lines(
     catalog: Catalog, requests: list[Requirement], groups: dict[tuple[str, Requirement], list[int]]
 ) -> list[str]:
-    """Conflicts between candidates the core involves (conflicts are not minimised)."""
+    """Conflicts and constraints touching candidates the core involves (neither is
+    minimised, so these are the ones that can matter)."""
     involved: set[int] = set()
     for req in [*requests, *(key[1] for key in groups)]:
         involved.update(catalog.matches(req))
@@ -134,6 +135,9 @@ def _conflict_lines(
         for req in cand.conflicts:
             if involved.intersection(catalog.matches(req)) - {cid}:
                 lines.append(f"{cand} conflicts with {req}")
+    for req in catalog.problem.constraints:
+        if involved.intersection(catalog.by_name.get(req.name, ())) - set(catalog.own_matches(req)):
+            lines.append(f"the constraints allow only {req}")
     return lines
 
 

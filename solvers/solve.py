@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from solvers.backends import Backend, BackendGaveUp, Deadline, SolveTimeout
+from solvers.backends.clingo_backend import ClingoBackend
 from solvers.backends.libsolv_backend import LibsolvBackend
 from solvers.backends.resolvelib_backend import ResolvelibBackend
 from solvers.catalog import Catalog
@@ -26,15 +27,15 @@ PREFERENCE_ORDER = (
     "fewer packages: no candidate that no chain of depends needs",
 )
 
-# Measured in docs/solvers.md: libsolv (with refinement) is faster than resolvelib on every
-# profile we benchmarked, complete and optimal, so `auto` asks it first; resolvelib stays as
-# the second opinion a user can select and as a cross-check in the tests.
-AUTO_ORDER = ("libsolv",)
-BACKENDS: dict[str, type[Backend]] = {"libsolv": LibsolvBackend, "resolvelib": ResolvelibBackend}
+BACKENDS: dict[str, type[Backend]] = {
+    "clingo": ClingoBackend,
+    "libsolv": LibsolvBackend,
+    "resolvelib": ResolvelibBackend,
+}
 EXPLAIN_SECONDS = 5.0  # the explainer's own bound: a longer core search is not worth the wait
 
 
-class SolverBug(RuntimeError):
+class SolverBugError(RuntimeError):
     """A backend's answer failed verification: an internal error, never a silent answer."""
 
 
@@ -70,8 +71,9 @@ def solve(
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(backend_names())}")
     deadline = Deadline(timeout)
     catalog = Catalog(problem) if catalog is None else catalog.rebind(problem)
-    order = AUTO_ORDER if backend == "auto" else (backend,)
-    for name in dict.fromkeys([*order, "libsolv"]):
+    if backend == "auto":
+        return _auto(problem, catalog, deadline)
+    for name in dict.fromkeys([backend, "libsolv"]):
         try:
             chosen = BACKENDS[name]().solve(catalog, deadline)
         except BackendGaveUp:
@@ -79,16 +81,44 @@ def solve(
         if chosen is not None:
             return _checked(problem, catalog, chosen, name)
         return _unsatisfiable(catalog, deadline, name)
-    raise SolverBug("the complete backend gave up")  # unreachable: libsolv never gives up
+    raise SolverBugError("the complete backend gave up")  # unreachable: libsolv never gives up
+
+
+def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
+    """libsolv decides; its answer is returned when it is provably optimal, else clingo
+    optimises. Measured in docs/solvers.md: libsolv on the cached whole-index pool is the
+    fastest complete backend by far, and its answer is usually already optimal."""
+    chosen = LibsolvBackend().solve(catalog, deadline)
+    if chosen is None:
+        return _unsatisfiable(catalog, deadline, "libsolv")
+    result = _checked(problem, catalog, chosen, "libsolv")
+    if certainly_optimal(catalog, result.pins):
+        return result
+    better = ClingoBackend().solve(catalog, deadline)
+    if better is None:
+        raise SolverBugError("clingo found no solution where libsolv found one")
+    return _checked(problem, catalog, better, "clingo")
+
+
+def certainly_optimal(catalog: Catalog, pins: Mapping[str, Candidate]) -> bool:
+    """True if every pin is its name's most preferred candidate and no requirement met by
+    the pins could be met through a provide. Then every zero-cost answer must choose the
+    same candidates for the same names (each requirement forces its name's first
+    candidate), so `pins` (already pruned) is optimal in all three tiers. O(pins x depends).
+    """
+    reqs = [*catalog.problem.requests, *(r for c in pins.values() for r in c.depends)]
+    if any(catalog.providers.get(r.name) for r in reqs):
+        return False
+    return all(c is catalog.problem.packages[n][0] for n, c in pins.items())
 
 
 def _checked(problem: Problem, catalog: Catalog, chosen: list[int], name: str) -> Result:
     pins = {catalog.candidates[c].name: catalog.candidates[c] for c in chosen}
     if len(pins) != len(chosen):
-        raise SolverBug(f"{name} chose two candidates of one name")
+        raise SolverBugError(f"{name} chose two candidates of one name")
     faults = verify(problem, pins)
     if faults:
-        raise SolverBug(f"{name} returned an invalid answer: " + "; ".join(faults))
+        raise SolverBugError(f"{name} returned an invalid answer: " + "; ".join(faults))
     return Result(True, needed(problem, pins), None, name)
 
 
@@ -100,4 +130,4 @@ def _unsatisfiable(catalog: Catalog, deadline: Deadline, name: str) -> Result:
     return Result(False, {}, explain(catalog, Deadline(budget)), name)
 
 
-__all__ = ["Result", "SolveTimeout", "SolverBug", "solve"]
+__all__ = ["Result", "SolveTimeout", "SolverBugError", "solve"]

@@ -34,6 +34,7 @@ _INSTALL = solv.Job.SOLVER_INSTALL
 _LOCK = solv.Job.SOLVER_LOCK
 _ONE = solv.Job.SOLVER_SOLVABLE
 _PROVIDES = solv.Job.SOLVER_SOLVABLE_PROVIDES
+_ONE_OF = solv.Job.SOLVER_SOLVABLE_ONE_OF
 
 
 class Encoding:
@@ -118,7 +119,16 @@ class Encoding:
         self.cid_of[s.id] = cid
 
     def request_jobs(self, requests: Iterable[Requirement]) -> list[Any]:
-        return [self.pool.Job(_INSTALL | _PROVIDES, self.token(r)) for r in requests]
+        """Install one of the included matches of each request. A selection instead of a
+        token, so requests never seen when the pool was built need no new provides."""
+        jobs = []
+        for req in requests:
+            ids = [self.solvable_id[c] for c in self.catalog.matches(req) if c in self.included]
+            if ids:
+                jobs.append(self.pool.Job(_INSTALL | _ONE_OF, self.pool.towhatprovides(ids)))
+            else:  # nothing provides this token: libsolv reports the request as impossible
+                jobs.append(self.pool.Job(_INSTALL | _PROVIDES, self.pool.str2id("none:")))
+        return jobs
 
     def constraint_jobs(self, constraints: Iterable[Requirement]) -> list[Any]:
         """Lock out the included candidates of a constrained name that it does not allow."""
@@ -155,13 +165,23 @@ class LibsolvBackend:
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
         problem = catalog.problem
-        enc = Encoding(catalog, catalog.reachable(problem.requests))
+        enc = whole_index(catalog)
         base = enc.request_jobs(problem.requests) + enc.constraint_jobs(problem.constraints)
         deadline.check()
         first = enc.run(base)
         if first is None:
             return None
         return _refine(enc, base, first, deadline)
+
+
+def whole_index(catalog: Catalog) -> Encoding:
+    """The pool of every candidate, built once per package set and kept in the catalog's
+    cache (shared by `Catalog.rebind`), so later solves on the same index only add jobs.
+    The first call costs O(index); later ones O(1)."""
+    enc = catalog.cache.get("libsolv")
+    if not isinstance(enc, Encoding):
+        enc = catalog.cache["libsolv"] = Encoding(catalog, range(len(catalog.candidates)))
+    return enc
 
 
 def _refine(enc: Encoding, base: list[Any], chosen: list[int], deadline: Deadline) -> list[int]:

@@ -1,0 +1,154 @@
+"""Benchmark the solvers backends on synthetic 10,000-name indexes (a script, not a test).
+
+    .venv/bin/python tools/bench_solvers.py [--names 10000] [--requests 5]
+
+Profiles (both deterministic, ~4.5 versions per name, so ~45,000 candidates):
+- realistic: a name depends on 0-4 *earlier* names drawn Zipf-like, so most edges go to a few
+  popular packages (as on PyPI), mostly with lower bounds and some upper bounds;
+- dense: every version depends on 6-10 uniformly drawn earlier names with two-sided ranges,
+  so the reachable part is large and conflicts are common.
+Each (profile, backend) runs in its own process so peak RSS is that backend's alone. Reported:
+load (JSON value -> Problem -> Catalog), median solve time over the requests, peak RSS, and
+the median solution size. "libsolv-core" is libsolv's own solve on an already built pool,
+the speed anchor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+BACKENDS = ("auto", "libsolv", "clingo", "resolvelib", "libsolv-core")
+
+
+def _versions(rng: random.Random) -> list[str]:
+    count = max(1, min(12, int(rng.expovariate(1 / 4.5)) + 1))
+    return [f"{count - i}.{rng.randint(0, 9)}" for i in range(count)]  # newest first
+
+
+def _spec(rng: random.Random, versions: list[str], dense: bool) -> str:
+    pick = rng.choice(versions)
+    if dense:
+        low = rng.choice(versions)
+        lo, hi = sorted([low, pick], key=lambda v: tuple(map(int, v.split("."))))
+        return f">={lo},<={hi}"
+    roll = rng.random()
+    return f">={pick}" if roll < 0.7 else (f"<={pick}" if roll < 0.85 else "")
+
+
+def _target(rng: random.Random, i: int, dense: bool) -> int:
+    if dense:
+        return rng.randrange(i)
+    return int(i * rng.random() ** 2)  # skewed: most edges go to the popular (low) names
+
+
+def generate(names: int, profile: str, seed: int = 7) -> dict[str, Any]:
+    """A solvers-problem/1 value with `names` names and no requests."""
+    rng = random.Random(seed)
+    dense = profile == "dense"
+    versions = [_versions(rng) for _ in range(names)]
+    packages: dict[str, list[dict[str, Any]]] = {}
+    for i in range(names):
+        cands = []
+        for version in versions[i]:
+            count = rng.randint(6, 10) if dense else rng.randint(1, 5)
+            targets = {_target(rng, i, dense) for _ in range(count)} if i else set()
+            deps = [[f"p{t}", _spec(rng, versions[t], dense)] for t in sorted(targets)]
+            cands.append({"version": version, "depends": deps})
+        packages[f"p{i}"] = cands
+    return {"format": "solvers-problem/1", "packages": packages, "requests": []}
+
+
+def _requests(names: int, count: int) -> list[str]:
+    rng = random.Random(11)
+    return [f"p{rng.randrange(names // 2, names)}" for _ in range(count)]
+
+
+def worker(profile: str, backend: str, names: int, count: int) -> dict[str, Any]:
+    from solvers import load_problem, solve
+    from solvers.catalog import Catalog
+    from solvers.model import Requirement
+
+    raw = generate(names, profile)
+    start = time.perf_counter()
+    problem = load_problem(raw)
+    catalog = Catalog(problem)
+    load = time.perf_counter() - start
+    times, sizes, sat = [], [], 0
+    for name in _requests(names, count):
+        case = problem.with_requests([Requirement(name)])
+        start = time.perf_counter()
+        if backend == "libsolv-core":
+            size, ok, elapsed = _core(catalog.rebind(case))
+        else:
+            result = solve(case, backend, timeout=60, catalog=catalog)
+            elapsed, size, ok = time.perf_counter() - start, len(result.pins), result.satisfiable
+        times.append(elapsed)
+        sizes.append(size)
+        sat += ok
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "profile": profile,
+        "backend": backend,
+        "candidates": len(catalog.candidates),
+        "load_s": load,
+        "solve_median_s": statistics.median(times),
+        "solve_max_s": max(times),
+        "peak_rss_mib": rss,
+        "size_median": statistics.median(sizes),
+        "satisfiable": f"{sat}/{len(times)}",
+    }
+
+
+def _core(catalog: Any) -> tuple[int, bool, float]:
+    """libsolv's own solve time on a pool built beforehand (the anchor)."""
+    from solvers.backends.libsolv_backend import Encoding
+
+    enc = Encoding(catalog, catalog.reachable(catalog.problem.requests))
+    jobs = enc.request_jobs(catalog.problem.requests)
+    start = time.perf_counter()
+    chosen = enc.run(jobs)
+    elapsed = time.perf_counter() - start
+    return len(chosen or ()), chosen is not None, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--names", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=5)
+    parser.add_argument("--worker", nargs=2, metavar=("PROFILE", "BACKEND"))
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(*args.worker, args.names, args.requests)))
+        return
+    print("| profile | backend | candidates | load s | solve median s | solve max s | peak RSS MiB | size | sat |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for profile in ("realistic", "dense"):
+        for backend in BACKENDS:
+            cmd = [sys.executable, __file__, "--worker", profile, backend]
+            cmd += ["--names", str(args.names), "--requests", str(args.requests)]
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            if out.returncode:
+                print(f"| {profile} | {backend} | failed: {out.stderr.strip().splitlines()[-1:]} |")
+                continue
+            r = json.loads(out.stdout)
+            print(
+                f"| {profile} | {backend} | {r['candidates']} | {r['load_s']:.2f} | "
+                f"{r['solve_median_s']:.3f} | {r['solve_max_s']:.3f} | {r['peak_rss_mib']:.0f} | "
+                f"{r['size_median']} | {r['satisfiable']} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
