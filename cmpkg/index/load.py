@@ -70,7 +70,7 @@ def _recipe(f: Fields, path: Path) -> Recipe:
     kind = f.str("kind", required=True)
     if kind and kind not in KINDS:
         f.error("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
-    provide = _provide(f.sub("provide"))
+    provide = _provide(f.sub("provide"), path)
     version = f.version("version", required=provide is None or provide.method != "detect")
     if version is not None and provide is not None and provide.method == "detect":
         f.error("version", "a detected tool has no fixed version; use provide.range")
@@ -94,7 +94,7 @@ def _recipe(f: Fields, path: Path) -> Recipe:
         files=files,
         run=f.str_list("run"),
         path=path,
-        digest=_digest(path, (*files, *_script(provide))),
+        digest=_digest(path, (*files, *([provide.script] if provide and provide.script else []))),
     )
     f.finish()
     _check_method_fields(f, recipe)
@@ -271,7 +271,7 @@ def _source(s: Fields, groups: tuple[VariantGroup, ...]) -> Source:
     return source
 
 
-def _provide(p: Fields | None) -> Provide | None:
+def _provide(p: Fields | None, path: Path) -> Provide | None:
     if p is None:
         return None
     method = p.str("method", required=True)
@@ -288,7 +288,7 @@ def _provide(p: Fields | None) -> Provide | None:
         version_files=p.str_list("version-files"),
         requirements=p.str_list("requirements"),
         index_url=p.optional_str("index-url"),
-        script=p.optional_str("script"),
+        script=_script(p, path),
         args=p.str_list("args"),
         must_contain=p.str_list("must-contain"),
     )
@@ -323,22 +323,47 @@ def _paths(f: Fields) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(result)
 
 
-def _script(provide: Provide | None) -> tuple[str, ...]:
-    """A generate step's script is part of the recipe's content (and of its store key)."""
-    return (provide.script,) if provide and provide.script else ()
+def _script(p: Fields, path: Path) -> str | None:
+    """A generate step's script: beside the recipe, and part of its content (and store key)."""
+    script = p.optional_str("script")
+    if script is not None:
+        _beside(p, "script", script, path)
+    return script
 
 
 def _files(f: Fields, path: Path) -> tuple[str, ...]:
     """Files shipped beside the recipe and copied into its entry (e.g. an app's harness)."""
-    files = tuple(_relative(f, "files", p) for p in f.str_list("files"))
+    files = f.str_list("files")
     for rel in files:
-        if not (path.parent / rel).exists():
-            f.error("files", f"{rel!r} does not exist beside the recipe")
+        _beside(f, "files", rel, path)
     return files
+
+
+def _beside(f: Fields, key: str, rel: str, path: Path) -> bool:
+    """Whether `rel` is a safe relative path that exists beside the recipe (else a problem).
+
+    Unsafe paths are never looked at on disk: `../x` or `/etc` must not be read into the
+    recipe's digest, let alone copied into an entry.
+    """
+    if _unsafe(rel) is not None:
+        _relative(f, key, rel)
+        return False
+    if not (path.parent / rel).exists():
+        f.error(key, f"{rel!r} does not exist beside the recipe")
+        return False
+    return True
 
 
 def _relative(f: Fields, key: str, path: str) -> str:
     """Paths inside an entry: relative, without `..` (RELIABILITY.md B.13)."""
+    problem = _unsafe(path)
+    if problem is not None:
+        f.error(key, f"{path!r} {problem}")
+    return path
+
+
+def _unsafe(path: str) -> str | None:
+    """Why `path` cannot name a file inside an entry, or None."""
     parts = path.replace("\\", "/").split("/")
     if (
         path.startswith(("/", "\\"))
@@ -346,11 +371,11 @@ def _relative(f: Fields, key: str, path: str) -> str:
         or "\0" in path
         or re.match(r"^[A-Za-z]:", path)
     ):
-        f.error(key, f"{path!r} must be a relative path inside the entry (no '..', not absolute)")
-    elif any(_is_device_name(part) for part in parts):
+        return "must be a relative path inside the entry (no '..', not absolute)"
+    if any(_is_device_name(part) for part in parts):
         # `nul.txt` opens the NUL device on Windows: such an entry could not be stored there.
-        f.error(key, f"{path!r} contains a reserved device name on Windows")
-    return path
+        return "contains a reserved device name on Windows"
+    return None
 
 
 def _is_device_name(part: str) -> bool:
@@ -387,9 +412,14 @@ def _value_python(r: Recipe) -> bool:
 
 
 def _digest(path: Path, files: tuple[str, ...]) -> str:
-    """sha256 over the recipe file and every file it ships, so any edit changes store keys."""
+    """sha256 over the recipe file and every file it ships, so any edit changes store keys.
+
+    Unsafe paths (already reported) are skipped: nothing outside the recipe's folder is read.
+    """
     h = hashlib.sha256(path.read_bytes())
     for rel in files:
+        if _unsafe(rel) is not None:
+            continue
         for file in _walk(path.parent / rel):
             h.update(file.relative_to(path.parent).as_posix().encode() + b"\0")
             h.update(file.read_bytes())
