@@ -224,3 +224,11 @@ def test_profile_validation_cases(text: str, fragment: str) -> None:
 
 def test_profiles_dir_is_the_shipped_index() -> None:
     assert SHIPPED_DIR.parts[-2:] == ("index", "targets")
+
+
+def test_the_documented_profile_example_is_valid() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "targets.md").read_text()
+    example = docs.split("```toml\n", 1)[1].split("```", 1)[0]
+    target = parse_profile(example, "docs/targets.md", "h100-cuda12")
+    assert target.facts()["__gpu_count"].version == "8"
+    assert target.kernel_version == "5.15.0"
