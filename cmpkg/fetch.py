@@ -140,7 +140,7 @@ def fetch(
             reused = _reuse(artifact, dest)
             if reused is not None:
                 return reused
-            options = _Options(session, progress, stall_timeout, retries, backoff)
+            options = _Options(session, progress, stall_timeout, retries, backoff, offline)
             return _try_urls(artifact, urls, dest, partial, options)
     finally:
         if own_session:
@@ -339,6 +339,7 @@ class _Options:
     stall_timeout: float
     retries: int
     backoff: float
+    offline: bool = False
 
 
 def _try_urls(
@@ -451,7 +452,8 @@ def _download(artifact: Artifact, attempt: _Attempt, opts: _Options) -> None:
             headers=headers,
             stream=True,
             timeout=(_CONNECT_TIMEOUT, opts.stall_timeout),
-            allow_redirects=True,
+            # Offline, a loopback mirror must not bounce us to the network.
+            allow_redirects=not opts.offline,
         )
     except requests.exceptions.Timeout:
         raise _RetryError(f"stalled: no response for {opts.stall_timeout:g}s") from None
@@ -470,6 +472,9 @@ def _check_status(response: requests.Response, attempt: _Attempt, offset: int) -
     if status == 416 and offset:
         _truncate(attempt.partial)  # our prefix is longer than the file: start over
         raise _RetryError("HTTP 416 on resume; restarting")
+    if 300 <= status < 400:
+        where = response.headers.get("Location", "?")
+        raise _SkipError(f"HTTP {status} redirect to {where} (not followed offline)")
     if status not in (200, 206):
         raise _SkipError(f"HTTP {status}")
     etag = response.headers.get("ETag")

@@ -301,6 +301,19 @@ def test_offline_uses_only_local_and_loopback_with_no_other_socket(
     assert socket_log.remote() == []  # type: ignore[attr-defined]
 
 
+def test_redirects_followed_online_refused_offline(
+    http_server: FaultServer, tmp_path: Path, socket_log: object
+) -> None:
+    http_server.serve("/real.bin", DATA)
+    http_server.fail("/r.bin", Fault(status=302, location=http_server.url("/real.bin")))
+    assert_committed(fetch(artifact(http_server.url("/r.bin")), tmp_path, **FAST), tmp_path)
+    http_server.fail("/evil.bin", Fault(status=302, location="https://example.invalid/m.bin"))
+    with pytest.raises(CmpkgError) as caught:
+        fetch(artifact(http_server.url("/evil.bin")), tmp_path / "x", offline=True, **FAST)
+    assert "redirect" in "\n".join(caught.value.details)
+    assert socket_log.remote() == []  # type: ignore[attr-defined]
+
+
 def test_offline_missing_artifact_names_it_and_every_place(
     tmp_path: Path, socket_log: object
 ) -> None:
@@ -364,6 +377,21 @@ def test_progress_protocol_sees_every_byte(http_server: FaultServer, tmp_path: P
     fetch(artifact(url), tmp_path, progress=Recorder(), **FAST)
     assert events[0] == ("start", len(DATA)) and events[-1] == ("finish", None)
     assert sum(n for kind, n in events if kind == "advance" and n) == len(DATA)
+
+
+def test_stderr_progress_bar_draws_and_clears() -> None:
+    import io
+
+    from cmpkg.fetch import StderrProgress, default_progress
+
+    stream = io.StringIO()
+    bar = StderrProgress(stream)
+    bar.start("model", 2 * 2**20)
+    bar.advance("model", 2**20)
+    bar.finish("model")
+    assert "fetching model  1.0/2.0 MiB" in stream.getvalue()
+    assert stream.getvalue().endswith("\r\x1b[K")
+    assert default_progress(json_output=True) is None
 
 
 def test_dead_partials_are_swept_live_ones_kept(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ left, the file is served properly, with Range/If-Range support. Faults:
     trickle=(nbytes, delay)         send the body nbytes at a time, sleeping between
     ignore_range=True               answer 200 with the whole body even to a Range request
     content_length=N                lie in the Content-Length header (and close after)
+    status=302, location=URL        redirect
 
 Binds 127.0.0.1 port 0 only. Threads are daemons: a stalled handler never blocks teardown.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -43,6 +45,7 @@ class Fault:
     trickle: tuple[int, float] | None = None
     ignore_range: bool = False
     content_length: int | None = None
+    location: str | None = None  # with status=302: a redirect
 
 
 @dataclass
@@ -117,6 +120,11 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Clients that abort (stall timeouts, size cuts) reset connections: expected here.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(_Handler):
@@ -183,6 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(fault.status or 500)
         if fault.retry_after is not None:
             self.send_header("Retry-After", fault.retry_after)
+        if fault.location is not None:
+            self.send_header("Location", fault.location)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
