@@ -11,7 +11,7 @@ Public API (what cmpkg's resolve adapter uses)::
 
 from __future__ import annotations
 
-from solvers.backends import SolveTimeout
+from solvers.backends import SolveTimeoutError
 from solvers.model import (
     Candidate,
     Case,
@@ -33,7 +33,7 @@ __all__ = [
     "ProblemError",
     "Requirement",
     "Result",
-    "SolveTimeout",
+    "SolveTimeoutError",
     "SolverBugError",
     "backend_names",
     "load_batch",

@@ -6,7 +6,7 @@ Both backends and the explainer work on ids; the matching rule lives here and in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from solvers.model import Candidate, Problem, Requirement
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from solvers.backends import SolveTimeout
+from solvers.backends import SolveTimeoutError
 from solvers.catalog import Catalog
 from solvers.model import BATCH_FORMAT, Case, ProblemError, load_batch, load_problem
 from solvers.solve import Result, backend_names, solve
@@ -83,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
         catalog = Catalog(case.problem) if catalog is None else catalog.rebind(case.problem)
         try:
             result = solve(case.problem, args.backend, args.timeout, catalog=catalog)
-        except SolveTimeout:
+        except SolveTimeoutError:
             print(
                 f"{case.id + ': ' if batch else ''}timed out after {args.timeout} s",
                 file=sys.stderr,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from solvers.backends import Backend, BackendGaveUp, Deadline, SolveTimeout
+from solvers.backends import Backend, BackendGaveUpError, Deadline, SolveTimeoutError
 from solvers.backends.clingo_backend import ClingoBackend
 from solvers.backends.libsolv_backend import LibsolvBackend
 from solvers.backends.resolvelib_backend import ResolvelibBackend
@@ -62,7 +62,7 @@ def solve(
 ) -> Result:
     """Solve `problem` with `backend` ("auto", "libsolv" or "resolvelib").
 
-    Raises ValueError for an unknown backend, SolveTimeout when `timeout` seconds pass,
+    Raises ValueError for an unknown backend, SolveTimeoutError when `timeout` seconds pass,
     SolverBug when an answer fails verification. An incomplete backend's "impossible" is
     always confirmed by the complete one, so no wrong "unsatisfiable" is returned.
     Pass `catalog` (from an earlier call with the same packages) to reuse its tables.
@@ -76,7 +76,7 @@ def solve(
     for name in dict.fromkeys([backend, "libsolv"]):
         try:
             chosen = BACKENDS[name]().solve(catalog, deadline)
-        except BackendGaveUp:
+        except BackendGaveUpError:
             continue
         if chosen is not None:
             return _checked(problem, catalog, chosen, name)
@@ -130,4 +130,4 @@ def _unsatisfiable(catalog: Catalog, deadline: Deadline, name: str) -> Result:
     return Result(False, {}, explain(catalog, Deadline(budget)), name)
 
 
-__all__ = ["Result", "SolveTimeout", "SolverBugError", "solve"]
+__all__ = ["Result", "SolveTimeoutError", "SolverBugError", "solve"]

@@ -34,9 +34,9 @@ def verify(problem: Problem, pins: Mapping[str, Candidate]) -> list[str]:
                 if other is not cand and other.satisfies(req)
             ]
     for req in problem.constraints:
-        cand = pins.get(req.name)
-        if cand is not None and not req.allows(cand.version, cand.variant):
-            faults.append(f"constraint {req} is violated by {cand}")
+        pin = pins.get(req.name)
+        if pin is not None and not req.allows(pin.version, pin.variant):
+            faults.append(f"constraint {req} is violated by {pin}")
     return faults
 
 

@@ -131,7 +131,10 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(*args.worker, args.names, args.requests)))
         return
-    print("| profile | backend | candidates | load s | solve median s | solve max s | peak RSS MiB | size | sat |")
+    print(
+        "| profile | backend | candidates | load s | solve median s | solve max s"
+        " | peak RSS MiB | size | sat |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for profile in ("realistic", "dense"):
         for backend in BACKENDS:

@@ -11,17 +11,17 @@ from typing import Protocol
 from solvers.catalog import Catalog
 
 
-class SolveTimeout(Exception):
+class SolveTimeoutError(Exception):
     """The time bound given to `solve` ran out before an answer was certain."""
 
 
-class BackendGaveUp(Exception):
+class BackendGaveUpError(Exception):
     """An incomplete backend cannot decide this problem (too deep, or a feature it cannot
     encode soundly); a complete backend must answer instead. Never shown to a user."""
 
 
 class Deadline:
-    """A monotonic time bound; `check` raises SolveTimeout once it has passed. O(1)."""
+    """A monotonic time bound; `check` raises SolveTimeoutError once it has passed. O(1)."""
 
     def __init__(self, seconds: float | None) -> None:
         self.at = None if seconds is None else time.monotonic() + seconds
@@ -31,7 +31,7 @@ class Deadline:
 
     def check(self) -> None:
         if self.at is not None and time.monotonic() > self.at:
-            raise SolveTimeout("the time bound ran out")
+            raise SolveTimeoutError("the time bound ran out")
 
 
 class Backend(Protocol):
@@ -44,6 +44,6 @@ class Backend(Protocol):
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
         """Chosen candidate ids, or None if (for complete backends: provably) unsatisfiable.
 
-        May raise SolveTimeout, or BackendGaveUp when incomplete.
+        May raise SolveTimeoutError, or BackendGaveUpError when incomplete.
         """
         ...

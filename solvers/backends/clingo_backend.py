@@ -19,7 +19,7 @@ from typing import Any
 
 import clingo
 
-from solvers.backends import Deadline, SolveTimeout
+from solvers.backends import Deadline, SolveTimeoutError
 from solvers.catalog import Catalog
 from solvers.model import Requirement
 
@@ -75,7 +75,9 @@ class _Builder:
         for cid, atom in self.atom.items():
             rank = self.catalog.rank(cid)
             if rank:
-                tiers[3 if self.catalog.candidates[cid].name in requested else 2].append((atom, rank))
+                tiers[3 if self.catalog.candidates[cid].name in requested else 2].append(
+                    (atom, rank)
+                )
         for priority, lits in tiers.items():
             if lits:
                 self.b.add_minimize(priority, lits)
@@ -103,10 +105,10 @@ class ClingoBackend:
         def on_model(model: clingo.Model) -> None:
             best.append([by_atom[a] for a in by_atom if model.is_true(a)])
 
-        with ctl.solve(on_model=on_model, async_=True) as handle:  # type: ignore[union-attr]
+        with ctl.solve(on_model=on_model, async_=True) as handle:
             if not handle.wait(deadline.left()):
                 handle.cancel()
-                raise SolveTimeout("clingo ran out of time")
+                raise SolveTimeoutError("clingo ran out of time")
             outcome = handle.get()
         if not outcome.satisfiable:
             return None

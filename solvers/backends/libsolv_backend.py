@@ -63,7 +63,7 @@ class Encoding:
         """The dep id that exactly the included matches of `req` provide."""
         dep = self._tokens.get(req)
         if dep is None:
-            dep = self.pool.str2id(f"r:{len(self._tokens)}")
+            dep = int(self.pool.str2id(f"r:{len(self._tokens)}"))
             self._tokens[req] = dep
             for cid in self.catalog.matches(req):
                 if cid in self.included:
@@ -89,7 +89,7 @@ class Encoding:
         self.pool.createwhatprovides()
 
     def _edge_token(self, cid: int, j: int, req: Requirement) -> int:
-        dep = self.pool.str2id(f"e:{cid}:{j}")
+        dep = int(self.pool.str2id(f"e:{cid}:{j}"))
         for match in self.catalog.matches(req):
             if match in self.included:
                 self._provides[match].append(dep)
@@ -154,6 +154,20 @@ class Encoding:
         chosen = solver.transaction().newsolvables()
         return [self.cid_of[s.id] for s in chosen if s.id in self.cid_of]
 
+    def problem_edges(self, jobs: list[Any]) -> set[tuple[int, int]]:
+        """The switchable edges in the rules libsolv blames for an unsatisfiable `jobs`:
+        a small superset-candidate for the explainer's core, found in one solve."""
+        edges: set[tuple[int, int]] = set()
+        solver = self.pool.Solver()  # must outlive the problems (they point into it)
+        for problem in solver.solve(jobs):
+            for rule in problem.findallproblemrules():
+                dep = rule.info().dep
+                text = str(dep) if dep is not None else ""
+                if text.startswith("e:"):
+                    _, cid, j = text.split(":")
+                    edges.add((int(cid), int(j)))
+        return edges
+
 
 class LibsolvBackend:
     """Complete and (with the refinement) optimal. Cost: one libsolv solve, plus one per
@@ -165,7 +179,7 @@ class LibsolvBackend:
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
         problem = catalog.problem
-        enc = whole_index(catalog)
+        enc = _encoding_for(catalog)
         base = enc.request_jobs(problem.requests) + enc.constraint_jobs(problem.constraints)
         deadline.check()
         first = enc.run(base)
@@ -174,13 +188,18 @@ class LibsolvBackend:
         return _refine(enc, base, first, deadline)
 
 
-def whole_index(catalog: Catalog) -> Encoding:
-    """The pool of every candidate, built once per package set and kept in the catalog's
-    cache (shared by `Catalog.rebind`), so later solves on the same index only add jobs.
-    The first call costs O(index); later ones O(1)."""
+def _encoding_for(catalog: Catalog) -> Encoding:
+    """The first solve on a package set encodes only the reachable candidates (cheapest for
+    one-shot use). A second solve on the same set (a batch, an adapter solving repeatedly)
+    builds the pool of every candidate once, O(index), and keeps it in the catalog's cache
+    (shared by `Catalog.rebind`), so later solves only add jobs."""
     enc = catalog.cache.get("libsolv")
-    if not isinstance(enc, Encoding):
-        enc = catalog.cache["libsolv"] = Encoding(catalog, range(len(catalog.candidates)))
+    if isinstance(enc, Encoding):
+        return enc
+    if not catalog.cache.get("libsolv-solved"):
+        catalog.cache["libsolv-solved"] = True
+        return Encoding(catalog, catalog.reachable(catalog.problem.requests))
+    enc = catalog.cache["libsolv"] = Encoding(catalog, range(len(catalog.candidates)))
     return enc
 
 

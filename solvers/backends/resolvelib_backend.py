@@ -9,7 +9,7 @@ package in. Constraints filter the name's own candidates in `find_matches`.
 
 resolvelib is sound here but incomplete (it can wrongly report no solution, resolvelib
 issue #206, and cannot see conflicts met through a provide), so every "impossible" is
-`BackendGaveUp`: the caller confirms it with the complete backend.
+`BackendGaveUpError`: the caller confirms it with the complete backend.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
-from solvers.backends import BackendGaveUp, Deadline
+from solvers.backends import BackendGaveUpError, Deadline
 from solvers.catalog import Catalog
 from solvers.model import Requirement
 
@@ -42,7 +42,7 @@ class _Req:
     cid: int | None = None
 
 
-class _Provider(AbstractProvider):  # type: ignore[misc]
+class _Provider(AbstractProvider[_Req, _Cand, str]):
     """Called O(rounds) times per method; each call costs O(candidates of one name)."""
 
     def __init__(self, catalog: Catalog, deadline: Deadline) -> None:
@@ -124,7 +124,7 @@ class _Provider(AbstractProvider):  # type: ignore[misc]
 
 
 class ResolvelibBackend:
-    """Incomplete: an "impossible" raises BackendGaveUp. Not optimal in general: it picks
+    """Incomplete: an "impossible" raises BackendGaveUpError. Not optimal in general: it picks
     the most preferred candidate per name greedily, in its own order of names."""
 
     name = "resolvelib"
@@ -135,7 +135,7 @@ class ResolvelibBackend:
         provided = catalog.providers.keys()
         for cand in catalog.candidates if provided else ():
             if any(r.name in provided for r in cand.conflicts):
-                raise BackendGaveUp("a conflict on a provided name")
+                raise BackendGaveUpError("a conflict on a provided name")
         resolver: Resolver[_Req, _Cand, str] = Resolver(
             _Provider(catalog, deadline), BaseReporter()
         )
@@ -143,7 +143,7 @@ class ResolvelibBackend:
         try:
             result = resolver.resolve(requests, max_rounds=MAX_ROUNDS)
         except (ResolutionImpossible, ResolutionTooDeep) as exc:
-            raise BackendGaveUp(type(exc).__name__) from exc
+            raise BackendGaveUpError(type(exc).__name__) from exc
         return sorted(
             c.cid
             for ident, c in result.mapping.items()

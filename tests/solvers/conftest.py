@@ -32,7 +32,9 @@ def same_pins(got: Mapping[str, Candidate], expected: Mapping[str, Any]) -> bool
     if set(got) != set(expected):
         return False
     for name, want in expected.items():
-        version, variant = (want, None) if isinstance(want, str) else (want["version"], want["variant"])
+        version, variant = (
+            (want, None) if isinstance(want, str) else (want["version"], want["variant"])
+        )
         if Version(got[name].version) != Version(version):
             return False
         if variant is not None and dict(got[name].variant) != variant:

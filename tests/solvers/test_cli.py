@@ -41,14 +41,20 @@ def test_exit_1_unsatisfiable_json(capsys: pytest.CaptureFixture[str]) -> None:
         ("{not json", "is not valid JSON"),
         ({"format": "other/1"}, "format: expected 'solvers-problem/1', got 'other/1'"),
         (
-            {"format": "solvers-problem/1", "packages": {"foo": [{"version": "1", "depends": [["x", ">>1"]]}]}},
+            {
+                "format": "solvers-problem/1",
+                "packages": {"foo": [{"version": "1", "depends": [["x", ">>1"]]}]},
+            },
             "packages.foo[0].depends[0]: invalid specifier '>>1'",
         ),
         (
             {"format": "solvers-problem/1", "packages": {"foo": [{}, {"version": "1.x"}]}},
             "packages.foo[1].version: invalid version '1.x'",
         ),
-        ({"format": "solvers-problem/1", "requests": [["a"]]}, "requests[0]: expected [name, specifier]"),
+        (
+            {"format": "solvers-problem/1", "requests": [["a"]]},
+            "requests[0]: expected [name, specifier]",
+        ),
     ],
 )
 def test_exit_2_bad_input(
@@ -88,7 +94,11 @@ def test_batch_prints_one_line_per_case(tmp_path: Path, capsys: pytest.CaptureFi
     }
     assert main(["solve", _write(tmp_path, batch), "--json"]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(x["id"], x["satisfiable"]) for x in lines] == [("new", True), ("old", True), ("none", False)]
+    assert [(x["id"], x["satisfiable"]) for x in lines] == [
+        ("new", True),
+        ("old", True),
+        ("none", False),
+    ]
     assert lines[1]["pins"] == {"a": {"version": "1", "variant": {}}}
 
 
