@@ -163,6 +163,25 @@ class Store:
         entry = self.info(key)
         return manifest.compare(key, entry.path, entry.files)
 
+    def require_intact(self, key: str) -> Entry:
+        """The entry, after checking every file against its manifest (RELIABILITY A4).
+
+        For install/run paths that must not silently reuse an edited entry. Costs a full
+        read of the entry's files.
+        """
+        result = self.verify(key)
+        if not result.ok:
+            lines = [f"changed: {p}" for p in result.changed]
+            lines += [f"missing: {p}" for p in result.missing]
+            lines += [f"added: {p}" for p in result.added]
+            raise CmpkgError(
+                "entry-modified",
+                f"store entry {key[:12]} was modified after it was installed",
+                hint=f"remove it with `cmpkg cache rm {key[:12]}` and install again",
+                details=lines,
+            )
+        return self.info(key)
+
     # ------------------------------------------------------------------ building
 
     def ensure(self, key: str, build: Build, meta: Mapping[str, Any] | None = None) -> Entry:

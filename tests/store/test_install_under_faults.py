@@ -10,7 +10,10 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cmpkg.archive import extract
+from cmpkg.errors import CmpkgError
 from cmpkg.fetch import Artifact, fetch
 from cmpkg.store import Store, entry_key
 from tests.support.httpserver import Fault, FaultServer
@@ -66,3 +69,26 @@ def test_installs_succeed_under_injected_faults(tmp_path: Path, http_server: Fau
     print(f"\nfigure: {sum(results)}/{len(results)} installs succeeded under injected faults")
     assert all(results)
     assert not list(store.downloads_dir.glob("*.partial"))
+
+
+def test_tampered_artifact_leaves_no_entry_and_no_dependent(
+    tmp_path: Path, http_server: FaultServer
+) -> None:
+    store = Store(tmp_path / "home")
+    url = http_server.serve("/dep.tar.gz", tarball(1))
+    art = Artifact("dep 1.0", (url,), "dep.tar.gz", sha256="0" * 64)
+
+    def build_dep(tmp: Path) -> dict[str, Any]:
+        extract(fetch(art, store.downloads_dir, backoff=0.01).path, tmp / "src")
+        return {}
+
+    def install_app() -> None:  # dependencies first, as the install orchestrator does
+        store.ensure(entry_key({"name": "dep"}), build_dep)
+        store.ensure(entry_key({"name": "app"}), lambda tmp: {})
+
+    with pytest.raises(CmpkgError) as caught:
+        install_app()
+    assert caught.value.code == "hash-mismatch" and "dep 1.0" in caught.value.message
+    assert store.list() == []
+    assert list(store.downloads_dir.iterdir()) == []
+    assert list((store.base / "tmp").iterdir()) == []

@@ -140,6 +140,10 @@ def test_verify_names_changed_missing_and_added(store: Store) -> None:
     result = store.verify(key)
     assert (result.changed, result.missing, result.added) == (("a",), ("sub/c",), ("new",))
     assert not result.ok
+    with pytest.raises(CmpkgError) as caught:
+        store.require_intact(key)
+    assert caught.value.code == "entry-modified"
+    assert caught.value.details == ("changed: a", "missing: sub/c", "added: new")
 
 
 def test_verify_sees_symlink_retargeted(store: Store) -> None:
