@@ -27,6 +27,7 @@ class Context:
     tools: dict[str, FactValue]
     python: str | None  # the interpreter path for Python environments (host targets only)
     locked_target: Any = None  # the lock's target when installing from a lock
+    mirror: Any = None  # the opened mirror, if any
 
     def preference(self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None) -> Preference:
         """Prefer cuda values on a target with CUDA; `--target cuda` also requires them."""
@@ -43,15 +44,19 @@ def is_host(target: Target) -> bool:
     return target.origin("arch").probed
 
 
-def load(index_dirs: Sequence[Path], target_spec: str, home: Path) -> Context:
-    from cmpkg.index import load_active_index
+def load(index_dirs: Sequence[Path], target_spec: str, home: Path, mirror: Any = None) -> Context:
+    """`mirror` (an opened `cmpkg.mirror.Mirror`) replaces the shipped index by its snapshot."""
+    from cmpkg.index import load_active_index, load_index
 
-    index = load_active_index(list(index_dirs))
+    if mirror is not None:
+        index = load_index([*mirror.index_dirs(), *index_dirs])
+    else:
+        index = load_active_index(list(index_dirs))
     target = resolve_target(target_spec)
     facts = {name: FactValue(f.version, f.source) for name, f in target.facts().items()}
     tools = tools_for(target, index, home)
     python = tools["python"].source if is_host(target) and "python" in tools else None
-    return Context(index, target, facts, tools, python)
+    return Context(index, target, facts, tools, python, None, mirror)
 
 
 def tools_for(target: Target, index: Index, home: Path) -> dict[str, FactValue]:

@@ -69,7 +69,10 @@ def run_version(path: Path, recipe: Recipe) -> str | None:
 
 
 class DetectCache:
-    """Versions of binaries by fingerprint, in one JSON file (rewritten atomically)."""
+    """Versions of binaries by fingerprint, in one JSON file (rewritten atomically).
+
+    A stale or foreign file is only a slower run: entries are re-checked by fingerprint.
+    """
 
     def __init__(self, file: Path | None) -> None:
         self.file = file
@@ -81,14 +84,16 @@ class DetectCache:
             except (OSError, ValueError):
                 self.entries = {}  # a damaged cache is only a slower next run
 
-    def lookup(self, path: Path) -> str | None:
-        entry = self.entries.get(str(path))
+    def lookup(self, name: str, path: Path) -> str | None:
+        entry = self.entries.get(f"{name} {path}")
         if entry and entry.get("fingerprint") == fingerprint(path):
             return entry.get("version")
         return None
 
     def store(self, found: Detected) -> None:
-        self.entries[found.path] = {"fingerprint": found.fingerprint, "version": found.version}
+        # Keyed by package and path: one interpreter answers for `python` and for the
+        # modules detected through it (`torch-system`).
+        self.entries[f"{found.name} {found.path}"] = {"fingerprint": found.fingerprint, "version": found.version}
         self.dirty = True
 
     def save(self) -> None:
@@ -105,7 +110,7 @@ def detect(recipe: Recipe, cache: DetectCache) -> Detected | None:
     path = find_executable(recipe)
     if path is None:
         return None
-    version = cache.lookup(path)
+    version = cache.lookup(recipe.name, path)
     if version is None:
         version = run_version(path, recipe)
         if version is None:

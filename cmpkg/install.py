@@ -124,7 +124,11 @@ class _Builder:
         return result
 
     def _venv(self, tmp: Path) -> Mapping[str, Any]:
-        pyenv.create(tmp, self.options.python)
+        if not self.plan.requirements:
+            pyenv.create(tmp, self.options.python, system_site=self.plan.system_site)
+            pyenv.relocate(tmp, self.store.entry_path(self.step.key))
+            return {"python": self.options.python, "installed": []}
+        pyenv.create(tmp, self.options.python, system_site=self.plan.system_site)
         source = self.options.wheels
         source = pyenv.WheelSource(
             source.find_links, (*source.index_urls, *self.plan.index_urls), source.no_index, source.require_hashes

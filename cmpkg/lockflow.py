@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,28 +50,40 @@ def check(start: Path, extra: Sequence[Path]) -> list[str]:
 
 
 def write_lock(start: Path, args: argparse.Namespace) -> tuple[Path, bool]:
-    from cmpkg import __version__
-    from cmpkg.cli.common import home
-
     manifest = require(start)
     index = _index(manifest, args.index)
     path = manifest.root / LOCKFILE
     previous = None if args.upgrade or not path.exists() else _previous(path)
     wheels = WheelSource(tuple(args.find_links), (), args.no_index)
-    targets: dict[str, LockedTarget] = {}
-    recipes: dict[str, str] = {}
-    for spec in manifest.targets:
-        inputs = target_inputs(spec, index, home(), previous, set(args.upgrade_package))
-        locked, used = lock_target(index, manifest.requests, inputs, wheels, _fetch_source, args.backend)
-        targets[spec] = locked
-        recipes.update(used)
-    sources = ("shipped", *manifest.index)
-    lock = Lock(manifest.content_hash(), index.revision, sources, recipes, targets, __version__)
+    lock = make_lock(index, manifest.requests, manifest.targets, wheels, args, previous)
+    lock = replace(lock, manifest_hash=manifest.content_hash(), index_sources=("shipped", *manifest.index))
     text = render(lock)
     changed = not path.exists() or path.read_text() != text
     if changed:
         write_atomic(path, text)
     return path, changed
+
+
+def make_lock(
+    index: Index,
+    requests: Sequence[str],
+    targets: Sequence[str],
+    wheels: WheelSource,
+    args: argparse.Namespace,
+    previous: Lock | None = None,
+) -> Lock:
+    """A lock of `requests` for every target (no manifest hash: the caller sets it)."""
+    from cmpkg import __version__
+    from cmpkg.cli.common import home
+
+    locked: dict[str, LockedTarget] = {}
+    recipes: dict[str, str] = {}
+    upgrade = set(getattr(args, "upgrade_package", []))
+    for spec in targets:
+        inputs = target_inputs(spec, index, home(), previous, upgrade)
+        locked[spec], used = lock_target(index, requests, inputs, wheels, _fetch_source, args.backend)
+        recipes.update(used)
+    return Lock("", index.revision, ("shipped",), recipes, locked, __version__)
 
 
 def _previous(path: Path) -> Lock | None:

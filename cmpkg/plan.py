@@ -39,6 +39,7 @@ class Plan:
     steps: tuple[Step, ...]  # dependencies first
     requirements: tuple[str, ...]  # every pip requirement of the environment
     index_urls: tuple[str, ...]  # extra wheel indexes that the variants ask for
+    system_site: bool = False  # a detected system module is part of the environment
 
     @property
     def todo(self) -> tuple[Step, ...]:
@@ -74,13 +75,14 @@ def make_plan(
 ) -> Plan:
     """The plan for a resolution; `present(key)` says whether the store has a complete entry."""
     requirements, urls = python_requirements(resolution)
+    system_site = uses_system_site(resolution)
     keys: dict[str, str] = {}
     steps: list[Step] = []
-    env_needed = bool(requirements)
+    env_needed = bool(requirements) or system_site
     if env_needed:
-        env_key = entry_key(
-            {"kind": PYENV, "python": _python_version(resolution), "requirements": requirements, "index_urls": urls}
-        )
+        env_inputs = {"kind": PYENV, "python": _python_version(resolution), "requirements": requirements}
+        env_inputs |= {"index_urls": urls, **({"system-site": True} if system_site else {})}
+        env_key = entry_key(env_inputs)
         keys[PYENV] = env_key
         steps.append(Step(PYENV, env_key, "venv", None, (), present(env_key)))
     for name in resolution.order():
@@ -90,7 +92,12 @@ def make_plan(
         method = pin.recipe.provide.method if pin.recipe.provide else "meta"
         needs = pin.needs + ((PYENV,) if env_needed and method == "generate" else ())
         steps.append(Step(name, key, method, pin, needs, present(key)))
-    return Plan(tuple(steps), requirements, urls)
+    return Plan(tuple(steps), requirements, urls, system_site)
+
+
+def uses_system_site(resolution: Resolution) -> bool:
+    """Whether a detected Python module (`system-site-packages = true`) is pinned."""
+    return any(p.recipe.provide is not None and p.recipe.provide.system_site_packages for p in resolution.pins.values())
 
 
 def _python_version(resolution: Resolution) -> str | None:

@@ -36,15 +36,17 @@ def venv_python(root: Path) -> Path:
     return root / VENV / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
-def create(dest: Path, python: str) -> None:
-    """A fresh venv at `dest/venv` for interpreter `python`, with pip seeded offline."""
+def create(dest: Path, python: str, *, system_site: bool = False) -> None:
+    """A fresh venv at `dest/venv` for interpreter `python`, with pip seeded offline.
+
+    `system_site` lets the venv see the interpreter's own packages: how a recipe reuses a
+    framework installed system-wide (an HPC image's CUDA PyTorch) instead of downloading it.
+    """
     from virtualenv import cli_run
 
+    argv = [str(dest / VENV), "--python", python, "--no-setuptools", "--quiet"]
     try:
-        cli_run(
-            [str(dest / VENV), "--python", python, "--no-setuptools", "--no-wheel", "--quiet"],
-            setup_logging=False,
-        )
+        cli_run([*argv, "--system-site-packages"] if system_site else argv, setup_logging=False)
     except Exception as error:  # virtualenv raises many kinds; all mean the same to a user
         raise CmpkgError(
             "venv-failed", f"cannot create a virtual environment with {python}: {error}"

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "cmpkg.cli.index_cmds",
     "cmpkg.cli.install_cmds",
     "cmpkg.cli.project_cmds",
+    "cmpkg.cli.mirror_cmds",
     "cmpkg.cli.target_cmds",
     "cmpkg.cli.cache_cmds",
 )

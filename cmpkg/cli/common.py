@@ -31,10 +31,16 @@ def add_json_option(parser: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document for scripts")
 
 
+def add_mirror_options(parser: Any) -> None:
+    parser.add_argument("--mirror", metavar="DIR|URL", help="take index, artifacts and wheels from a mirror first (env CMPKG_MIRROR)")
+    parser.add_argument("--force-mirror", action="store_true", help="accept a mirror older than one used before")
+
+
 def add_resolve_options(parser: Any) -> None:
     add_index_option(parser)
     add_target_option(parser)
     add_json_option(parser)
+    add_mirror_options(parser)
     parser.add_argument(
         "--backend",
         default="auto",
@@ -48,7 +54,19 @@ def home() -> Path:
     return default_root()
 
 
-def context(args: argparse.Namespace) -> Any:
+def mirror(args: argparse.Namespace) -> Any:
+    """The mirror named by --mirror or CMPKG_MIRROR, opened and verified; None without one."""
+    from cmpkg import envvars
+
+    location = getattr(args, "mirror", None) or envvars.get("CMPKG_MIRROR")
+    if not location:
+        return None
+    from cmpkg.mirror import open_mirror
+
+    return open_mirror(location, home(), force=getattr(args, "force_mirror", False))
+
+
+def context(args: argparse.Namespace, target: str | None = None) -> Any:
     from cmpkg import context as ctx
 
-    return ctx.load(args.index, args.target, home())
+    return ctx.load(args.index, target or args.target, home(), mirror(args))

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cmpkg.cli.common import add_resolve_options, context, home
+from cmpkg.cli.common import add_resolve_options, context, home, mirror
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     install.add_argument("--with", dest="with_", action="append", default=[], metavar="NAME.path=DIR")
     install.add_argument("--find-links", action="append", default=[], metavar="DIR", help="local wheels")
     install.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
-    install.add_argument("--offline", action="store_true", help="no network but loopback mirrors")
+    install.add_argument("--offline", action="store_true", help="no network but loopback mirrors (env CMPKG_OFFLINE=1)")
     install.set_defaults(handler=_install)
 
     run = subparsers.add_parser("run", help="run an installed app inside its environment")
@@ -170,13 +170,14 @@ def _from_lock(args: argparse.Namespace) -> Any:
     from cmpkg.locker import resolution_from_lock
 
     project = manifest.find(Path.cwd())
-    path = args.lock or (project.parent if project else Path.cwd()) / manifest.LOCKFILE
+    opened = mirror(args)
+    path = args.lock or _default_lock(project, opened)
     lock = lockflow.read_lock(path)
     loaded = manifest.load(project) if project else None
     if loaded:
         args.index = [*loaded.index_dirs(), *args.index]
     forced = None if args.target in ("host", "cpu", "cuda") else args.target
-    ctx = ctx_mod.load(args.index, "host", home())
+    ctx = ctx_mod.load(args.index, "host", home(), opened)
     if args.locked:
         if loaded is None:
             raise CmpkgError("no-manifest", "--locked needs cmpkg.toml", hint="use --frozen to skip the check")
@@ -188,6 +189,17 @@ def _from_lock(args: argparse.Namespace) -> Any:
     resolution = resolution_from_lock(ctx.index, locked)
     args.requests = list(resolution.roots)
     return replace(ctx, locked_target=locked), resolution, tuple(lock_mod.wheel_requirements(locked))
+
+
+def _default_lock(project: Path | None, opened: Any) -> Path:
+    """The project's lock; without a project, the lock a mirror was made for."""
+    from cmpkg.manifest import LOCKFILE
+
+    if project is not None:
+        return project.parent / LOCKFILE
+    if opened is not None:
+        return Path(opened.lock_path())
+    return Path.cwd() / LOCKFILE
 
 
 def _check_python(ctx: Any, locked: Any) -> None:
@@ -216,18 +228,21 @@ def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:
 
 
 def _execute(args: argparse.Namespace, ctx: Any, plan: Any, store: Any, pinned: tuple[str, ...]) -> Any:
-    from cmpkg import console, install, pyenv
+    from cmpkg import console, envvars, install, pyenv
 
     if ctx.python is None and plan.requirements:
         from cmpkg.errors import CmpkgError
 
         raise CmpkgError("no-python", "no Python interpreter was found for the environment")
+    offline = args.offline or envvars.get("CMPKG_OFFLINE") == "1"
+    links = (*(ctx.mirror.wheel_links() if ctx.mirror else ()), *args.find_links)
     options = install.Options(
         python=ctx.python or sys.executable,
-        wheels=pyenv.WheelSource(tuple(args.find_links), (), args.no_index or args.offline, bool(pinned)),
+        wheels=pyenv.WheelSource(links, (), args.no_index or offline, bool(pinned)),
         pinned=pinned,
         user_paths=_user_paths(args.with_),
-        offline=args.offline,
+        offline=offline,
+        mirror_urls=ctx.mirror.artifact_urls if ctx.mirror else (lambda _name: ()),
         report=(lambda _t: None) if args.json else (lambda text: console.info(text)),
     )
     return install.execute(plan, store, ctx.tools, options)

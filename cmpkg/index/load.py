@@ -285,6 +285,7 @@ def _provide(p: Fields | None, path: Path) -> Provide | None:
         version_args=p.str_list("version-args") or ("--version",),
         version_regex=p.str("version-regex") or DEFAULT_VERSION_REGEX,
         version_range=p.specifier("range"),
+        system_site_packages=p.bool("system-site-packages"),
         version_files=p.str_list("version-files"),
         requirements=p.str_list("requirements"),
         index_url=p.optional_str("index-url"),

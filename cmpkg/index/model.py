@@ -99,6 +99,8 @@ class Provide:
     version_args: tuple[str, ...] = ("--version",)
     version_regex: str = DEFAULT_VERSION_REGEX
     version_range: SpecifierSet = field(default_factory=SpecifierSet)
+    # a detected Python module: environments that include it see the system site-packages
+    system_site_packages: bool = False
     #: Files whose text holds the version (e.g. cuDNN's header), for things with no executable.
     version_files: tuple[str, ...] = ()
     # python
