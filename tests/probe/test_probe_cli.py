@@ -65,7 +65,8 @@ def test_bad_override_exits_2(
 
 
 def test_real_command_with_cuda_disabled() -> None:
-    env = {**os.environ, "CMPKG_OVERRIDE_CUDA": "", "PYTHONPATH": str(ROOT)}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "CMPKG_OVERRIDE_CUDA": "", "PYTHONPATH": path}
     done = subprocess.run(
         [sys.executable, "-m", "cmpkg", "target", "show", "--json"],
         capture_output=True,
