@@ -50,8 +50,10 @@ def _show_text(target: Any) -> str:
         lines.append(
             f"{target.microarch} also runs code for: {', '.join(target.microarch_lineage[1:])}"
         )
-    if target.requires_cuda:
-        lines.append("requires CUDA: installing fails on a machine without it")
+    if target.requires_cuda and target.cuda is None:
+        lines.append("requires CUDA, and none was found: resolve and lock work, install fails")
+    elif target.requires_cuda:
+        lines.append("requires CUDA: only CUDA variants are eligible")
     lines += [f"gpu {g.name} (sm {g.compute_capability}, {g.memory_mib} MiB)" for g in target.gpus]
     lines += [_source_line(s) for s in target.sources]
     return "\n".join(lines)

@@ -129,10 +129,11 @@ def read_microarch() -> tuple[str | None, tuple[str, ...]]:
     """The host's archspec microarchitecture and its lineage (archspec imported here)."""
     try:
         import archspec.cpu
-    except ImportError:
+
+        name = str(archspec.cpu.host().name)
+        return name, microarch_lineage(name)
+    except Exception:  # archspec missing or puzzled by this CPU: no microarch fact, no traceback
         return None, ()
-    name = str(archspec.cpu.host().name)
-    return name, microarch_lineage(name)
 
 
 def microarch_lineage(name: str) -> tuple[str, ...]:
