@@ -47,10 +47,34 @@ def create(dest: Path, python: str, *, system_site: bool = False) -> None:
     argv = [str(dest / VENV), "--python", python, "--no-setuptools", "--quiet"]
     try:
         cli_run([*argv, "--system-site-packages"] if system_site else argv, setup_logging=False)
+        if system_site:
+            _see_interpreter_site(dest, python)
     except Exception as error:  # virtualenv raises many kinds; all mean the same to a user
         raise CmpkgError(
             "venv-failed", f"cannot create a virtual environment with {python}: {error}"
         ) from None
+
+
+_SITE_DIRS = "import site, sys; print(sys.prefix != sys.base_prefix); print('\\n'.join(site.getsitepackages()))"
+
+
+def _see_interpreter_site(dest: Path, python: str) -> None:
+    """Make the interpreter's own site-packages visible when it is itself a venv.
+
+    `--system-site-packages` exposes the *base* interpreter's packages; an image whose
+    framework lives in a venv (`/opt/torch/.venv/bin/python3`) needs that venv's instead.
+    A `.pth` file appends them after the new venv's own packages, which keep precedence.
+    """
+    done = subprocess.run([python, "-c", _SITE_DIRS], capture_output=True, text=True, check=False)
+    lines = done.stdout.split("\n")
+    if done.returncode != 0 or lines[0] != "True":
+        return
+    inner = subprocess.run(
+        [str(venv_python(dest)), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    )
+    pth = Path(inner.stdout.strip()) / "_cmpkg_interpreter_site.pth"
+    pth.write_text("".join(line + "\n" for line in lines[1:] if line))
 
 
 def pip_command(root: Path, requirements: Sequence[str], source: WheelSource, report: Path) -> list[str]:
