@@ -129,16 +129,18 @@ def extract(
     max_members: int = DEFAULT_MAX_MEMBERS,
     max_ratio: float = DEFAULT_MAX_RATIO,
 ) -> Extracted:
-    """Extract `archive` into `dest` (absent or an empty directory), or raise ArchiveError.
+    """Extract `archive` into `dest`, or raise ArchiveError.
 
     Every member is validated before anything is written, and again while writing; the
-    bytes go to a temp dir beside `dest`, renamed onto it only on success. On any error the
-    temp dir is removed and `dest` is as before.
+    bytes go to a temp dir beside `dest`, renamed onto it only on success. If `dest`
+    already exists, the archive's top-level names are moved into it, and any name already
+    there is refused before anything moves. On any error the temp dir is removed and `dest`
+    is as before.
     """
     limits = Limits(max_total_size, max_members, max_ratio)
     archive, dest = Path(archive), Path(dest)
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise ArchiveError("extract-dest-exists", f"{dest} exists and is not an empty directory")
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise ArchiveError("extract-dest-exists", f"{dest} exists and is not a directory")
     dest.parent.mkdir(parents=True, exist_ok=True)
     with _open_reader(archive) as reader:
         members = _plan(reader, archive, limits)
@@ -154,10 +156,23 @@ def extract(
 
 
 def _commit(tmp: Path, dest: Path) -> None:
-    if dest.exists():
-        dest.rmdir()
+    """Rename the extracted tree onto `dest`, or move its top-level names into `dest`."""
     tmp.chmod(0o755)
-    tmp.rename(dest)
+    if not dest.exists():
+        tmp.rename(dest)
+        return
+    names = sorted(p.name for p in tmp.iterdir())
+    # Several archives may be unpacked into one build dir: they must not overwrite each other.
+    clashes = [n for n in names if (dest / n).exists() or (dest / n).is_symlink()]
+    if clashes:
+        raise ArchiveError(
+            "extract-collision",
+            f"extracting into {dest} would overwrite {', '.join(clashes[:5])}",
+            hint="two sources of one recipe unpack to the same path; give them distinct dirs",
+        )
+    for name in names:
+        (tmp / name).rename(dest / name)
+    tmp.rmdir()
 
 
 def _refuse(archive: Path, member: str, why: str, code: str = "unsafe-archive") -> ArchiveError:

@@ -353,7 +353,9 @@ class Store:
         return swept
 
     def _builder_dead(self, tmp: Path) -> bool:
-        key = tmp.name.partition(".")[0]
+        # `<key>.<rand>` builds, and `.<key>.<rand>.extract-*` dirs that archive.extract
+        # makes beside a build dir it extracts into.
+        key = tmp.name.lstrip(".").partition(".")[0]
         if not layout.KEY_RE.match(key):
             return False  # not ours: leave it
         with os_lock(self._lock_path(key), blocking=False) as held:

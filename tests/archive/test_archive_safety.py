@@ -216,12 +216,21 @@ def test_total_size_cap(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_dest_must_be_absent_or_empty(tmp_path: Path) -> None:
-    archive = make_tar(tmp_path / "a.tar", [M("a", b"x")])
+def test_several_archives_into_one_dir_but_no_overwrite(tmp_path: Path) -> None:
+    first = make_tar(tmp_path / "a.tar", [M("a/x", b"1")])
+    second = make_zip(tmp_path / "b.zip", [("b/y", b"2")])
     (tmp_path / "out").mkdir()
-    extract(archive, tmp_path / "out")  # empty dir: fine
-    with pytest.raises(ArchiveError, match="not an empty directory"):
-        extract(archive, tmp_path / "out")
+    extract(first, tmp_path / "out")
+    extract(second, tmp_path / "out")
+    assert tree(tmp_path / "out") == {"a": "dir", "a/x": b"1", "b": "dir", "b/y": b"2"}
+    with pytest.raises(ArchiveError) as caught:
+        extract(first, tmp_path / "out")
+    assert caught.value.code == "extract-collision"
+    assert tree(tmp_path / "out")["a/x"] == b"1"
+    assert [p.name for p in tmp_path.iterdir() if "extract" in p.name] == []
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ArchiveError, match="not a directory"):
+        extract(first, tmp_path / "file")
 
 
 def test_not_an_archive(tmp_path: Path) -> None:

@@ -215,6 +215,7 @@ def test_gc_sweeps_dead_leftovers(store: Store) -> None:
     tmp_dir = store.base / "tmp"
     (tmp_dir / f"{key}.dead1").mkdir(parents=True)
     (tmp_dir / "trash-x").mkdir()
+    (tmp_dir / f".{key}.dead1.extract-1").mkdir()
     (tmp_dir / "foreign").mkdir()
     store.downloads_dir.mkdir(parents=True)
     (store.downloads_dir / "m.bin.partial").write_bytes(b"x")
@@ -223,7 +224,8 @@ def test_gc_sweeps_dead_leftovers(store: Store) -> None:
     half.mkdir(parents=True)
     result = store.gc()
     names = sorted(p.name for p in result.swept)
-    assert names == sorted(["m.bin.partial", f"{key}.dead1", "trash-x", half.name])
+    expected = ["m.bin.partial", f"{key}.dead1", f".{key}.dead1.extract-1", "trash-x", half.name]
+    assert names == sorted(expected)
     assert sorted(p.name for p in tmp_dir.iterdir()) == ["foreign"]
     assert (store.downloads_dir / "m.bin").exists() and not half.exists()
 
