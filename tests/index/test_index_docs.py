@@ -17,7 +17,7 @@ def test_recipe_examples_are_the_shipped_files() -> None:
     kinds = set()
     for path, body in examples:
         assert (REPO / path).read_text().rstrip() == body, (
-            f"docs/recipes.md copy of {path} is stale"
+            f"docs/recipes.md copy of {path} is stale: python tools/lint_index.py --fix-docs"
         )
         kinds.add(next(r.kind for r in load_index([SHIPPED_INDEX]).all() if r.path == REPO / path))
     assert kinds == {"tool", "library", "model", "dataset", "app"}
@@ -30,7 +30,11 @@ def test_index_table_lists_every_recipe() -> None:
         (r.name, version_text(r), str(r.path.relative_to(REPO)))
         for r in load_index([SHIPPED_INDEX]).all()
     }
-    assert {(n, v.strip(), p) for n, v, p in rows} == expected
+    listed = {(n, v.strip(), p) for n, v, p in rows}
+    assert listed == expected, (
+        f"docs/index.md rows to add: {sorted(expected - listed)}, to remove: "
+        f"{sorted(listed - expected)} (python tools/lint_index.py prints row templates)"
+    )
 
 
 def test_recipe_format_documents_every_top_level_key() -> None:
