@@ -273,6 +273,7 @@ class Store:
             if not self.entry_path(key).exists():
                 raise UsageError("no-such-entry", f"no store entry {key}")
             self._trash(self.entry_path(key))
+            self._lock_path(key).unlink(missing_ok=True)  # safe: we hold it (see os_lock)
 
     # ------------------------------------------------------------------ roots
 
@@ -330,7 +331,10 @@ class Store:
                 (removed if complete else half_built).append(key)
                 if not dry_run:
                     self._trash(path)
+                    self._lock_path(key).unlink(missing_ok=True)
         swept = [self.base / layout.ENTRIES / k for k in half_built] + self._sweep(dry_run)
+        if not dry_run:
+            self._sweep_locks()
         return GcResult(tuple(removed), tuple(in_use), tuple(swept), freed, dry_run)
 
     def _entry_dirs(self) -> builtins.list[tuple[str, Path]]:
@@ -351,6 +355,21 @@ class Store:
 
             swept += sweep_partials(self.downloads_dir)
         return swept
+
+    def _sweep_locks(self) -> None:
+        """Delete lock files of keys without an entry that nobody holds (they pile up)."""
+        locks_dir = self.base / layout.LOCKS
+        if not locks_dir.is_dir():
+            return
+        for path in sorted(locks_dir.glob("*" + layout.LOCK_SUFFIX)):
+            key = path.name[: -len(layout.LOCK_SUFFIX)]
+            if not layout.KEY_RE.match(key) or self.entry_path(key).exists():
+                continue
+            with os_lock(path, blocking=False) as held:
+                if held:
+                    # Deleting a lock file is safe only while holding it: a process that
+                    # opened it before us re-opens after locking (os_lock's inode check).
+                    path.unlink(missing_ok=True)
 
     def _builder_dead(self, tmp: Path) -> bool:
         # `<key>.<rand>` builds, and `.<key>.<rand>.extract-*` dirs that archive.extract

@@ -201,6 +201,7 @@ def test_gc_keeps_roots_removes_the_rest(store: Store) -> None:
     assert store.get(drop) is None and store.get(keep) is not None and store.get(given) is not None
     assert store.remove_root("project-1") and not store.remove_root("project-1")
     assert set(store.gc().removed) == {keep, given}
+    assert list((store.base / "locks").iterdir()) == []  # lock files do not pile up
 
 
 def test_root_names_are_checked(store: Store) -> None:
@@ -233,3 +234,49 @@ def test_gc_sweeps_dead_leftovers(store: Store) -> None:
 def test_gc_on_empty_store(store: Store) -> None:
     result = store.gc()
     assert result.removed == () and result.swept == ()
+
+
+def test_builds_stay_exclusive_while_gc_deletes_entries_and_lock_files(store: Store) -> None:
+    import threading
+    import time
+
+    key = key_of("churn")
+    active, overlaps, builds = [0], [0], [0]
+    guard = threading.Lock()
+
+    def build(tmp: Path) -> dict[str, Any]:
+        with guard:
+            active[0] += 1
+            overlaps[0] += active[0] > 1
+            builds[0] += 1
+        time.sleep(0.001)
+        (tmp / "f").write_text("x")
+        with guard:
+            active[0] -= 1
+        return {}
+
+    errors: list[BaseException] = []
+
+    def installer() -> None:
+        try:
+            for _ in range(40):
+                assert store.ensure(key, build).key == key
+                time.sleep(0.001)
+        except BaseException as error:  # threads swallow exceptions: carry them out
+            errors.append(error)
+
+    def collector() -> None:
+        try:
+            for _ in range(40):
+                store.gc()  # deletes the entry and its lock file whenever nobody holds it
+                time.sleep(0.001)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=installer) for _ in range(4)]
+    threads.append(threading.Thread(target=collector))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and overlaps[0] == 0 and builds[0] >= 1
