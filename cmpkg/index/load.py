@@ -50,6 +50,8 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
             return data
     except tomllib.TOMLDecodeError as error:
         problems.add("", f"invalid TOML: {error}")
+    except UnicodeDecodeError as error:
+        problems.add("", f"invalid TOML: not UTF-8 text (byte {error.start})")
     except OSError as error:
         problems.add("", f"cannot read: {error.strerror}")
     return None
