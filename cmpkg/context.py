@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from cmpkg.detect import DetectCache, detect
 from cmpkg.index import Index
@@ -29,12 +29,16 @@ class Context:
     locked_target: Any = None  # the lock's target when installing from a lock
     mirror: Any = None  # the opened mirror, if any
 
-    def preference(self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None) -> Preference:
+    def preference(
+        self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None
+    ) -> Preference:
         """Prefer cuda values on a target with CUDA; `--target cuda` also requires them."""
         return cuda_preference(self.target, pins or {})
 
 
-def cuda_preference(target: Target, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]]) -> Preference:
+def cuda_preference(
+    target: Target, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]]
+) -> Preference:
     """`device=cuda` is preferred where the target has CUDA, and required for `--target cuda`."""
     cuda = (("device", "cuda"),)
     return Preference(pins, cuda if target.cuda else (), cuda if target.requires_cuda else ())

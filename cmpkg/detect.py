@@ -41,7 +41,7 @@ def find_executable(recipe: Recipe, search_path: str | None = None) -> Path | No
             return Path(found)
     for location in recipe.provide.locations:
         for exe in recipe.provide.executables:
-            candidate = Path(os.path.expanduser(location)) / exe
+            candidate = Path(location).expanduser() / exe
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return candidate
     return None
@@ -93,7 +93,10 @@ class DetectCache:
     def store(self, found: Detected) -> None:
         # Keyed by package and path: one interpreter answers for `python` and for the
         # modules detected through it (`torch-system`).
-        self.entries[f"{found.name} {found.path}"] = {"fingerprint": found.fingerprint, "version": found.version}
+        self.entries[f"{found.name} {found.path}"] = {
+            "fingerprint": found.fingerprint,
+            "version": found.version,
+        }
         self.dirty = True
 
     def save(self) -> None:

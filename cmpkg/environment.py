@@ -46,7 +46,9 @@ def substitutions(
     return values
 
 
-def exports(recipe: Recipe, values: Mapping[str, str], entry: str, variant: Pairs) -> dict[str, str]:
+def exports(
+    recipe: Recipe, values: Mapping[str, str], entry: str, variant: Pairs
+) -> dict[str, str]:
     """The variables one package exports: its `[env]`, its variant values' env, its paths."""
     where = str(recipe.path)
     out = {k: substitute(v, values, where) for k, v in recipe.env}
@@ -130,7 +132,9 @@ def load(home: Path, name: str) -> EnvRecord:
             hint=f"run `cmpkg install {name}` first",
         ) from None
     except (ValueError, TypeError) as error:
-        raise CmpkgError("bad-env-record", f"{path}: unreadable ({error})", hint="reinstall it") from None
+        raise CmpkgError(
+            "bad-env-record", f"{path}: unreadable ({error})", hint="reinstall it"
+        ) from None
 
 
 def list_names(home: Path) -> list[str]:

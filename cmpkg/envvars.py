@@ -19,17 +19,36 @@ class Variable:
 VARIABLES: dict[str, Variable] = {
     v.name: v
     for v in (
-        Variable("CMPKG_HOME", "Root of the store, caches and environments (default: the user cache dir)."),
-        Variable("CMPKG_CONFIG", "Path of the user config file (default: the user config dir's cmpkg/config.toml)."),
-        Variable("CMPKG_INDEX", "Extra index directories, os.pathsep-separated, stacked after the shipped index."),
-        Variable("CMPKG_MIRROR", "A mirror directory or URL to take index, artifacts and wheels from first."),
+        Variable(
+            "CMPKG_HOME",
+            "Root of the store, caches and environments (default: the user cache dir).",
+        ),
+        Variable(
+            "CMPKG_CONFIG",
+            "Path of the user config file (default: the user config dir's cmpkg/config.toml).",
+        ),
+        Variable(
+            "CMPKG_INDEX",
+            "Extra index directories, os.pathsep-separated, stacked after the shipped index.",
+        ),
+        Variable(
+            "CMPKG_MIRROR",
+            "A mirror directory or URL to take index, artifacts and wheels from first.",
+        ),
         Variable("CMPKG_OFFLINE", "If set to 1, no network access except to a loopback mirror."),
         Variable("CMPKG_NO_PROGRESS", "If set to 1, never draw progress bars."),
-        Variable("CMPKG_OVERRIDE_CUDA", "CUDA driver API version to report as __cuda; empty means no CUDA."),
-        Variable("CMPKG_OVERRIDE_CUDA_ARCH", "Compute capability to report as __cuda_arch (e.g. 9.0)."),
+        Variable(
+            "CMPKG_OVERRIDE_CUDA",
+            "CUDA driver API version to report as __cuda; empty means no CUDA.",
+        ),
+        Variable(
+            "CMPKG_OVERRIDE_CUDA_ARCH", "Compute capability to report as __cuda_arch (e.g. 9.0)."
+        ),
         Variable("CMPKG_OVERRIDE_GLIBC", "glibc version to report as __glibc."),
         Variable("CMPKG_OVERRIDE_ARCH", "CPU architecture to report as __arch (x86_64, aarch64)."),
-        Variable("CMPKG_OVERRIDE_MICROARCH", "archspec microarchitecture name to report as __microarch."),
+        Variable(
+            "CMPKG_OVERRIDE_MICROARCH", "archspec microarchitecture name to report as __microarch."
+        ),
         Variable("CMPKG_OVERRIDE_GPU_MEM_MIB", "GPU memory in MiB to report as __gpu_mem_mib."),
     )
 }

@@ -43,7 +43,9 @@ class Installed:
     exports: dict[str, dict[str, str]]  # per package, for its dependents' steps
 
 
-def execute(plan: Plan, store: Store, tools: Mapping[str, FactValue], options: Options) -> Installed:
+def execute(
+    plan: Plan, store: Store, tools: Mapping[str, FactValue], options: Options
+) -> Installed:
     state = Installed({}, {}, {})
     for step in plan.steps:
         options.report(("reuse " if step.cached else "build ") + _label(step))
@@ -60,12 +62,17 @@ def _label(step: Step) -> str:
 
 def _export(step: Step, entry: Entry, state: Installed, options: Options) -> None:
     if step.pin is None:
-        exported = {"+PATH": str(entry.path / pyenv.VENV / "bin"), "VIRTUAL_ENV": str(entry.path / pyenv.VENV)}
+        exported = {
+            "+PATH": str(entry.path / pyenv.VENV / "bin"),
+            "VIRTUAL_ENV": str(entry.path / pyenv.VENV),
+        }
     else:
         recipe = step.pin.recipe
         where = _entry_dir(step, entry, options)
         inherited = _inherited(step, state)
-        values = environment.substitutions(recipe, where, step.pin.version, step.pin.variant, inherited)
+        values = environment.substitutions(
+            recipe, where, step.pin.version, step.pin.variant, inherited
+        )
         exported = environment.exports(recipe, values, where, step.pin.variant)
     state.exports[step.name] = exported
     state.variables = environment.merge(state.variables, exported)
@@ -131,7 +138,10 @@ class _Builder:
         pyenv.create(tmp, self.options.python, system_site=self.plan.system_site)
         source = self.options.wheels
         source = pyenv.WheelSource(
-            source.find_links, (*source.index_urls, *self.plan.index_urls), source.no_index, source.require_hashes
+            source.find_links,
+            (*source.index_urls, *self.plan.index_urls),
+            source.no_index,
+            source.require_hashes,
         )
         with tempfile.TemporaryDirectory() as scratch:
             env = environment.step_environment({}, Path(scratch))
@@ -166,15 +176,21 @@ class _Builder:
                 archive.extract(got.path, tmp)
             else:
                 shutil.copyfile(got.path, tmp / source.filename)
-            fetched.append({"file": source.filename, "url": got.url, "sha256": got.sha256, "size": got.size})
+            fetched.append(
+                {"file": source.filename, "url": got.url, "sha256": got.sha256, "size": got.size}
+            )
         return {"sources": fetched}
 
     def _generate(self, tmp: Path) -> Mapping[str, Any]:
         pin = self.step.pin
         assert pin is not None and pin.recipe.provide is not None and pin.recipe.provide.script
         inherited = _inherited(self.step, self.state)
-        values = environment.substitutions(pin.recipe, str(tmp), pin.version, pin.variant, inherited)
-        args = [environment.substitute(a, values, str(pin.recipe.path)) for a in pin.recipe.provide.args]
+        values = environment.substitutions(
+            pin.recipe, str(tmp), pin.version, pin.variant, inherited
+        )
+        args = [
+            environment.substitute(a, values, str(pin.recipe.path)) for a in pin.recipe.provide.args
+        ]
         python = self._python_for_steps()
         script = pin.recipe.path.parent / pin.recipe.provide.script
         with tempfile.TemporaryDirectory() as scratch:
@@ -194,12 +210,15 @@ class _Builder:
             raise UsageError(
                 "path-required",
                 f"{pin.name} is provided from a path you supply",
-                hint=f"add --with {pin.name}.path=DIR (it must contain {', '.join(pin.recipe.provide.must_contain)})",
+                hint=f"add --with {pin.name}.path=DIR "
+                f"(it must contain {', '.join(pin.recipe.provide.must_contain)})",
             )
         path = Path(given).expanduser().resolve()
         missing = [m for m in pin.recipe.provide.must_contain if not (path / m).exists()]
         if missing:
-            raise UsageError("bad-user-path", f"{path} lacks {', '.join(missing)} (needed by {pin.name})")
+            raise UsageError(
+                "bad-user-path", f"{path} lacks {', '.join(missing)} (needed by {pin.name})"
+            )
         return {"path": str(path)}
 
 

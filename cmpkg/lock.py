@@ -180,7 +180,9 @@ def _read_target(parent: Fields, name: str) -> LockedTarget:
         platform=t.str_list("platform"),
         facts=facts,
         roots=t.str_list("roots"),
-        packages={n: _read_package(packages, n) for n in sorted(packages.table)} if packages else {},
+        packages={n: _read_package(packages, n) for n in sorted(packages.table)}
+        if packages
+        else {},
         wheels=tuple(_read_wheel(t, i, w) for i, w in enumerate(t.list("wheels"))),
         environment_key=t.optional_str("environment-key"),
     )
@@ -194,7 +196,14 @@ def _read_package(parent: Fields, name: str) -> LockedPackage:
     sources = []
     for i, item in enumerate(p.list("sources")):
         s = Fields(item if isinstance(item, dict) else {}, p.key(f"sources[{i}]"), p.problems)
-        sources.append(LockedSource(s.str("filename"), s.str_list("urls"), s.str("sha256", required=True), s.int("size") or 0))
+        sources.append(
+            LockedSource(
+                s.str("filename"),
+                s.str_list("urls"),
+                s.str("sha256", required=True),
+                s.int("size") or 0,
+            )
+        )
         s.finish()
     package = LockedPackage(
         name=name,
@@ -213,7 +222,12 @@ def _read_package(parent: Fields, name: str) -> LockedPackage:
 
 def _read_wheel(t: Fields, i: int, item: Any) -> LockedWheel:
     w = Fields(item if isinstance(item, dict) else {}, t.key(f"wheels[{i}]"), t.problems)
-    wheel = LockedWheel(w.str("name", required=True), w.str("version", required=True), w.str("url", required=True), w.str("sha256", required=True))
+    wheel = LockedWheel(
+        w.str("name", required=True),
+        w.str("version", required=True),
+        w.str("url", required=True),
+        w.str("sha256", required=True),
+    )
     w.finish()
     return wheel
 
@@ -221,7 +235,9 @@ def _read_wheel(t: Fields, i: int, item: Any) -> LockedWheel:
 # --- checking ---------------------------------------------------------------------------------
 
 
-def stale_reasons(lock: Lock, manifest_hash: str, targets: tuple[str, ...], index: Index) -> list[str]:
+def stale_reasons(
+    lock: Lock, manifest_hash: str, targets: tuple[str, ...], index: Index
+) -> list[str]:
     """Why the lock no longer matches the manifest and the index (empty: it is fresh)."""
     reasons = []
     if lock.manifest_hash != manifest_hash:

@@ -62,7 +62,9 @@ def lock_target(
         wheels=locked_wheels,
         environment_key=plan.keys().get(PYENV),
     )
-    recipes = {recipe_label(p.name, p.recipe.version): p.recipe.digest for p in resolution.pins.values()}
+    recipes = {
+        recipe_label(p.name, p.recipe.version): p.recipe.digest for p in resolution.pins.values()
+    }
     return target, recipes
 
 
@@ -71,7 +73,9 @@ def _package(pin: Pin, plan: Plan, fetch_source: Fetcher) -> LockedPackage:
     for source in pin.recipe.sources:
         if all(dict(pin.variant).get(g) == v for g, v in source.when):
             if source.sha256 and source.size is not None:
-                sources.append(LockedSource(source.filename, source.urls, source.sha256, source.size))
+                sources.append(
+                    LockedSource(source.filename, source.urls, source.sha256, source.size)
+                )
             else:  # the publisher gave only md5: fetch, verify md5, pin what we verified
                 sources.append(fetch_source(pin, source))
     return LockedPackage(
@@ -92,17 +96,21 @@ def resolution_from_lock(index: Index, target: LockedTarget) -> Resolution:
     pins = {}
     for name, locked in target.packages.items():
         recipe = next(
-            (r for r in index.get(name) if r.version is None or str(r.version) == locked.version), None
+            (r for r in index.get(name) if r.version is None or str(r.version) == locked.version),
+            None,
         )
         if recipe is None or recipe.digest != locked.recipe:
             what = "is missing from" if recipe is None else "differs in"
             raise CmpkgError(
                 "stale-lock",
-                f"the recipe of {name} {locked.version} {what} the index since the lock was written",
+                f"the recipe of {name} {locked.version} {what} the index "
+                "since the lock was written",
                 hint="run `cmpkg lock` to re-lock",
             )
-        facts = tuple(r.split(" ", 1)[0] for r in locked.requires)
-        pins[name] = Pin(recipe, locked.version, locked.variant, locked.needs, facts, locked.requires)
+        needed = tuple(r.split(" ", 1)[0] for r in locked.requires)
+        pins[name] = Pin(
+            recipe, locked.version, locked.variant, locked.needs, needed, locked.requires
+        )
     facts = {k: FactValue(v, s) for k, (v, s) in target.facts.items()}
     return Resolution(pins, (), target.roots, facts, {}, "lock")
 
@@ -114,6 +122,7 @@ def check_keys(plan: Plan, target: LockedTarget) -> None:
         if keys.get(name) != locked.key:
             raise CmpkgError(
                 "key-mismatch",
-                f"{name}: store key {keys.get(name, '?')[:12]} differs from the locked {locked.key[:12]}",
+                f"{name}: store key {keys.get(name, '?')[:12]} "
+                f"differs from the locked {locked.key[:12]}",
                 hint="the lock was written by another cmpkg version or index; run `cmpkg lock`",
             )

@@ -56,7 +56,9 @@ def write_lock(start: Path, args: argparse.Namespace) -> tuple[Path, bool]:
     previous = None if args.upgrade or not path.exists() else _previous(path)
     wheels = WheelSource(tuple(args.find_links), (), args.no_index)
     lock = make_lock(index, manifest.requests, manifest.targets, wheels, args, previous)
-    lock = replace(lock, manifest_hash=manifest.content_hash(), index_sources=("shipped", *manifest.index))
+    lock = replace(
+        lock, manifest_hash=manifest.content_hash(), index_sources=("shipped", *manifest.index)
+    )
     text = render(lock)
     changed = not path.exists() or path.read_text() != text
     if changed:
@@ -81,7 +83,9 @@ def make_lock(
     upgrade = set(getattr(args, "upgrade_package", []))
     for spec in targets:
         inputs = target_inputs(spec, index, home(), previous, upgrade)
-        locked[spec], used = lock_target(index, requests, inputs, wheels, _fetch_source, args.backend)
+        locked[spec], used = lock_target(
+            index, requests, inputs, wheels, _fetch_source, args.backend
+        )
         recipes.update(used)
     return Lock("", index.revision, ("shipped",), recipes, locked, __version__)
 
@@ -93,7 +97,9 @@ def _previous(path: Path) -> Lock | None:
         return None  # an unreadable old lock only loses its preferences
 
 
-def target_inputs(spec: str, index: Index, home: Path, previous: Lock | None, upgrade: set[str]) -> TargetInputs:
+def target_inputs(
+    spec: str, index: Index, home: Path, previous: Lock | None, upgrade: set[str]
+) -> TargetInputs:
     from cmpkg.context import cuda_preference, is_host, tools_for
     from cmpkg.probe import resolve_target
 
@@ -118,7 +124,14 @@ def _fetch_source(pin: Pin, source: Any) -> LockedSource:
     from cmpkg.cli.common import home
     from cmpkg.store.store import Store
 
-    artifact = fetch.Artifact(f"{pin.name} ({source.filename})", source.urls, source.filename, None, source.size, source.md5)
+    artifact = fetch.Artifact(
+        f"{pin.name} ({source.filename})",
+        source.urls,
+        source.filename,
+        None,
+        source.size,
+        source.md5,
+    )
     got = fetch.fetch(artifact, Store(home()).downloads_dir)
     return LockedSource(source.filename, source.urls, got.sha256, got.size)
 
@@ -128,11 +141,19 @@ def choose_target(lock: Lock, target: Target, forced: str | None) -> LockedTarge
     requirements this machine meets; if none, say which facts differ."""
     if forced is not None:
         if forced not in lock.targets:
-            raise UsageError("unknown-lock-target", f"the lock has no target {forced!r}", hint=f"it has: {', '.join(lock.targets)}")
+            raise UsageError(
+                "unknown-lock-target",
+                f"the lock has no target {forced!r}",
+                hint=f"it has: {', '.join(lock.targets)}",
+            )
         chosen = lock.targets[forced]
         misses = _misses(chosen, target)
         if misses:
-            raise CmpkgError("target-mismatch", f"this machine does not match lock target {forced}", details=misses)
+            raise CmpkgError(
+                "target-mismatch",
+                f"this machine does not match lock target {forced}",
+                details=misses,
+            )
         return chosen
     report = []
     for name, locked in lock.targets.items():

@@ -43,7 +43,11 @@ class Manifest:
 
     def content_hash(self) -> str:
         """What a lock depends on: requests, targets and index sources (not the name)."""
-        data = {"requests": list(self.requests), "targets": list(self.targets), "index": list(self.index)}
+        data = {
+            "requests": list(self.requests),
+            "targets": list(self.targets),
+            "index": list(self.index),
+        }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -58,7 +62,9 @@ def find(start: Path) -> Path | None:
 def require(start: Path) -> Manifest:
     path = find(start)
     if path is None:
-        raise UsageError("no-manifest", f"no {MANIFEST} here or above", hint="create one with `cmpkg init`")
+        raise UsageError(
+            "no-manifest", f"no {MANIFEST} here or above", hint="create one with `cmpkg init`"
+        )
     return load(path)
 
 
@@ -104,7 +110,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Write via a temp file and rename: a reader never sees a half-written file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text)
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def save(manifest: Manifest) -> None:

@@ -85,7 +85,9 @@ def snapshot_index(dirs: Iterable[Path], root: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
     for i, directory in enumerate(dirs):
-        shutil.copytree(directory, target / f"{i:02d}", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            directory, target / f"{i:02d}", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
 
 
 def write_manifest(root: Path, previous: Manifest | None) -> Manifest:
@@ -118,7 +120,12 @@ def verify(root: Path) -> list[str]:
             problems.append(f"{rel}: sha256 differs from the manifest (tampered or stale mirror)")
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if path.is_file() and rel != MANIFEST and not rel.startswith(".") and rel not in manifest.files:
+        if (
+            path.is_file()
+            and rel != MANIFEST
+            and not rel.startswith(".")
+            and rel not in manifest.files
+        ):
             problems.append(f"{rel}: not in the manifest")
     return problems
 
@@ -243,7 +250,9 @@ def add_artifacts(root: Path, sources: Iterable[Any], downloads: Path, offline: 
         target = root / "artifacts" / source.filename
         if target.is_file() and hash_file(target).sha256 == source.sha256:
             continue
-        artifact = fetch.Artifact(source.filename, tuple(source.urls), source.filename, source.sha256, source.size)
+        artifact = fetch.Artifact(
+            source.filename, tuple(source.urls), source.filename, source.sha256, source.size
+        )
         got = fetch.fetch(artifact, downloads, offline=offline)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(got.path, target)
@@ -264,16 +273,36 @@ def add_wheels(root: Path, target: Any, source: Any) -> int:
     missing = [w for name, w in wanted.items() if not _has(directory / name, w.sha256)]
     if missing:
         python = ".".join(target.python.split(".")[:2])
-        argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check"]
-        argv += ["-d", str(directory), *target_args(python, target.platform), *pip_source_args(source, ())]
+        argv = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+        ]
+        argv += [
+            "-d",
+            str(directory),
+            *target_args(python, target.platform),
+            *pip_source_args(source, ()),
+        ]
         argv += [f"{w.name}=={w.version}" for w in missing]
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             tail = (done.stdout + done.stderr).strip().splitlines()[-10:]
-            raise CmpkgError("mirror-wheels-failed", f"pip could not download the wheels of {target.name}", details=tail)
+            raise CmpkgError(
+                "mirror-wheels-failed",
+                f"pip could not download the wheels of {target.name}",
+                details=tail,
+            )
     for name, wheel in wanted.items():
         if not _has(directory / name, wheel.sha256):
-            raise CmpkgError("mirror-hash-mismatch", f"{name}: the downloaded file does not match the lock's sha256")
+            raise CmpkgError(
+                "mirror-hash-mismatch",
+                f"{name}: the downloaded file does not match the lock's sha256",
+            )
     return len(missing)
 
 

@@ -1,18 +1,21 @@
 """What an install will do, computed before it does anything (pure).
 
-From a `Resolution` and a test for keys already complete in the store, `make_plan` returns a `Plan`: every package with its store key and method, in
-dependency order, split into what is cached and what must be done. Nothing here touches
+From a `Resolution` and a test for keys already complete in the store, `make_plan` returns
+a `Plan`: every package with its store key and method, in dependency order, split into
+what is cached and what must be done. Nothing here touches
 disk or network, so `cmpkg install --dry-run` prints exactly what an install would do.
 
 Store keys (docs/store.md) hash the recipe's digest, version and variant values, the keys of
 the pinned dependencies and the values of the facts the package depends on; the Python
-environment's key hashes the interpreter version, every requirement and the wheel indexes. Two variants never share an entry and an edited recipe never reuses one.
+environment's key hashes the interpreter version, every requirement and the wheel indexes.
+Two variants never share an entry and an edited recipe never reuses one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cmpkg.index.model import Pairs
 from cmpkg.resolve import FactValue, Pin, Resolution
@@ -80,7 +83,11 @@ def make_plan(
     steps: list[Step] = []
     env_needed = bool(requirements) or system_site
     if env_needed:
-        env_inputs = {"kind": PYENV, "python": _python_version(resolution), "requirements": requirements}
+        env_inputs: dict[str, Any] = {
+            "kind": PYENV,
+            "python": _python_version(resolution),
+            "requirements": requirements,
+        }
         env_inputs |= {"index_urls": urls, **({"system-site": True} if system_site else {})}
         env_key = entry_key(env_inputs)
         keys[PYENV] = env_key
@@ -97,7 +104,10 @@ def make_plan(
 
 def uses_system_site(resolution: Resolution) -> bool:
     """Whether a detected Python module (`system-site-packages = true`) is pinned."""
-    return any(p.recipe.provide is not None and p.recipe.provide.system_site_packages for p in resolution.pins.values())
+    return any(
+        p.recipe.provide is not None and p.recipe.provide.system_site_packages
+        for p in resolution.pins.values()
+    )
 
 
 def _python_version(resolution: Resolution) -> str | None:
@@ -108,7 +118,7 @@ def _python_version(resolution: Resolution) -> str | None:
 def _key(pin: Pin, keys: Mapping[str, str], facts: Mapping[str, FactValue]) -> str:
     """A package's store key. A detected tool is keyed by its version, not by its path: the
     same version found elsewhere is the same package, and a new version is a new entry."""
-    inputs = {
+    inputs: dict[str, Any] = {
         "name": pin.name,
         "recipe": pin.recipe.digest,
         "version": pin.version,

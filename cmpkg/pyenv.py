@@ -55,7 +55,10 @@ def create(dest: Path, python: str, *, system_site: bool = False) -> None:
         ) from None
 
 
-_SITE_DIRS = "import site, sys; print(sys.prefix != sys.base_prefix); print('\\n'.join(site.getsitepackages()))"
+_SITE_DIRS = (
+    "import site, sys; print(sys.prefix != sys.base_prefix); "
+    "print('\\n'.join(site.getsitepackages()))"
+)
 
 
 def _see_interpreter_site(dest: Path, python: str) -> None:
@@ -71,13 +74,17 @@ def _see_interpreter_site(dest: Path, python: str) -> None:
         return
     inner = subprocess.run(
         [str(venv_python(dest)), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     pth = Path(inner.stdout.strip()) / "_cmpkg_interpreter_site.pth"
     pth.write_text("".join(line + "\n" for line in lines[1:] if line))
 
 
-def pip_command(root: Path, requirements: Sequence[str], source: WheelSource, report: Path) -> list[str]:
+def pip_command(
+    root: Path, requirements: Sequence[str], source: WheelSource, report: Path
+) -> list[str]:
     """One `pip install` of everything. Hash-pinned requirements (from a lock) go through a
     requirements file, the only place pip accepts `--hash`, with `--no-deps`: the lock
     already lists every distribution."""
@@ -96,7 +103,9 @@ def pip_command(root: Path, requirements: Sequence[str], source: WheelSource, re
     return [*argv, *requirements]
 
 
-def install(root: Path, requirements: Sequence[str], source: WheelSource, env: dict[str, str]) -> list[dict[str, Any]]:
+def install(
+    root: Path, requirements: Sequence[str], source: WheelSource, env: dict[str, str]
+) -> list[dict[str, Any]]:
     """Install every requirement in one pip call; return what was installed, with hashes."""
     report = root / "pip-report.json"
     argv = pip_command(root, requirements, source, report)

@@ -65,7 +65,9 @@ class Pin:
     @property
     def label(self) -> str:
         text = f"{self.name} {self.version}"
-        return text + (" [" + ",".join(f"{k}={v}" for k, v in self.variant) + "]" if self.variant else "")
+        return text + (
+            " [" + ",".join(f"{k}={v}" for k, v in self.variant) + "]" if self.variant else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,9 @@ def parse_request(text: str, index: Index) -> Dependency:
         raise UsageError("bad-request", str(error), hint=_REQUEST_HINT) from None
     name = dep.name or _one_match(dep.tags, index)
     if not index.get(name):
-        raise UsageError("unknown-package", f"no package named {name!r}", hint=_suggest(name, index))
+        raise UsageError(
+            "unknown-package", f"no package named {name!r}", hint=_suggest(name, index)
+        )
     variants = dict(dep.variants)
     for value in values:
         group = _group_of(value, index.get(name))
@@ -139,7 +143,9 @@ def parse_request(text: str, index: Index) -> Dependency:
 
 
 _BARE = re.compile(r"^_?[A-Za-z0-9][A-Za-z0-9.\-]*$")
-_REQUEST_HINT = "requests look like `numpy`, `torch>=2.4`, `app[device=cuda]` or `get,ml-model,resnet50`"
+_REQUEST_HINT = (
+    "requests look like `numpy`, `torch>=2.4`, `app[device=cuda]` or `get,ml-model,resnet50`"
+)
 
 
 def _one_match(tags: Sequence[str], index: Index) -> str:
@@ -148,7 +154,9 @@ def _one_match(tags: Sequence[str], index: Index) -> str:
         return names[0]
     query = ",".join(tags)
     if not names:
-        raise UsageError("no-match", f"no package has all the tags {query}", hint="see `cmpkg search`")
+        raise UsageError(
+            "no-match", f"no package has all the tags {query}", hint="see `cmpkg search`"
+        )
     raise UsageError(
         "ambiguous-request",
         f"the tag query {query} matches {len(names)} packages: {', '.join(names)}",
@@ -227,7 +235,12 @@ class _Builder:
             todo += [n for t in self._tokens(name) for n in self.index.match_tags(t[5:].split(","))]
 
     def _tokens(self, name: str) -> list[str]:
-        return [r[0] for c in self.packages[name] for r in c.get("depends", []) if r[0].startswith("tags:")]
+        return [
+            r[0]
+            for c in self.packages[name]
+            for r in c.get("depends", [])
+            if r[0].startswith("tags:")
+        ]
 
     def _add_fact(self, name: str) -> None:
         base = name.split("=", 1)[0]
@@ -259,12 +272,16 @@ class _Builder:
         if tool is None:
             self.notes[recipe.name] = f"{recipe.name} was not found on this target"
             return
-        if not recipe.provide or recipe.provide.version_range.contains(tool.version, prereleases=True):
+        if not recipe.provide or recipe.provide.version_range.contains(
+            tool.version, prereleases=True
+        ):
             cand = self._candidate(recipe, tool.version, ())
             yield {**cand, "note": tool.source}
         else:
             rng = recipe.provide.version_range
-            self.notes[recipe.name] = f"found {recipe.name} {tool.version} ({tool.source}), outside {rng}"
+            self.notes[recipe.name] = (
+                f"found {recipe.name} {tool.version} ({tool.source}), outside {rng}"
+            )
 
     def _rank(self, recipe: Recipe, variant: Pairs) -> tuple[bool, int, tuple[int, ...]]:
         """(not the locked pin, distance from the preferred values, declaration order).
@@ -315,7 +332,7 @@ def _combinations(recipe: Recipe) -> Iterator[Pairs]:
     """Every combination of variant values, minus the recipe's declared invalid ones."""
     groups = sorted(recipe.variants, key=lambda g: g.name)
     for values in itertools.product(*(g.names for g in groups)):
-        variant = tuple(zip((g.name for g in groups), values))
+        variant = tuple(zip((g.name for g in groups), values, strict=True))
         if not any(set(bad) <= set(variant) for bad in recipe.invalid):
             yield variant
 
@@ -382,7 +399,9 @@ def _pins(index: Index, chosen: Mapping[str, Any]) -> dict[str, Pin]:
     for name, cand in chosen.items():
         if is_virtual(name) or name.startswith("tags:"):
             continue
-        recipe = next(r for r in index.get(name) if r.version is None or str(r.version) == cand.version)
+        recipe = next(
+            r for r in index.get(name) if r.version is None or str(r.version) == cand.version
+        )
         needs = sorted({_provider(req, chosen) for req in cand.depends})
         real = tuple(n for n in needs if not is_virtual(n))
         virtual = tuple(n for n in needs if is_virtual(n))

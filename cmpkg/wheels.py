@@ -51,7 +51,15 @@ def resolve_wheels(
         return ()
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.json"
-        argv = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"]
+        argv = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+        ]
         argv += ["--disable-pip-version-check", "--no-input", "--report", str(report)]
         argv += ["--target", str(Path(scratch) / "t"), *target_args(python, platforms)]
         argv += [*pip_source_args(source, index_urls), *requirements]

@@ -32,8 +32,14 @@ def add_json_option(parser: Any) -> None:
 
 
 def add_mirror_options(parser: Any) -> None:
-    parser.add_argument("--mirror", metavar="DIR|URL", help="take index, artifacts and wheels from a mirror first (env CMPKG_MIRROR)")
-    parser.add_argument("--force-mirror", action="store_true", help="accept a mirror older than one used before")
+    parser.add_argument(
+        "--mirror",
+        metavar="DIR|URL",
+        help="take index, artifacts and wheels from a mirror first (env CMPKG_MIRROR)",
+    )
+    parser.add_argument(
+        "--force-mirror", action="store_true", help="accept a mirror older than one used before"
+    )
 
 
 def add_resolve_options(parser: Any) -> None:

@@ -26,17 +26,35 @@ def register(subparsers: Any) -> None:
     why.set_defaults(handler=_why)
 
     install = subparsers.add_parser("install", help="resolve and install into the store")
-    install.add_argument("requests", nargs="*", metavar="REQ", help="default: cmpkg.toml's requests")
-    install.add_argument("--locked", action="store_true", help="install cmpkg.lock; fail if it is stale")
-    install.add_argument("--frozen", action="store_true", help="install cmpkg.lock without checking it")
-    install.add_argument("--lock", metavar="FILE", type=Path, help="the lockfile (default: the project's)")
+    install.add_argument(
+        "requests", nargs="*", metavar="REQ", help="default: cmpkg.toml's requests"
+    )
+    install.add_argument(
+        "--locked", action="store_true", help="install cmpkg.lock; fail if it is stale"
+    )
+    install.add_argument(
+        "--frozen", action="store_true", help="install cmpkg.lock without checking it"
+    )
+    install.add_argument(
+        "--lock", metavar="FILE", type=Path, help="the lockfile (default: the project's)"
+    )
     add_resolve_options(install)
     install.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    install.add_argument("--env", metavar="NAME", help="environment name (default: the first request)")
-    install.add_argument("--with", dest="with_", action="append", default=[], metavar="NAME.path=DIR")
-    install.add_argument("--find-links", action="append", default=[], metavar="DIR", help="local wheels")
+    install.add_argument(
+        "--env", metavar="NAME", help="environment name (default: the first request)"
+    )
+    install.add_argument(
+        "--with", dest="with_", action="append", default=[], metavar="NAME.path=DIR"
+    )
+    install.add_argument(
+        "--find-links", action="append", default=[], metavar="DIR", help="local wheels"
+    )
     install.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
-    install.add_argument("--offline", action="store_true", help="no network but loopback mirrors (env CMPKG_OFFLINE=1)")
+    install.add_argument(
+        "--offline",
+        action="store_true",
+        help="no network but loopback mirrors (env CMPKG_OFFLINE=1)",
+    )
     install.set_defaults(handler=_install)
 
     run = subparsers.add_parser("run", help="run an installed app inside its environment")
@@ -63,14 +81,16 @@ def _solve(args: argparse.Namespace) -> Any:
     if dump:
         from cmpkg.resolve import build_problem
 
-        _write_json(dump, build_problem(ctx.index, ctx.facts, ctx.tools, requests, ctx.preference()))
+        _write_json(
+            dump, build_problem(ctx.index, ctx.facts, ctx.tools, requests, ctx.preference())
+        )
     return ctx, resolve(ctx.index, ctx.facts, ctx.tools, requests, ctx.preference(), args.backend)
 
 
 def _write_json(path: str, value: Any) -> None:
     import json
 
-    with open(path, "w") as f:
+    with Path(path).open("w") as f:
         json.dump(value, f, indent=1, sort_keys=True)
         f.write("\n")
 
@@ -154,7 +174,9 @@ def _manifest_requests(args: argparse.Namespace) -> None:
     if not manifest.requests:
         from cmpkg.errors import UsageError
 
-        raise UsageError("nothing-requested", f"{manifest.path} has no requests", hint="`cmpkg add REQ`")
+        raise UsageError(
+            "nothing-requested", f"{manifest.path} has no requests", hint="`cmpkg add REQ`"
+        )
     args.requests = list(manifest.requests)
     args.index = [*manifest.index_dirs(), *args.index]
 
@@ -180,15 +202,23 @@ def _from_lock(args: argparse.Namespace) -> Any:
     ctx = ctx_mod.load(args.index, "host", home(), opened)
     if args.locked:
         if loaded is None:
-            raise CmpkgError("no-manifest", "--locked needs cmpkg.toml", hint="use --frozen to skip the check")
+            raise CmpkgError(
+                "no-manifest", "--locked needs cmpkg.toml", hint="use --frozen to skip the check"
+            )
         reasons = lock_mod.stale_reasons(lock, loaded.content_hash(), loaded.targets, ctx.index)
         if reasons:
-            raise CmpkgError("stale-lock", f"{path} is out of date", details=reasons, hint="run `cmpkg lock`")
+            raise CmpkgError(
+                "stale-lock", f"{path} is out of date", details=reasons, hint="run `cmpkg lock`"
+            )
     locked = lockflow.choose_target(lock, ctx.target, forced)
     _check_python(ctx, locked)
     resolution = resolution_from_lock(ctx.index, locked)
     args.requests = list(resolution.roots)
-    return replace(ctx, locked_target=locked), resolution, tuple(lock_mod.wheel_requirements(locked))
+    return (
+        replace(ctx, locked_target=locked),
+        resolution,
+        tuple(lock_mod.wheel_requirements(locked)),
+    )
 
 
 def _default_lock(project: Path | None, opened: Any) -> Path:
@@ -222,12 +252,21 @@ def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:
     from cmpkg import console
 
     if args.json:
-        console.print_json({"steps": [{"name": s.name, "key": s.key, "method": s.method, "cached": s.cached} for s in plan.steps]})
+        console.print_json(
+            {
+                "steps": [
+                    {"name": s.name, "key": s.key, "method": s.method, "cached": s.cached}
+                    for s in plan.steps
+                ]
+            }
+        )
     else:
         print("\n".join(lines))
 
 
-def _execute(args: argparse.Namespace, ctx: Any, plan: Any, store: Any, pinned: tuple[str, ...]) -> Any:
+def _execute(
+    args: argparse.Namespace, ctx: Any, plan: Any, store: Any, pinned: tuple[str, ...]
+) -> Any:
     from cmpkg import console, envvars, install, pyenv
 
     if ctx.python is None and plan.requirements:
@@ -262,14 +301,25 @@ def _user_paths(items: list[str]) -> dict[str, str]:
     return paths
 
 
-def _record(args: argparse.Namespace, ctx: Any, resolution: Any, plan: Any, installed: Any, name: str, store: Any) -> None:
+def _record(
+    args: argparse.Namespace,
+    ctx: Any,
+    resolution: Any,
+    plan: Any,
+    installed: Any,
+    name: str,
+    store: Any,
+) -> None:
     from cmpkg import environment
     from cmpkg.cli.render import resolution_json
 
     env_home = home()
     context_file = environment.envs_dir(env_home) / f"{name}.context.json"
     context_file.parent.mkdir(parents=True, exist_ok=True)
-    _write_json(str(context_file), {"resolution": resolution_json(ctx, resolution), "store-keys": plan.keys()})
+    _write_json(
+        str(context_file),
+        {"resolution": resolution_json(ctx, resolution), "store-keys": plan.keys()},
+    )
     root = resolution.pins[resolution.roots[0]]
     values = {"entry": str(installed.entries[root.name].path)}
     from cmpkg.environment import substitute
@@ -326,7 +376,9 @@ def _env(args: argparse.Namespace) -> int:
         environment.remove(home(), words[1])
         return 0
     if len(words) != 1:
-        raise UsageError("bad-usage", "expected `cmpkg env list`, `cmpkg env rm NAME` or `cmpkg env NAME`")
+        raise UsageError(
+            "bad-usage", "expected `cmpkg env list`, `cmpkg env rm NAME` or `cmpkg env NAME`"
+        )
     record = environment.load(home(), words[0])
     if args.export == "json":
         console.print_json(record.variables)
@@ -352,4 +404,3 @@ def _shell(args: argparse.Namespace) -> int:
     record = environment.load(home(), args.name)
     env = environment.run_environment(record, os.environ)
     return subprocess.call([os.environ.get("SHELL", "/bin/sh")], env=env)
-

@@ -15,11 +15,19 @@ def register(subparsers: Any) -> None:
 
     create = sub.add_parser("create", help="write everything a lock needs into DIR")
     create.add_argument("dir", type=Path)
-    create.add_argument("requests", nargs="*", metavar="REQ", help="lock these instead of a lockfile")
-    create.add_argument("--lock", type=Path, metavar="FILE", help="the lockfile (default: the project's)")
-    create.add_argument("--target", action="append", default=[], metavar="T", help="targets to include")
+    create.add_argument(
+        "requests", nargs="*", metavar="REQ", help="lock these instead of a lockfile"
+    )
+    create.add_argument(
+        "--lock", type=Path, metavar="FILE", help="the lockfile (default: the project's)"
+    )
+    create.add_argument(
+        "--target", action="append", default=[], metavar="T", help="targets to include"
+    )
     create.add_argument("--all-targets", action="store_true", help="every target of the lock")
-    create.add_argument("--find-links", action="append", default=[], metavar="DIR", help="local wheels")
+    create.add_argument(
+        "--find-links", action="append", default=[], metavar="DIR", help="local wheels"
+    )
     create.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
     create.add_argument("--backend", default="auto")
     add_index_option(create)
@@ -52,8 +60,12 @@ def _create(args: argparse.Namespace) -> int:
     root.mkdir(parents=True, exist_ok=True)
     previous = mirror.read_manifest(root)
     wheels = WheelSource(tuple(args.find_links), (), args.no_index)
-    sources = {s.filename: s for t in targets.values() for p in t.packages.values() for s in p.sources}
-    artifacts = mirror.add_artifacts(root, sources.values(), Store(home()).downloads_dir, offline=False)
+    sources = {
+        s.filename: s for t in targets.values() for p in t.packages.values() for s in p.sources
+    }
+    artifacts = mirror.add_artifacts(
+        root, sources.values(), Store(home()).downloads_dir, offline=False
+    )
     fetched = sum(mirror.add_wheels(root, t, wheels) for t in targets.values())
     mirror.snapshot_index(index_dirs or active_index_dirs(args.index), root)
     from dataclasses import replace
@@ -61,9 +73,19 @@ def _create(args: argparse.Namespace) -> int:
     write_atomic(root / mirror.LOCK, render(replace(lock, targets=targets)))
     manifest = mirror.write_manifest(root, previous)
     if args.json:
-        console.print_json({"mirror": str(root), "files": len(manifest.files), "new_artifacts": artifacts, "new_wheels": fetched})
+        console.print_json(
+            {
+                "mirror": str(root),
+                "files": len(manifest.files),
+                "new_artifacts": artifacts,
+                "new_wheels": fetched,
+            }
+        )
     else:
-        console.info(f"mirror {root}: {len(manifest.files)} files ({artifacts} artifacts and {fetched} wheels fetched)")
+        console.info(
+            f"mirror {root}: {len(manifest.files)} files "
+            f"({artifacts} artifacts and {fetched} wheels fetched)"
+        )
     return 0
 
 
@@ -77,7 +99,9 @@ def _lock_for(args: argparse.Namespace) -> tuple[Any, list[Path]]:
         index = load_active_index(args.index)
         wheels = WheelSource(tuple(args.find_links), (), args.no_index)
         targets = args.target or ["cpu"]
-        return lockflow.make_lock(index, args.requests, targets, wheels, args), list(active_index_dirs(args.index))
+        return lockflow.make_lock(index, args.requests, targets, wheels, args), list(
+            active_index_dirs(args.index)
+        )
     project = manifest.find(Path.cwd())
     path = args.lock or ((project.parent if project else Path.cwd()) / manifest.LOCKFILE)
     extra = manifest.load(project).index_dirs() if project else []
@@ -91,7 +115,11 @@ def _selected(lock: Any, args: argparse.Namespace) -> dict[str, Any]:
         return dict(lock.targets)
     unknown = sorted(set(args.target) - set(lock.targets))
     if unknown:
-        raise UsageError("unknown-lock-target", f"the lock has no target {', '.join(unknown)}", hint=f"it has: {', '.join(lock.targets)}")
+        raise UsageError(
+            "unknown-lock-target",
+            f"the lock has no target {', '.join(unknown)}",
+            hint=f"it has: {', '.join(lock.targets)}",
+        )
     return {t: lock.targets[t] for t in args.target}
 
 
@@ -121,6 +149,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError("bad-mirror", f"{args.dir} is not a cmpkg mirror")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(args.dir))
     with http.server.ThreadingHTTPServer((args.bind, args.port), handler) as server:
-        console.info(f"serving {args.dir} at http://{args.bind}:{server.server_address[1]}/ (Ctrl-C to stop)")
+        console.info(
+            f"serving {args.dir} at http://{args.bind}:{server.server_address[1]}/ (Ctrl-C to stop)"
+        )
         server.serve_forever()
     return 0

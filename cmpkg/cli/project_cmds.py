@@ -12,7 +12,9 @@ from cmpkg.cli.common import add_index_option, add_json_option
 def register(subparsers: Any) -> None:
     init = subparsers.add_parser("init", help="create cmpkg.toml in the current directory")
     init.add_argument("--name", help="project name (default: the directory's)")
-    init.add_argument("--target", action="append", default=[], metavar="T", help="a supported target (repeatable)")
+    init.add_argument(
+        "--target", action="append", default=[], metavar="T", help="a supported target (repeatable)"
+    )
     init.set_defaults(handler=_init)
 
     add = subparsers.add_parser("add", help="add requests to cmpkg.toml")
@@ -24,10 +26,14 @@ def register(subparsers: Any) -> None:
     remove.set_defaults(handler=_remove)
 
     lock = subparsers.add_parser("lock", help="write cmpkg.lock for every target of cmpkg.toml")
-    lock.add_argument("--check", action="store_true", help="only say whether the lock is up to date")
+    lock.add_argument(
+        "--check", action="store_true", help="only say whether the lock is up to date"
+    )
     lock.add_argument("--upgrade", action="store_true", help="ignore the previous lock's pins")
     lock.add_argument("--upgrade-package", action="append", default=[], metavar="NAME")
-    lock.add_argument("--find-links", action="append", default=[], metavar="DIR", help="local wheels")
+    lock.add_argument(
+        "--find-links", action="append", default=[], metavar="DIR", help="local wheels"
+    )
     lock.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
     lock.add_argument("--backend", default="auto")
     add_index_option(lock)
@@ -45,7 +51,9 @@ def _init(args: argparse.Namespace) -> int:
         raise UsageError("manifest-exists", f"{path} already exists")
     targets = tuple(args.target) or ("cpu",)
     save(Manifest(path, args.name or Path.cwd().name, (), targets, ()))
-    console.info(f"created {path} (targets: {', '.join(targets)}); add requests with `cmpkg add REQ`")
+    console.info(
+        f"created {path} (targets: {', '.join(targets)}); add requests with `cmpkg add REQ`"
+    )
     return 0
 
 

@@ -23,7 +23,10 @@ def resolution_json(ctx: Any, resolution: Any) -> dict[str, Any]:
         "backend": resolution.backend,
         "roots": list(resolution.roots),
         "packages": packages,
-        "facts": {k: {"version": v.version, "source": v.source} for k, v in sorted(resolution.facts.items())},
+        "facts": {
+            k: {"version": v.version, "source": v.source}
+            for k, v in sorted(resolution.facts.items())
+        },
     }
 
 
@@ -61,11 +64,12 @@ def plan_lines(plan: Plan) -> list[str]:
     lines = []
     for step in plan.steps:
         state = "cached" if step.cached else "todo  "
-        what = step.pin.label if step.pin else f"python environment ({len(plan.requirements)} requirements)"
+        what = (
+            step.pin.label
+            if step.pin
+            else f"python environment ({len(plan.requirements)} requirements)"
+        )
         lines.append(f"{state} {step.method:<9} {what}  {step.key[:12]}")
     todo = len(plan.todo)
     lines.append(f"{len(plan.steps)} packages: {len(plan.steps) - todo} cached, {todo} to do")
     return lines
-
-
-

@@ -37,22 +37,45 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
     home = tmp_path_factory.mktemp("home")
-    done = cmpkg(home, "install", "app", "--index", str(INDEX), "--target", "cpu",
-                 "--find-links", str(wheels), "--no-index")
+    done = cmpkg(
+        home,
+        "install",
+        "app",
+        "--index",
+        str(INDEX),
+        "--target",
+        "cpu",
+        "--find-links",
+        str(wheels),
+        "--no-index",
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     return home
 
 
 def test_install_builds_then_second_run_is_a_no_op(installed: Path, wheels: Path) -> None:
-    again = cmpkg(installed, "install", "app", "--index", str(INDEX), "--target", "cpu",
-                  "--find-links", str(wheels), "--no-index", "--json")
+    again = cmpkg(
+        installed,
+        "install",
+        "app",
+        "--index",
+        str(INDEX),
+        "--target",
+        "cpu",
+        "--find-links",
+        str(wheels),
+        "--no-index",
+        "--json",
+    )
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["built"] == 0
 
 
 def test_dry_run_lists_cached_steps_and_changes_nothing(installed: Path, wheels: Path) -> None:
-    done = cmpkg(installed, "install", "app", "--index", str(INDEX), "--target", "cpu", "--dry-run", "--json")
+    done = cmpkg(
+        installed, "install", "app", "--index", str(INDEX), "--target", "cpu", "--dry-run", "--json"
+    )
     steps = json.loads(done.stdout)["steps"]
     assert all(s["cached"] for s in steps)
     assert {s["method"] for s in steps} >= {"venv", "python", "detect"}
@@ -68,8 +91,12 @@ def test_env_exports_the_venv(installed: Path) -> None:
     done = cmpkg(installed, "env", "app", "--export", "json")
     variables = json.loads(done.stdout)
     venv = Path(variables["VIRTUAL_ENV"])
-    check = subprocess.run([str(venv / "bin" / "python"), "-c", "import rt; print(rt.VERSION)"],
-                           capture_output=True, text=True, check=True)
+    check = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import rt; print(rt.VERSION)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert check.stdout.strip() == "2.0"
 
 
@@ -81,7 +108,10 @@ def test_venv_records_wheel_hashes(installed: Path, wheels: Path) -> None:
     assert (rt["name"], rt["version"]) == ("rt", "2.0")
     import hashlib
 
-    assert rt["sha256"] == hashlib.sha256((wheels / "rt-2.0-py3-none-any.whl").read_bytes()).hexdigest()
+    assert (
+        rt["sha256"]
+        == hashlib.sha256((wheels / "rt-2.0-py3-none-any.whl").read_bytes()).hexdigest()
+    )
 
 
 def test_unknown_env_is_a_clear_error(installed: Path) -> None:

@@ -46,7 +46,9 @@ def test_system_torch_is_detected_locked_as_detected_and_visible(tmp_path: Path)
     resolved = cmpkg("resolve", "torch-app", "--index", str(index), "--target", "cpu", "--json")
     assert resolved.returncode == 0, resolved.stderr
     assert json.loads(resolved.stdout)["packages"]["torch-system"]["version"] == "2.11.0"
-    installed = cmpkg("install", "torch-app", "--index", str(index), "--target", "cpu", "--no-index")
+    installed = cmpkg(
+        "install", "torch-app", "--index", str(index), "--target", "cpu", "--no-index"
+    )
     assert installed.returncode == 0, installed.stderr
     ran = cmpkg("run", "torch-app")
     assert ran.returncode == 0, ran.stderr

@@ -12,7 +12,9 @@ def _digest(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def build_wheel(directory: Path, name: str, version: str, module: str, requires: tuple[str, ...] = ()) -> Path:
+def build_wheel(
+    directory: Path, name: str, version: str, module: str, requires: tuple[str, ...] = ()
+) -> Path:
     """A pure-Python wheel of `name` holding `<name>.py` with `module` as its source."""
     dist = f"{name.replace('-', '_')}-{version}"
     files = {
@@ -21,7 +23,9 @@ def build_wheel(directory: Path, name: str, version: str, module: str, requires:
             f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
             + "".join(f"Requires-Dist: {r}\n" for r in requires)
         ).encode(),
-        f"{dist}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: cmpkg-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{dist}.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: cmpkg-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
     }
     record = "".join(f"{path},{_digest(data)},{len(data)}\n" for path, data in files.items())
     files[f"{dist}.dist-info/RECORD"] = (record + f"{dist}.dist-info/RECORD,,\n").encode()

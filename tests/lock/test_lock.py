@@ -21,7 +21,12 @@ def cmpkg(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]
     env = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1"}
     env.pop("CMPKG_OVERRIDE_CUDA", None)
     return subprocess.run(
-        [sys.executable, "-m", "cmpkg", *args], capture_output=True, text=True, env=env, cwd=cwd, check=False
+        [sys.executable, "-m", "cmpkg", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=False,
     )
 
 
@@ -41,7 +46,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def lock(project: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return cmpkg(project, home, "lock", "--find-links", str(project / "wheels"), "--no-index", *extra)
+    return cmpkg(
+        project, home, "lock", "--find-links", str(project / "wheels"), "--no-index", *extra
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,28 +80,47 @@ def test_relocking_is_byte_identical(project: Path, locked: str, tmp_path: Path)
     assert "unchanged" in done.stderr
 
 
-def test_frozen_install_in_a_fresh_home_reproduces_keys_and_hashes(project: Path, locked: str, tmp_path: Path) -> None:
+def test_frozen_install_in_a_fresh_home_reproduces_keys_and_hashes(
+    project: Path, locked: str, tmp_path: Path
+) -> None:
     import tomllib
 
     data = tomllib.loads(locked)["targets"]["cpu"]
     for home in (tmp_path / "a", tmp_path / "b"):
-        done = cmpkg(project, home, "install", "--frozen", "--find-links", str(project / "wheels"), "--no-index", "--json")
+        done = cmpkg(
+            project,
+            home,
+            "install",
+            "--frozen",
+            "--find-links",
+            str(project / "wheels"),
+            "--no-index",
+            "--json",
+        )
         assert done.returncode == 0, done.stderr
         keys = json.loads(done.stdout)["packages"]
-        assert {n: keys[n] for n in data["packages"]} == {n: p["key"] for n, p in data["packages"].items()}
+        assert {n: keys[n] for n in data["packages"]} == {
+            n: p["key"] for n, p in data["packages"].items()
+        }
         record = json.loads((home / "envs" / "app.json").read_text())
         venv = Path(record["packages"]["python-env"]["path"])
         installed = json.loads((venv / "cmpkg-entry.json").read_text())["build"]["installed"]
-        assert [(w["name"], w["sha256"]) for w in installed] == [(w["name"], w["sha256"]) for w in data["wheels"]]
+        assert [(w["name"], w["sha256"]) for w in installed] == [
+            (w["name"], w["sha256"]) for w in data["wheels"]
+        ]
 
 
-def test_cuda_lock_target_is_refused_on_this_cpu_machine(project: Path, locked: str, tmp_path: Path) -> None:
+def test_cuda_lock_target_is_refused_on_this_cpu_machine(
+    project: Path, locked: str, tmp_path: Path
+) -> None:
     done = cmpkg(project, tmp_path, "install", "--frozen", "--target", "h200-cuda13", "--no-index")
     assert done.returncode == 1
     assert "__cuda" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_editing_the_manifest_makes_the_lock_stale(project: Path, locked: str, tmp_path: Path) -> None:
+def test_editing_the_manifest_makes_the_lock_stale(
+    project: Path, locked: str, tmp_path: Path
+) -> None:
     manifest = project / "cmpkg.toml"
     original = manifest.read_text()
     try:

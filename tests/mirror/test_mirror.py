@@ -23,7 +23,9 @@ INDEX = Path(__file__).parents[1] / "resolve" / "index"
 pytestmark = pytest.mark.slow
 
 
-def cmpkg(cwd: Path, home: Path, *args: str, netns: bool = False, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cmpkg(
+    cwd: Path, home: Path, *args: str, netns: bool = False, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1", **(extra_env or {})}
     prefix = ["unshare", "-n"] if netns else []
     argv = [*prefix, sys.executable, "-m", "cmpkg", *args]
@@ -66,7 +68,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, server: FaultServer) -> Path
     (extra / "app2.toml").write_text(
         'name = "app2"\nversion = "1"\nkind = "app"\ntags = ["app2"]\nsummary = "s"\n'
         'license = "MIT"\nhomepage = "https://example.org"\ndepends = ["rt", "blob"]\n'
-        'run = ["python", "-c", "import os, rt; print(rt.VERSION, open(os.environ[\'BLOB\']).read().strip())"]\n'
+        'run = ["python", "-c", "import os, rt; '
+        "print(rt.VERSION, open(os.environ['BLOB']).read().strip())\"]\n"
     )
     (root / "cmpkg.toml").write_text(
         "[project]\nrequests = ['app2']\ntargets = ['cpu']\n"
@@ -75,7 +78,16 @@ def world(tmp_path_factory: pytest.TempPathFactory, server: FaultServer) -> Path
     home = root / "home-online"
     done = cmpkg(root, home, "lock", "--find-links", str(root / "wheels"), "--no-index")
     assert done.returncode == 0, done.stderr
-    done = cmpkg(root, home, "mirror", "create", str(root / "m"), "--find-links", str(root / "wheels"), "--no-index")
+    done = cmpkg(
+        root,
+        home,
+        "mirror",
+        "create",
+        str(root / "m"),
+        "--find-links",
+        str(root / "wheels"),
+        "--no-index",
+    )
     assert done.returncode == 0, done.stderr
     return root
 
@@ -93,15 +105,42 @@ def test_air_gapped_install_and_run(world: Path, tmp_path: Path) -> None:
     if subprocess.run(["unshare", "-n", "true"], check=False).returncode != 0:
         pytest.skip("cannot create a network namespace here")
     log = tmp_path / "sockets.log"
-    env = {"CMPKG_TEST_SOCKET_LOG": str(log), "PYTHONPATH": f"{Path(__file__).parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    hook = ["-c", "import audit_sockets, runpy, sys; sys.argv[0] = 'cmpkg'; runpy.run_module('cmpkg', run_name='__main__')"]
+    env = {
+        "CMPKG_TEST_SOCKET_LOG": str(log),
+        "PYTHONPATH": f"{Path(__file__).parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    }
+    hook = [
+        "-c",
+        "import audit_sockets, runpy, sys; sys.argv[0] = 'cmpkg'; "
+        "runpy.run_module('cmpkg', run_name='__main__')",
+    ]
     home = tmp_path / "home"
     cwd = tmp_path  # no project here: the mirror's own lock is used
-    argv = ["unshare", "-n", sys.executable, *hook, "install", "--frozen", "--offline", "--mirror", str(world / "m")]
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, check=False,
-                          env={**os.environ, "CMPKG_HOME": str(home), **env})
+    argv = [
+        "unshare",
+        "-n",
+        sys.executable,
+        *hook,
+        "install",
+        "--frozen",
+        "--offline",
+        "--mirror",
+        str(world / "m"),
+    ]
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        env={**os.environ, "CMPKG_HOME": str(home), **env},
+    )
     assert done.returncode == 0, done.stderr
-    remote = [line for line in (log.read_text().splitlines() if log.exists() else []) if "127.0.0.1" not in line]
+    remote = [
+        line
+        for line in (log.read_text().splitlines() if log.exists() else [])
+        if "127.0.0.1" not in line
+    ]
     assert remote == []
     run = cmpkg(cwd, home, "run", "app2", netns=True)
     assert run.returncode == 0, run.stderr
@@ -111,13 +150,17 @@ def test_air_gapped_install_and_run(world: Path, tmp_path: Path) -> None:
 def test_mirror_over_loopback_http(world: Path, tmp_path: Path) -> None:
     serve = subprocess.Popen(
         [sys.executable, "-m", "cmpkg", "mirror", "serve", str(world / "m"), "--port", "0"],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     try:
         assert serve.stderr is not None
         line = serve.stderr.readline()
         url = line.split(" at ")[1].split()[0]
-        done = cmpkg(tmp_path, tmp_path / "home", "install", "--frozen", "--offline", "--mirror", url)
+        done = cmpkg(
+            tmp_path, tmp_path / "home", "install", "--frozen", "--offline", "--mirror", url
+        )
         assert done.returncode == 0, done.stderr
     finally:
         serve.terminate()
@@ -133,7 +176,9 @@ def test_flipped_byte_is_detected_and_refused(world: Path, tmp_path: Path) -> No
     wheel.write_bytes(bytes(data))
     verify = cmpkg(tmp_path, tmp_path / "h", "mirror", "verify", str(copy))
     assert verify.returncode == 1 and "tampered or stale" in verify.stderr
-    install = cmpkg(tmp_path, tmp_path / "h", "install", "--frozen", "--offline", "--mirror", str(copy))
+    install = cmpkg(
+        tmp_path, tmp_path / "h", "install", "--frozen", "--offline", "--mirror", str(copy)
+    )
     assert install.returncode == 1
     assert "does not match the mirror's manifest" in install.stderr
 
@@ -142,8 +187,31 @@ def test_older_mirror_is_refused_after_a_newer_one(world: Path, tmp_path: Path) 
     old = tmp_path / "old"
     shutil.copytree(world / "m", old)
     home = tmp_path / "h"
-    new = cmpkg(world, home, "mirror", "create", str(world / "m"), "--find-links", str(world / "wheels"), "--no-index")
+    new = cmpkg(
+        world,
+        home,
+        "mirror",
+        "create",
+        str(world / "m"),
+        "--find-links",
+        str(world / "wheels"),
+        "--no-index",
+    )
     assert new.returncode == 0, new.stderr
-    assert cmpkg(tmp_path, home, "install", "--frozen", "--offline", "--dry-run", "--mirror", str(world / "m")).returncode == 0
-    refused = cmpkg(tmp_path, home, "install", "--frozen", "--offline", "--dry-run", "--mirror", str(old))
+    assert (
+        cmpkg(
+            tmp_path,
+            home,
+            "install",
+            "--frozen",
+            "--offline",
+            "--dry-run",
+            "--mirror",
+            str(world / "m"),
+        ).returncode
+        == 0
+    )
+    refused = cmpkg(
+        tmp_path, home, "install", "--frozen", "--offline", "--dry-run", "--mirror", str(old)
+    )
     assert refused.returncode == 1 and "older than one already used" in refused.stderr

@@ -16,7 +16,10 @@ CUDA = {**CPU, "__cuda": FactValue("12.2", "nvidia-smi")}
 TOOLS = {"python": FactValue("3.11.7", "/usr/bin/python3")}
 
 
-def solve(request: str, facts: dict[str, FactValue], preference: Preference = Preference()):  # type: ignore[no-untyped-def]
+NO_PREFERENCE = Preference()
+
+
+def solve(request: str, facts: dict[str, FactValue], preference: Preference = NO_PREFERENCE):  # type: ignore[no-untyped-def]
     return resolve(INDEX, facts, TOOLS, [parse_request(request, INDEX)], preference)
 
 
