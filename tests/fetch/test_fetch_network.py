@@ -314,6 +314,25 @@ def test_redirects_followed_online_refused_offline(
     assert socket_log.remote() == []  # type: ignore[attr-defined]
 
 
+def test_offline_with_a_full_cache_opens_no_socket_at_all(
+    http_server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    url = http_server.serve("/m.bin", DATA)
+    fetch(artifact(url), tmp_path, **FAST)
+    opened: list[object] = []
+    real_init = socket.socket.__init__
+
+    def counting_init(self: socket.socket, *args: object, **kwargs: object) -> None:
+        opened.append(args)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "__init__", counting_init)
+    result = fetch(artifact("https://example.invalid/m.bin"), tmp_path, offline=True)
+    assert result.sha256 == SHA and opened == []
+
+
 def test_offline_missing_artifact_names_it_and_every_place(
     tmp_path: Path, socket_log: object
 ) -> None:
