@@ -11,7 +11,7 @@ The objective every optimal answer follows, in order of importance (PREFERENCE_O
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from solvers.backends import Backend, BackendGaveUpError, Deadline, SolveTimeoutError
 from solvers.backends.clingo_backend import ClingoBackend
@@ -32,7 +32,10 @@ BACKENDS: dict[str, type[Backend]] = {
     "libsolv": LibsolvBackend,
     "resolvelib": ResolvelibBackend,
 }
-EXPLAIN_SECONDS = 5.0  # the explainer's own bound: a longer core search is not worth the wait
+EXPLAIN_SECONDS = 5.0
+# auto's bound on clingo's optimisation; past it, the best model found so far is returned
+# (never worse than libsolv's, which seeds it). Huge dense problems end here.
+OPTIMISE_SECONDS = 5.0  # the explainer's own bound: a longer core search is not worth the wait
 
 
 class SolverBugError(RuntimeError):
@@ -41,12 +44,16 @@ class SolverBugError(RuntimeError):
 
 @dataclass(frozen=True)
 class Result:
-    """The answer. `pins` maps each chosen name to its candidate; `backend` says who answered."""
+    """The answer. `pins` maps each chosen name to its candidate; `backend` says who answered;
+    `optimal` is True when the pins are proven optimal for PREFERENCE_ORDER (always for
+    "auto" and "clingo" unless their optimisation bound ran out; never claimed by
+    "libsolv" or "resolvelib", whose answers are valid but greedy)."""
 
     satisfiable: bool
     pins: Mapping[str, Candidate] = field(default_factory=dict)
     explanation: str | None = None
     backend: str = ""
+    optimal: bool = False
 
 
 def backend_names() -> list[str]:
@@ -85,19 +92,25 @@ def solve(
 
 
 def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
-    """libsolv decides; its answer is returned when it is provably optimal, else clingo
-    optimises. Measured in docs/solvers.md: libsolv on the cached whole-index pool is the
-    fastest complete backend by far, and its answer is usually already optimal."""
+    """libsolv decides (fast, complete); its answer is returned when `certainly_optimal`,
+    else clingo optimises within OPTIMISE_SECONDS. If clingo cannot prove an optimum in
+    time, its best model (or libsolv's answer) is returned with `optimal=False`."""
     chosen = LibsolvBackend().solve(catalog, deadline)
     if chosen is None:
         return _unsatisfiable(catalog, deadline, "libsolv")
     result = _checked(problem, catalog, chosen, "libsolv")
     if certainly_optimal(catalog, result.pins):
-        return result
-    better = ClingoBackend().solve(catalog, deadline)
+        return replace(result, optimal=True)
+    left = deadline.left()
+    optimiser = ClingoBackend(anytime=True)
+    budget = OPTIMISE_SECONDS if left is None else min(left, OPTIMISE_SECONDS)
+    try:
+        better = optimiser.solve(catalog, Deadline(budget))
+    except SolveTimeoutError:
+        return replace(result, optimal=False)
     if better is None:
         raise SolverBugError("clingo found no solution where libsolv found one")
-    return _checked(problem, catalog, better, "clingo")
+    return replace(_checked(problem, catalog, better, "clingo"), optimal=optimiser.proven)
 
 
 def certainly_optimal(catalog: Catalog, pins: Mapping[str, Candidate]) -> bool:
@@ -119,7 +132,7 @@ def _checked(problem: Problem, catalog: Catalog, chosen: list[int], name: str) -
     faults = verify(problem, pins)
     if faults:
         raise SolverBugError(f"{name} returned an invalid answer: " + "; ".join(faults))
-    return Result(True, needed(problem, pins), None, name)
+    return Result(True, needed(problem, pins), None, name, optimal=name == "clingo")
 
 
 def _unsatisfiable(catalog: Catalog, deadline: Deadline, name: str) -> Result:
@@ -127,7 +140,7 @@ def _unsatisfiable(catalog: Catalog, deadline: Deadline, name: str) -> Result:
 
     left = deadline.left()
     budget = EXPLAIN_SECONDS if left is None else min(left, EXPLAIN_SECONDS)
-    return Result(False, {}, explain(catalog, Deadline(budget)), name)
+    return Result(False, {}, explain(catalog, Deadline(budget)), name, optimal=True)
 
 
 __all__ = ["Result", "SolveTimeoutError", "SolverBugError", "solve"]

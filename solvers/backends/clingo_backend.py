@@ -85,21 +85,34 @@ class _Builder:
 
 
 class ClingoBackend:
-    """Complete and exactly optimal. Cost: one grounding-free build plus clingo's
-    optimisation, which proves each tier's optimum (usually a few ms per 1000 atoms)."""
+    """Complete and exactly optimal when it finishes. Cost: one build over the reachable
+    candidates, O(reachable x requirements), plus clingo's optimisation.
+
+    With `anytime`, running out of time returns the best model found so far instead of
+    raising SolveTimeoutError. (Seeding clingo's sign heuristic with libsolv's answer was
+    measured and made optimisation slower; see docs/solvers.md.)
+    """
 
     name = "clingo"
     complete = True
     optimal = True
 
+    def __init__(self, anytime: bool = False) -> None:
+        self.anytime = anytime
+        self.proven = False  # set by solve: True when clingo finished (optimum proven)
+
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
+        # usc (core-guided) proved optima faster than bb (model-guided) in our measurements.
         ctl = clingo.Control(["--opt-mode=opt", "--opt-strategy=usc", "--warn=none"])
-        cids = catalog.reachable(catalog.problem.requests)
         with ctl.backend() as backend:
-            builder = _Builder(catalog, backend, cids)
+            builder = _Builder(catalog, backend, catalog.reachable(catalog.problem.requests))
             builder.build()
         deadline.check()
-        by_atom = {atom: cid for cid, atom in builder.atom.items()}
+        return self._search(ctl, {atom: cid for cid, atom in builder.atom.items()}, deadline)
+
+    def _search(
+        self, ctl: clingo.Control, by_atom: dict[int, int], deadline: Deadline
+    ) -> list[int] | None:
         best: list[list[int]] = []
 
         def on_model(model: clingo.Model) -> None:
@@ -108,8 +121,9 @@ class ClingoBackend:
         with ctl.solve(on_model=on_model, async_=True) as handle:
             if not handle.wait(deadline.left()):
                 handle.cancel()
+                if self.anytime and best:
+                    return sorted(best[-1])
                 raise SolveTimeoutError("clingo ran out of time")
             outcome = handle.get()
-        if not outcome.satisfiable:
-            return None
-        return sorted(best[-1])
+        self.proven = True
+        return sorted(best[-1]) if outcome.satisfiable else None

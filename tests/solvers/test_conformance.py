@@ -32,6 +32,7 @@ def test_verdict_and_pins(path: Path, backend: str) -> None:
         assert result.explanation
         return
     assert verify(problem, result.pins) == []
+    assert result.optimal == (backend in OPTIMAL)
     if expected["pins_exact"] and expected["pins"] is not None and backend in OPTIMAL:
         assert same_pins(result.pins, expected["pins"])
 
