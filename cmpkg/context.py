@@ -8,7 +8,7 @@ profile's Python version stands in for the detected interpreter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ class Context:
     index: Index
     target: Target
     facts: dict[str, FactValue]
-    tools: dict[str, FactValue]
+    tools: Mapping[str, FactValue]
     python: str | None  # the interpreter path for Python environments (host targets only)
     locked_target: Any = None  # the lock's target when installing from a lock
     mirror: Any = None  # the opened mirror, if any
@@ -63,17 +63,37 @@ def load(index_dirs: Sequence[Path], target_spec: str, home: Path, mirror: Any =
     return Context(index, target, facts, tools, python, None, mirror)
 
 
-def tools_for(target: Target, index: Index, home: Path) -> dict[str, FactValue]:
+def tools_for(target: Target, index: Index, home: Path) -> Mapping[str, FactValue]:
     """Detected tools (version, path) for a host target; the profile's Python otherwise."""
     if not is_host(target):
         return {"python": FactValue(target.python, f"profile {target.name}")}
-    cache = DetectCache(home / "detect-v1.json")
-    tools: dict[str, FactValue] = {}
-    for recipe in index.all():
-        if recipe.provide is None or recipe.provide.method != "detect":
-            continue
-        found = detect(recipe, cache)
-        if found is not None:
-            tools[recipe.name] = FactValue(found.version, found.path)
-    cache.save()
-    return tools
+    return DetectedTools(index, DetectCache(home / "detect-v1.json"))
+
+
+class DetectedTools(Mapping[str, FactValue]):
+    """Tools detected on first look-up: a resolution pays only for the tools it reaches
+    (`cmpkg install` of a CPU app never imports torch to see whether it is there)."""
+
+    def __init__(self, index: Index, cache: DetectCache) -> None:
+        self._recipes = {
+            r.name: r for r in index.all() if r.provide is not None and r.provide.method == "detect"
+        }
+        self._cache = cache
+        self._found: dict[str, FactValue | None] = {}
+
+    def __getitem__(self, name: str) -> FactValue:
+        if name not in self._found:
+            recipe = self._recipes.get(name)
+            found = detect(recipe, self._cache) if recipe is not None else None
+            self._found[name] = FactValue(found.version, found.path) if found else None
+            self._cache.save()
+        value = self._found[name]
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([n for n in self._recipes if n in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

@@ -14,10 +14,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmpkg.errors import CmpkgError, UsageError
-from cmpkg.index.model import Pairs, Recipe
+
+if TYPE_CHECKING:  # `cmpkg run` reads records only: it must not pay for the index's imports
+    from cmpkg.index.model import Pairs, Recipe
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")
 ENVS_DIR = "envs"
