@@ -16,7 +16,7 @@ Modules: `fetcher` (the loop over URLs, retries, verification), `http` (one atte
 
 from __future__ import annotations
 
-from cmpkg.fetch.fetcher import fetch, fetch_many
+from cmpkg.fetch.fetcher import destination, fetch, fetch_many
 from cmpkg.fetch.http import new_session
 from cmpkg.fetch.local import is_local, is_loopback
 from cmpkg.fetch.model import PARTIAL_SUFFIX, Artifact, Fetched, Progress
@@ -30,6 +30,7 @@ __all__ = [
     "Progress",
     "StderrProgress",
     "default_progress",
+    "destination",
     "fetch",
     "fetch_many",
     "is_local",

@@ -8,8 +8,10 @@ unverified bytes, or treat a mirror's wrong bytes as a mere miss.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import random
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,8 @@ from cmpkg.fetch.model import (
 from cmpkg.fetch.partial import locked_partial
 
 _MAX_RETRY_AFTER = 60.0
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
 # ---------------------------------------------------------------------------- public API
@@ -54,14 +58,12 @@ def fetch(
     retries: int = 5,
     backoff: float = 0.5,
 ) -> Fetched:
-    """Fetch `artifact` into `dest_dir / artifact.filename`, verified, or raise CmpkgError.
+    """Fetch `artifact` into `destination(artifact, dest_dir)`, verified, or raise CmpkgError.
 
     A file already there whose sha256 (or md5) matches is reused without any network I/O.
     """
-    _check_filename(artifact)
-    dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / artifact.filename
+    dest = destination(artifact, dest_dir)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     reused = _reuse(artifact, dest)
     if reused is not None:
         return reused
@@ -135,16 +137,38 @@ def _collect(results: list[Fetched | CmpkgError]) -> list[Fetched]:
                      hint=errors[0].hint, details=details)  # fmt: skip
 
 
-def _check_filename(artifact: Artifact) -> None:
+def destination(artifact: Artifact, dest_dir: Path) -> Path:
+    """Where `fetch` puts `artifact`: `dest_dir/<bucket>/<filename>`.
+
+    The bucket is named after the expected hash (`sha256-<32 hex>`, else `md5-<hex>`, else
+    `url-<hash of the URLs>`), so two artifacts that share a file name (every model is
+    `model.onnx`) never overwrite each other in a shared downloads dir.
+    """
+    _check_artifact(artifact)
+    if artifact.sha256:
+        bucket = "sha256-" + artifact.sha256.lower()[:32]
+    elif artifact.md5:
+        bucket = "md5-" + artifact.md5.lower()
+    else:
+        bucket = "url-" + hashlib.sha256("\n".join(artifact.urls).encode()).hexdigest()[:32]
+    return Path(dest_dir) / bucket / artifact.filename
+
+
+def _check_artifact(artifact: Artifact) -> None:
     name = artifact.filename
+    problem = None
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        problem = f"filename {name!r} must be a plain file name"
+    elif artifact.sha256 is not None and not _HEX64.match(artifact.sha256):
+        problem = f"sha256 {artifact.sha256!r} is not 64 hex digits"
+    elif artifact.md5 is not None and not _HEX32.match(artifact.md5):
+        problem = f"md5 {artifact.md5!r} is not 32 hex digits"
+    elif not artifact.urls:
+        problem = "has no URL to fetch it from"
+    if problem:
         raise CmpkgError(
-            "bad-artifact",
-            f"{artifact.name}: filename {name!r} must be a plain file name",
-            hint="this is a recipe bug; report it",
+            "bad-artifact", f"{artifact.name}: {problem}", hint="this is a recipe bug; report it"
         )
-    if not artifact.urls:
-        raise CmpkgError("bad-artifact", f"{artifact.name} has no URL to fetch it from")
 
 
 def _reuse(artifact: Artifact, dest: Path) -> Fetched | None:
@@ -181,6 +205,10 @@ def _try_urls(
 ) -> Fetched:
     failures: list[str] = []
     tampered: list[str] = []
+    if not (artifact.sha256 or artifact.md5):
+        # Without a hash nothing would catch a prefix from another version of the file:
+        # a partial left by an earlier run is only resumed when the result is verified.
+        truncate(partial)
     for url in urls:
         attempt = Attempt(url, partial, started_from_disk=file_size(partial) > 0)
         try:
@@ -225,6 +253,8 @@ def _discard_if_empty(dest: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         if path.stat().st_size == 0:
             path.unlink()
+    with contextlib.suppress(OSError):
+        dest.parent.rmdir()  # the bucket, if nothing else is in it
 
 
 def _warn(text: str) -> None:

@@ -18,9 +18,10 @@ from cmpkg.fetch.model import PARTIAL_SUFFIX
 
 
 def sweep_partials(directory: Path) -> list[Path]:
-    """Delete `.partial` files that no live process holds locked; return what was deleted."""
+    """Delete `.partial` files under `directory` (buckets included) that no live process
+    holds locked; return what was deleted."""
     removed: list[Path] = []
-    for path in sorted(Path(directory).glob("*" + PARTIAL_SUFFIX)):
+    for path in sorted(Path(directory).rglob("*" + PARTIAL_SUFFIX)):
         with contextlib.suppress(OSError), path.open("rb") as fh:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

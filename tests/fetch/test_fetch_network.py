@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cmpkg.errors import CmpkgError
-from cmpkg.fetch import Artifact, Fetched, fetch, fetch_many, sweep_partials
+from cmpkg.fetch import Artifact, Fetched, destination, fetch, fetch_many, sweep_partials
 from tests.support.httpserver import Fault, FaultServer
 
 DATA = os.urandom(300_000) + b"end"
@@ -27,16 +27,19 @@ def artifact(*urls: str, sha256: str | None = SHA, size: int | None = len(DATA))
     return Artifact("demo model", tuple(urls), "model.bin", sha256=sha256, size=size)
 
 
+def stored(dest: Path, sha256: str = SHA) -> Path:
+    return dest / f"sha256-{sha256[:32]}" / "model.bin"
+
+
 def assert_committed(result: Fetched, dest: Path) -> None:
-    assert result.path == dest / "model.bin"
+    assert result.path == stored(dest) == destination(artifact("x"), dest)
     assert result.path.read_bytes() == DATA
     assert result.sha256 == SHA and result.size == len(DATA)
-    assert not (dest / "model.bin.partial").exists()
+    assert list(dest.rglob("*.partial")) == []
 
 
 def assert_nothing(dest: Path) -> None:
-    assert not (dest / "model.bin").exists()
-    assert not (dest / "model.bin.partial").exists()
+    assert list(dest.rglob("*")) == []  # no file, no partial, not even the bucket dir
 
 
 # ---------------------------------------------------------------- A. integrity
@@ -72,7 +75,7 @@ def test_md5_only_artifact_is_checked(http_server: FaultServer, tmp_path: Path) 
     bad = Artifact("demo", (url,), "other.bin", md5="0" * 32)
     with pytest.raises(CmpkgError, match="do not match"):
         fetch(bad, tmp_path, **FAST)
-    assert not (tmp_path / "other.bin").exists()
+    assert list(tmp_path.rglob("other.bin*")) == []
 
 
 def test_appended_bytes_refused_and_stream_cut_at_size_plus_one(
@@ -95,7 +98,7 @@ def test_body_shorter_than_content_length_is_never_committed(
     with pytest.raises(CmpkgError) as caught:
         fetch(artifact(http_server.url("/m.bin")), tmp_path, retries=2, **FAST)
     assert caught.value.code == "fetch-failed"
-    assert not (tmp_path / "model.bin").exists()
+    assert list(tmp_path.rglob("model.bin")) == []
 
 
 def test_server_short_body_without_known_size_is_never_committed(
@@ -105,7 +108,7 @@ def test_server_short_body_without_known_size_is_never_committed(
     http_server.fail("/m.bin", Fault(content_length=len(DATA) + 10), times=10)
     with pytest.raises(CmpkgError):
         fetch(artifact(http_server.url("/m.bin"), size=None), tmp_path, retries=1, **FAST)
-    assert not (tmp_path / "model.bin").exists()
+    assert list(tmp_path.rglob("model.bin")) == []
 
 
 def test_verified_file_is_reused_without_network(http_server: FaultServer, tmp_path: Path) -> None:
@@ -189,25 +192,31 @@ def test_resume_ignored_by_server_restarts_from_zero(
 
 def test_changed_file_during_resume_is_restarted(http_server: FaultServer, tmp_path: Path) -> None:
     http_server.serve("/m.bin", b"old" * 100_000, etag='"old"')
-    http_server.fail("/m.bin", Fault(reset_after=50_000))
-    url = http_server.url("/m.bin")
+    # The first answer breaks off; then upstream publishes a new version.
+    http_server.fail("/m.bin", Fault(reset_after=50_000, swap_to=(DATA, '"new"')))
+    assert_committed(fetch(artifact(http_server.url("/m.bin")), tmp_path, **FAST), tmp_path)
+    _, _, resumed = http_server.requests[-1]
+    assert resumed.get("If-Range") == '"old"'  # so the server sent the whole new file
 
-    def swap_then_fetch() -> Fetched:
-        # After the reset, the server has a new version: If-Range makes it send all of it.
-        http_server.serve("/m.bin", DATA, etag='"new"')
-        return fetch(artifact(url), tmp_path, **FAST)
 
-    with pytest.raises(CmpkgError):
-        fetch(artifact(url, sha256=hashlib.sha256(b"old" * 100_000).hexdigest(), size=None),
-              tmp_path, retries=0, **FAST)  # fmt: skip
-    assert (tmp_path / "model.bin.partial").stat().st_size == 50_000
-    assert_committed(swap_then_fetch(), tmp_path)
+def test_partial_without_a_hash_is_not_resumed_across_runs(
+    http_server: FaultServer, tmp_path: Path
+) -> None:
+    url = http_server.serve("/m.bin", DATA)
+    unhashed = artifact(url, sha256=None, size=None)
+    partial = destination(unhashed, tmp_path).with_name("model.bin.partial")
+    partial.parent.mkdir()
+    partial.write_bytes(b"from another version")
+    result = fetch(unhashed, tmp_path, **FAST)
+    assert result.path.read_bytes() == DATA
+    assert "Range" not in http_server.requests[-1][2]
 
 
 def test_stale_partial_from_another_version_is_redone(
     http_server: FaultServer, tmp_path: Path
 ) -> None:
-    (tmp_path / "model.bin.partial").write_bytes(b"garbage" * 1000)
+    stored(tmp_path).parent.mkdir()
+    (stored(tmp_path).parent / "model.bin.partial").write_bytes(b"garbage" * 1000)
     url = http_server.serve("/m.bin", DATA)
     assert_committed(fetch(artifact(url), tmp_path, **FAST), tmp_path)
 
@@ -376,7 +385,7 @@ def test_fetch_many_reports_every_failure(http_server: FaultServer, tmp_path: Pa
     with pytest.raises(CmpkgError, match="2 of 3") as caught:
         fetch_many(arts, tmp_path, backoff=0.01)
     assert any("gone1" in d for d in caught.value.details)
-    assert (tmp_path / "g").read_bytes() == b"good"
+    assert destination(arts[0], tmp_path).read_bytes() == b"good"
 
 
 def test_progress_protocol_sees_every_byte(http_server: FaultServer, tmp_path: Path) -> None:

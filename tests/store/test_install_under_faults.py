@@ -68,7 +68,7 @@ def test_installs_succeed_under_injected_faults(tmp_path: Path, http_server: Fau
     results = [install(store, http_server, seed, f) for seed, f in enumerate(FAULTS)]
     print(f"\nfigure: {sum(results)}/{len(results)} installs succeeded under injected faults")
     assert all(results)
-    assert not list(store.downloads_dir.glob("*.partial"))
+    assert not list(store.downloads_dir.rglob("*.partial"))
 
 
 def test_tampered_artifact_leaves_no_entry_and_no_dependent(

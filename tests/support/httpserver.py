@@ -18,6 +18,7 @@ left, the file is served properly, with Range/If-Range support. Faults:
     ignore_range=True               answer 200 with the whole body even to a Range request
     content_length=N                lie in the Content-Length header (and close after)
     status=302, location=URL        redirect
+    swap_to=(data, etag)            after answering, the file changes (a new upstream version)
 
 Binds 127.0.0.1 port 0 only. Threads are daemons: a stalled handler never blocks teardown.
 """
@@ -46,6 +47,7 @@ class Fault:
     ignore_range: bool = False
     content_length: int | None = None
     location: str | None = None  # with status=302: a redirect
+    swap_to: tuple[bytes, str] | None = None  # after this response: new (data, etag)
 
 
 @dataclass
@@ -173,6 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._body(chunk, fault)
             except OSError:  # the client gave up (stall timeout, reset): that is the test
                 self.close_connection = True
+        if fault.swap_to is not None:
+            self.owner.serve(path, fault.swap_to[0], etag=fault.swap_to[1])
 
     def _range(self, file: _File, body: bytes, fault: Fault) -> tuple[int, int]:
         header = self.headers.get("Range", "")
