@@ -169,6 +169,10 @@ def _render(info: dict[str, Any], others: list[str]) -> str:
     lines += _render_variants(info["variants"], info["invalid"])
     lines += _render_sources(info["sources"])
     lines += _render_mapping("env", info["env"])
+    paths = {var: ":".join(dirs) for var, dirs in info["paths"].items()}
+    lines += _render_mapping("paths", paths)
+    if info["files"]:
+        lines.append(f"  files: {', '.join(info['files'])}")
     if info["run"]:
         lines.append(f"  run: {' '.join(info['run'])}")
     return "\n".join(lines)

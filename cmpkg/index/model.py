@@ -64,10 +64,9 @@ class Dependency:
             if key == "value":  # a named fact, `__arch == x86_64`
                 return f"{self.name} == {value}"
         target = self.name if self.name is not None else "tags:" + ",".join(self.tags)
-        text = f"{target} {self.specifier}".rstrip()
         if self.variants:
-            text += "[" + ",".join(f"{k}={v}" for k, v in self.variants) + "]"
-        return text
+            target += "[" + ",".join(f"{k}={v}" for k, v in self.variants) + "]"
+        return f"{target} {self.specifier}".rstrip()
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,3 +78,21 @@ def test_describe_splits_hardware(write_recipe: WriteRecipe, index_dir: Path) ->
     ]
     assert info["variants"][0]["default"] == "cpu"
     assert version_text(recipe) == "1.0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "numpy",
+        "torch[compute=cu128] >=2.7",
+        "tags:get,ml-model",
+        "__cuda >=12.1",
+        "__arch == x86_64",
+    ],
+)
+def test_describe_round_trips(text: str) -> None:
+    from cmpkg.index.requirement import parse_dependency
+
+    dep = parse_dependency(text)
+    assert dep.describe() == text
+    assert parse_dependency(dep.describe()) == dep
