@@ -62,9 +62,9 @@ def home() -> Path:
 
 def mirror(args: argparse.Namespace) -> Any:
     """The mirror named by --mirror or CMPKG_MIRROR, opened and verified; None without one."""
-    from cmpkg import envvars
+    from cmpkg import config, envvars
 
-    location = getattr(args, "mirror", None) or envvars.get("CMPKG_MIRROR")
+    location = getattr(args, "mirror", None) or envvars.get("CMPKG_MIRROR") or config.load().mirror
     if not location:
         return None
     from cmpkg.mirror import open_mirror

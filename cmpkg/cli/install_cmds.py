@@ -267,13 +267,13 @@ def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:
 def _execute(
     args: argparse.Namespace, ctx: Any, plan: Any, store: Any, pinned: tuple[str, ...]
 ) -> Any:
-    from cmpkg import console, envvars, install, pyenv
+    from cmpkg import config, console, envvars, install, pyenv
 
     if ctx.python is None and plan.requirements:
         from cmpkg.errors import CmpkgError
 
         raise CmpkgError("no-python", "no Python interpreter was found for the environment")
-    offline = args.offline or envvars.get("CMPKG_OFFLINE") == "1"
+    offline = args.offline or envvars.get("CMPKG_OFFLINE") == "1" or config.load().offline
     links = (*(ctx.mirror.wheel_links() if ctx.mirror else ()), *args.find_links)
     options = install.Options(
         python=ctx.python or sys.executable,

@@ -78,11 +78,12 @@ def load_index(dirs: Sequence[Path]) -> Index:
 
 
 def active_index_dirs(extra_dirs: Sequence[Path] = ()) -> tuple[Path, ...]:
-    """The stack in precedence order: shipped, then `CMPKG_INDEX` dirs, then `extra_dirs`."""
-    from cmpkg import envvars
+    """The stack in precedence order: shipped, then `CMPKG_INDEX` dirs, then the config
+    file's `index`, then `extra_dirs` (the command line's `--index`)."""
+    from cmpkg import config, envvars
 
     from_env = [Path(p) for p in (envvars.get("CMPKG_INDEX") or "").split(os.pathsep) if p]
-    return (SHIPPED_INDEX, *from_env, *extra_dirs)
+    return (SHIPPED_INDEX, *from_env, *config.load().index, *extra_dirs)
 
 
 def load_active_index(extra_dirs: Sequence[Path] = ()) -> Index:

@@ -1,0 +1,59 @@
+"""The user config file: defaults that would otherwise be repeated on every command.
+
+    # $CMPKG_CONFIG, else <user config dir>/cmpkg/config.toml
+    index = ["~/my-recipes"]        # stacked after the shipped index and CMPKG_INDEX
+    mirror = "/srv/cmpkg-mirror"    # like --mirror (the command line and CMPKG_MIRROR win)
+    offline = false                 # like --offline
+
+Read once per command, only by the commands that need it; a bad file is reported as
+`file: key: message` with exit 2, never ignored.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from cmpkg import envvars
+from cmpkg.errors import InputError
+
+
+@dataclass(frozen=True)
+class Config:
+    index: tuple[Path, ...] = ()
+    mirror: str | None = None
+    offline: bool = False
+
+
+def config_path() -> Path:
+    explicit = envvars.get("CMPKG_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("cmpkg", appauthor=False)) / "config.toml"
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> Config:
+    from cmpkg.index.fields import Fields, Problems
+    from cmpkg.index.load import read_toml
+
+    path = config_path()
+    if not path.is_file():
+        return Config()
+    problems = Problems(path)
+    raw = read_toml(path, problems)
+    if raw is None:
+        raise InputError(problems.lines)
+    fields = Fields(raw, "", problems)
+    config = Config(
+        index=tuple(path.parent / Path(p).expanduser() for p in fields.str_list("index")),
+        mirror=fields.optional_str("mirror"),
+        offline=fields.bool("offline"),
+    )
+    fields.finish()
+    if problems.lines:
+        raise InputError(problems.lines)
+    return config

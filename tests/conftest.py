@@ -1,0 +1,23 @@
+"""Hermetic defaults for every test: no user config, no inherited overrides or mirrors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("CMPKG_"):
+            monkeypatch.delenv(name)
+    missing = Path(tmp_path_factory.getbasetemp()) / "no-user-config.toml"
+    monkeypatch.setenv("CMPKG_CONFIG", str(missing))
+    from cmpkg import config
+
+    config.load.cache_clear()
