@@ -3,9 +3,10 @@
 `load_index(dirs)` reads every `*.toml` recipe under each directory (skipping `targets/`,
 which holds target profiles), checks each file and then the whole stack, and returns an
 `Index` or raises `InputError` listing every problem. Precedence: directories are stacked in
-order (the shipped `index/` first, then the `CMPKG_INDEX` ones, then `--index` ones: the
-command line beats the environment); a recipe in a later directory replaces the recipe with
-the same name and version from an earlier one. `load_active_index` builds that stack.
+order (the shipped `index/` first, then the `CMPKG_INDEX` ones, then the config file's
+`index` ones, then `--index` ones: the command line wins); a recipe in a later directory
+replaces the recipe with the same name and version from an earlier one. `load_active_index`
+builds that stack.
 """
 
 from __future__ import annotations
