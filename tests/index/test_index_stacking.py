@@ -87,3 +87,20 @@ def test_command_line_beats_environment_beats_shipped(
     picked = {str(r.version): r for r in load_active_index([cli_dir]).get("numpy")}
     assert picked["2.2.6"].summary.startswith("CLI ")
     assert len(picked) == len(load_index([SHIPPED_INDEX]).get("numpy"))
+
+
+def test_config_file_sits_between_environment_and_command_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cmpkg import config
+
+    env_dir, cfg_dir, cli_dir = tmp_path / "env", tmp_path / "cfg", tmp_path / "cli"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"index = [{str(cfg_dir)!r}]\n")
+    monkeypatch.setenv("CMPKG_CONFIG", str(cfg))
+    monkeypatch.setenv("CMPKG_INDEX", str(env_dir))
+    config.load.cache_clear()
+    try:
+        assert active_index_dirs([cli_dir]) == (SHIPPED_INDEX, env_dir, cfg_dir, cli_dir)
+    finally:
+        config.load.cache_clear()
