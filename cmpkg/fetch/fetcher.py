@@ -12,6 +12,7 @@ import hashlib
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ from cmpkg.fetch.model import (
     Progress,
     RetryError,
     SkipError,
+    check_cancelled,
     file_size,
     hash_stream,
     truncate,
@@ -62,25 +64,29 @@ def fetch(
 
     A file already there whose sha256 (or md5) matches is reused without any network I/O.
     """
+    own_session = session is None
+    session = session or new_session()
+    try:
+        options = Options(session, progress, stall_timeout, retries, backoff, offline)
+        return _fetch(artifact, dest_dir, options)
+    finally:
+        if own_session:
+            session.close()
+
+
+def _fetch(artifact: Artifact, dest_dir: Path, options: Options) -> Fetched:
     dest = destination(artifact, dest_dir)
     dest.parent.mkdir(parents=True, exist_ok=True)
     reused = _reuse(artifact, dest)
     if reused is not None:
         return reused
-    urls = _allowed_urls(artifact, offline)
-    own_session = session is None
-    session = session or new_session()
-    try:
-        with locked_partial(dest) as partial:
-            # Another process may have finished it while we waited for the lock.
-            reused = _reuse(artifact, dest)
-            if reused is not None:
-                return reused
-            options = Options(session, progress, stall_timeout, retries, backoff, offline)
-            return _try_urls(artifact, urls, dest, partial, options)
-    finally:
-        if own_session:
-            session.close()
+    urls = _allowed_urls(artifact, options.offline)
+    with locked_partial(dest) as partial:
+        # Another process may have finished it while we waited for the lock.
+        reused = _reuse(artifact, dest)
+        if reused is not None:
+            return reused
+        return _try_urls(artifact, urls, dest, partial, options)
 
 
 def fetch_many(
@@ -100,26 +106,29 @@ def fetch_many(
     then one CmpkgError lists every failure.
     """
     session = new_session(pool=max(jobs, 1))
+    cancel = threading.Event()
 
     def one(artifact: Artifact) -> Fetched | CmpkgError:
         try:
-            return fetch(
+            return _fetch(
                 artifact,
                 dest_dir,
-                session=session,
-                offline=offline,
-                progress=progress,
-                stall_timeout=stall_timeout,
-                retries=retries,
-                backoff=backoff,
+                Options(session, progress, stall_timeout, retries, backoff, offline, cancel),
             )
         except CmpkgError as error:
             return error
 
+    pool = ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="fetch")
     try:
-        with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="fetch") as pool:
-            results = list(pool.map(one, artifacts))
+        results = list(pool.map(one, artifacts))
+    except BaseException:
+        # Ctrl-C: workers stop at their next chunk, release their partials' locks, and we
+        # leave promptly instead of waiting for every download to finish.
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     finally:
+        pool.shutdown(wait=True)
         session.close()
     return _collect(results)
 
@@ -289,7 +298,11 @@ def _download_with_retries(artifact: Artifact, attempt: Attempt, opts: Options) 
             attempt.notes.append(error.reason)
             if number == opts.retries:
                 raise RetryError(f"{error.reason} (gave up after {opts.retries} retries)") from None
-            time.sleep(_delay(number, error.retry_after, opts.backoff))
+            delay = _delay(number, error.retry_after, opts.backoff)
+            if opts.cancel is None:
+                time.sleep(delay)
+            elif opts.cancel.wait(delay):
+                check_cancelled(opts)
 
 
 def _delay(number: int, retry_after: float | None, backoff: float) -> float:

@@ -22,6 +22,7 @@ from cmpkg.fetch.model import (
     Options,
     RetryError,
     SkipError,
+    check_cancelled,
     file_size,
     truncate,
 )
@@ -137,6 +138,7 @@ def _stream_body(
     written = offset
     try:
         for chunk in _chunks(response, opts.stall_timeout, limit, offset):
+            check_cancelled(opts)
             partial.write(chunk)
             written += len(chunk)
             if opts.progress:

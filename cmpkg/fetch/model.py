@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -81,6 +82,16 @@ class Options:
     retries: int
     backoff: float
     offline: bool = False
+    cancel: threading.Event | None = None  # set by fetch_many on Ctrl-C: workers stop
+
+
+class CancelledError(Exception):
+    """fetch_many was interrupted: a worker stops at its next chunk (not a RetryError)."""
+
+
+def check_cancelled(opts: Options) -> None:
+    if opts.cancel is not None and opts.cancel.is_set():
+        raise CancelledError("interrupted")
 
 
 def hash_stream(fh: IO[bytes]) -> tuple[str, str, int]:

@@ -388,6 +388,28 @@ def test_fetch_many_reports_every_failure(http_server: FaultServer, tmp_path: Pa
     assert destination(arts[0], tmp_path).read_bytes() == b"good"
 
 
+def test_ctrl_c_during_fetch_many_returns_promptly(
+    http_server: FaultServer, tmp_path: Path
+) -> None:
+    import signal
+    import threading
+
+    arts = []
+    for i in range(3):
+        http_server.serve(f"/{i}", DATA)
+        http_server.fail(f"/{i}", Fault(trickle=(20_000, 0.1)))  # ~1.5 s each
+        arts.append(artifact(http_server.url(f"/{i}")))
+    arts = [Artifact(f"a{i}", a.urls, f"f{i}", a.sha256, a.size) for i, a in enumerate(arts)]
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        fetch_many(arts, tmp_path, jobs=3, stall_timeout=5.0)
+    assert time.monotonic() - started < 1.0
+    assert not [t for t in threading.enumerate() if t.name.startswith("fetch")]
+    assert sweep_partials(tmp_path)  # the partials are left unlocked, ready to resume
+
+
 def test_progress_protocol_sees_every_byte(http_server: FaultServer, tmp_path: Path) -> None:
     events: list[tuple[str, int | None]] = []
 
