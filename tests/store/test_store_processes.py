@@ -79,6 +79,32 @@ def test_random_sigkills_never_leave_a_visible_incomplete_entry(tmp_path: Path) 
     assert list((store.base / "tmp").iterdir()) == []
 
 
+def test_sigkills_during_download_and_unpack_then_install_resumes(
+    tmp_path: Path, http_server: FaultServer
+) -> None:
+    big = io.BytesIO()
+    with tarfile.open(fileobj=big, mode="w:gz") as tar:
+        blob = random.Random(7).randbytes(400_000)
+        info = tarfile.TarInfo("pkg/blob")
+        info.size = len(blob)
+        tar.addfile(info, io.BytesIO(blob))
+    data = big.getvalue()
+    url = http_server.serve("/big.tar.gz", data)
+    http_server.fail("/big.tar.gz", Fault(trickle=(40_000, 0.05)), times=100)  # ~0.5 s
+    sha = hashlib.sha256(data).hexdigest()
+    store, key, rng = Store(tmp_path / "home"), key_of("downloaded"), random.Random(24)
+    for _ in range(6):
+        proc = child("ensure", str(store.home), key, "fetch", url, sha)
+        time.sleep(rng.uniform(0.1, 0.5))
+        proc.kill()
+        proc.wait()
+        assert assert_no_corrupt_visible(store) <= 1
+    done = child("ensure", str(store.home), key, "fetch", url, sha)
+    assert done.wait(timeout=60) == 0
+    assert store.verify(key).ok
+    assert any("Range" in headers for _, _, headers in http_server.requests)  # resumed
+
+
 # ---------------------------------------------------------------- C16: Ctrl-C
 
 
