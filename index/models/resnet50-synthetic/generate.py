@@ -39,6 +39,8 @@ EXPANSION = 4
 INPUT_STD = 60.0  # rough std of mean-subtracted pixels: the stem BN divides it out
 RESIDUAL_GAMMA = 0.2  # last BN of each block: keeps the residual sum from growing
 FC_STD = 0.01
+IMAGENET_CLASSES = 1000
+BACKGROUND_BIAS = -100.0
 ONNX_OPSET = 11
 ONNX_IR_VERSION = 6  # the IR version of opset 11: loadable by old onnxruntime releases
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -127,11 +129,18 @@ def weights(seed: int, classes: int) -> dict[str, np.ndarray]:
     for conv in all_convs():
         out.update(conv_weights(rng, conv))
     features = WIDTHS[-1] * EXPANSION
-    fc = rng.standard_normal((classes, features), dtype=np.float32) * np.float32(FC_STD)
+    fc = rng.standard_normal((IMAGENET_CLASSES, features), dtype=np.float32)
     # Pooled features share a large positive mean; zero-sum rows cancel it, so that the
     # predicted class depends on the image instead of being one class for every input.
-    out["fc.weight"] = fc - fc.mean(axis=1, keepdims=True, dtype=np.float32)
-    out["fc.bias"] = np.zeros(classes, np.float32)
+    fc = (fc - fc.mean(axis=1, keepdims=True, dtype=np.float32)) * np.float32(FC_STD)
+    bias = np.zeros(IMAGENET_CLASSES, np.float32)
+    if classes == IMAGENET_CLASSES + 1:
+        # The TF-style background class 0 never wins, so ONNX class k+1 is torch class k
+        # and both formats give the same labels after the harness's offsets (-1 and 0).
+        fc = np.concatenate([np.zeros((1, features), np.float32), fc])
+        bias = np.concatenate([np.array([BACKGROUND_BIAS], np.float32), bias])
+    out["fc.weight"] = fc
+    out["fc.bias"] = bias
     return out
 
 

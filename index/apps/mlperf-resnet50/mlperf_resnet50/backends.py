@@ -10,6 +10,7 @@ batches in flight on a GPU: while one computes, the host gathers the next.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,6 +58,8 @@ class BackendOptions:
     max_batch: int
     compile_mode: str | None
     data_on_device: bool
+    gather_threads: int = 0
+    fold_bn: bool = False
 
 
 class BackendError(RuntimeError):
@@ -159,7 +162,7 @@ class TorchBackend:
     def __init__(self, options: BackendOptions) -> None:
         import torch
 
-        from mlperf_resnet50.model_torch import load_resnet50
+        from mlperf_resnet50.model_torch import fold_batchnorm, load_resnet50
 
         self.torch = torch
         self.options = options
@@ -171,7 +174,10 @@ class TorchBackend:
             torch.backends.cudnn.benchmark = True
         if options.threads:
             torch.set_num_threads(options.threads)
-        model = load_resnet50(options.model).to(self.device, self.dtype)
+        model = load_resnet50(options.model)
+        if options.fold_bn:
+            model = fold_batchnorm(model)
+        model = model.to(self.device, self.dtype)
         self.model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.classes: int | None = int(model.fc.out_features)
         self.forward = self._compiled() if options.compile_mode else self.model
@@ -181,6 +187,9 @@ class TorchBackend:
         self._results: list[Any] = []
         self._copied: list[Any] = []
         self._copy_stream: Any = None
+        self._gather_pool: ThreadPoolExecutor | None = None
+        if options.gather_threads > 1:
+            self._gather_pool = ThreadPoolExecutor(options.gather_threads, "gather")
 
     def _compiled(self) -> Callable[[Any], Any]:
         compiled: Callable[[Any], Any] = self.torch.compile(
@@ -220,27 +229,38 @@ class TorchBackend:
     def unload(self) -> None:
         self.data = self.torch.empty(0)
 
-    def _run(self, nhwc: Any) -> Any:
-        """Arg-max of a batch given as NHWC (= channels_last NCHW after the permute)."""
-        n = nhwc.shape[0]
-        if self.options.compile_mode and n < self.options.max_batch:
-            pad = nhwc.new_zeros((self.options.max_batch - n, *nhwc.shape[1:]))
-            nhwc = self.torch.cat([nhwc, pad])
+    def buckets(self) -> list[int]:
+        """The batch sizes a CUDA launch is padded to: powers of two up to the largest
+        batch, so that cuDNN's autotuning (or torch.compile) sees few shapes, each tuned
+        during warmup instead of inside the timed run. One size when compiling."""
+        top = self.options.max_batch
+        if self.options.compile_mode:
+            return [top]
+        sizes = [1 << i for i in range(top.bit_length()) if (1 << i) < top]
+        return [*sizes, top]
+
+    def bucket(self, n: int) -> int:
+        return next(b for b in self.buckets() if b >= n) if self.cuda else n
+
+    def _run(self, nhwc: Any, n: int) -> Any:
+        """Arg-max of the first ``n`` samples of an NHWC batch (channels_last NCHW after
+        the permute); rows after ``n`` are padding."""
         with self.torch.inference_mode():
             return self.forward(nhwc.permute(0, 3, 1, 2)).argmax(dim=1)[:n]
 
     def launch(self, positions: np.ndarray) -> Pending:
         index = self.torch.from_numpy(positions)
         if not self.cuda:
-            return Done(self._run(self.data.index_select(0, index)).numpy())
+            return Done(self._run(self.data.index_select(0, index), len(positions)).numpy())
         if self.options.data_on_device:
             return self._launch_on_device(index)
         return self._launch_staged(index)
 
     def _launch_on_device(self, index: Any) -> Pending:
-        batch = self.data.index_select(0, index.to(self.device, non_blocking=True))
-        labels = self._run(batch)
-        return self._finish(labels, self._next_slot())
+        n = int(index.shape[0])
+        padded = self.torch.cat([index, index.new_zeros(self.bucket(n) - n)])
+        batch = self.data.index_select(0, padded.to(self.device, non_blocking=True))
+        return self._finish(self._run(batch, n), self._next_slot())
 
     def _next_slot(self) -> int:
         self._slot = (self._slot + 1) % self.STAGING_SLOTS
@@ -250,16 +270,33 @@ class TorchBackend:
         torch, slot, n = self.torch, self._next_slot(), int(index.shape[0])
         if self._copied[slot] is not None:
             self._copied[slot].synchronize()  # the slot's previous copy has left the buffer
-        staging = self._staging[slot][:n]
-        torch.index_select(self.data, 0, index, out=staging)
+        staging = self._staging[slot]
+        self._gather(index, staging[:n])
         with torch.cuda.stream(self._copy_stream):
-            batch = staging.to(self.device, non_blocking=True)
+            batch = staging[: self.bucket(n)].to(self.device, non_blocking=True)
             copied = torch.cuda.Event()
             copied.record(self._copy_stream)
         self._copied[slot] = copied
         torch.cuda.current_stream().wait_event(copied)
         batch.record_stream(torch.cuda.current_stream())
-        return self._finish(self._run(batch), slot)
+        return self._finish(self._run(batch, n), slot)
+
+    def _gather(self, index: Any, out: Any) -> None:
+        """Copy loaded samples ``index`` into the pinned ``out``: torch's index_select, or
+        numpy's take split over a thread pool (take releases the GIL)."""
+        if self._gather_pool is None:
+            self.torch.index_select(self.data, 0, index, out=out)
+            return
+        source, target, positions = self.data.numpy(), out.numpy(), index.numpy()
+        step = -(-len(positions) // self.options.gather_threads)
+        chunks = [
+            self._gather_pool.submit(
+                np.take, source, positions[i : i + step], 0, target[i : i + step], "clip"
+            )
+            for i in range(0, len(positions), step)
+        ]
+        for chunk in chunks:
+            chunk.result()
 
     def _finish(self, labels: Any, slot: int) -> Pending:
         if not self._results:
@@ -271,14 +308,17 @@ class TorchBackend:
         return CudaPending(done, out)
 
     def warmup(self, batch: int) -> None:
-        zeros = self.torch.zeros((batch, 224, 224, 3), dtype=self.dtype, device=self.device)
-        for _ in range(WARMUP_ITERATIONS):
-            self._run(zeros)
+        """Run every bucket once (CUDA) and the given batch a few times."""
+        sizes = self.buckets() if self.cuda else []
+        for size in [*sizes, *[batch] * WARMUP_ITERATIONS]:
+            zeros = self.torch.zeros((size, 224, 224, 3), dtype=self.dtype, device=self.device)
+            self._run(zeros, size)
         if self.cuda:
             self.torch.cuda.synchronize()
 
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {
+            "fold_bn": self.options.fold_bn,
             "dtype": str(self.dtype),
             "memory_format": "channels_last",
             "compile_mode": self.options.compile_mode,
