@@ -67,7 +67,7 @@ def tools_for(target: Target, index: Index, home: Path) -> Mapping[str, FactValu
     """Detected tools (version, path) for a host target; the profile's Python otherwise."""
     if not is_host(target):
         return {"python": FactValue(target.python, f"profile {target.name}")}
-    return DetectedTools(index, DetectCache(home / "detect-v1.json"))
+    return DetectedTools(index, DetectCache(home / "detect-v2.json"))
 
 
 class DetectedTools(Mapping[str, FactValue]):

@@ -13,8 +13,9 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cmpkg.index.model import Recipe
 
@@ -69,34 +70,33 @@ def run_version(path: Path, recipe: Recipe) -> str | None:
 
 
 class DetectCache:
-    """Versions of binaries by fingerprint, in one JSON file (rewritten atomically).
+    """Detection results by fingerprint, in one JSON file (rewritten atomically).
 
-    A stale or foreign file is only a slower run: entries are re-checked by fingerprint.
+    Keyed by package and path: one interpreter answers for `python` and for the modules
+    detected through it (`torch-system`). A result is reused only while the fingerprint is
+    unchanged, and "not found" is remembered too, so a resolution that merely reaches an
+    optional tool costs a `stat`, not a subprocess. A damaged file is only a slower run.
     """
 
     def __init__(self, file: Path | None) -> None:
         self.file = file
-        self.entries: dict[str, dict[str, str]] = {}
+        self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
         if file is not None and file.exists():
             try:
                 self.entries = json.loads(file.read_text())
             except (OSError, ValueError):
-                self.entries = {}  # a damaged cache is only a slower next run
+                self.entries = {}
 
-    def lookup(self, name: str, path: Path) -> str | None:
+    def lookup(self, name: str, path: Path, print_: str) -> tuple[bool, str | None]:
+        """(known, version): version None means "looked, not found"."""
         entry = self.entries.get(f"{name} {path}")
-        if entry and entry.get("fingerprint") == fingerprint(path):
-            return entry.get("version")
-        return None
+        if not isinstance(entry, dict) or entry.get("fingerprint") != print_:
+            return False, None
+        return True, entry.get("version") or None
 
-    def store(self, found: Detected) -> None:
-        # Keyed by package and path: one interpreter answers for `python` and for the
-        # modules detected through it (`torch-system`).
-        self.entries[f"{found.name} {found.path}"] = {
-            "fingerprint": found.fingerprint,
-            "version": found.version,
-        }
+    def remember(self, name: str, path: Path, print_: str, version: str | None) -> None:
+        self.entries[f"{name} {path}"] = {"fingerprint": print_, "version": version or ""}
         self.dirty = True
 
     def save(self) -> None:
@@ -106,23 +106,41 @@ class DetectCache:
         tmp = self.file.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True))
         tmp.replace(self.file)
+        self.dirty = False
+
+
+_SITE_DIRS = "import site; print('\\n'.join(site.getsitepackages()))"
+
+
+def module_fingerprint(interpreter: Path, cache: DetectCache) -> str:
+    """The interpreter's fingerprint plus the mtimes of its site-packages directories:
+    installing or removing a package changes a directory's mtime, so a module detected
+    through the interpreter is looked at again exactly when it may have changed."""
+    key = f"site-dirs {interpreter}"
+    entry = cache.entries.get(key)
+    base = fingerprint(interpreter)
+    if not isinstance(entry, dict) or entry.get("fingerprint") != base:
+        done = subprocess.run(
+            [str(interpreter), "-c", _SITE_DIRS], capture_output=True, text=True, check=False
+        )
+        entry = {"fingerprint": base, "dirs": done.stdout.split()}
+        cache.entries[key] = entry
+        cache.dirty = True
+    stamps = [str(Path(d).stat().st_mtime_ns) if Path(d).is_dir() else "-" for d in entry["dirs"]]
+    return base + ";" + ",".join(stamps)
 
 
 def detect(recipe: Recipe, cache: DetectCache) -> Detected | None:
     """The tool on this machine, or None when it is missing or its version is unreadable."""
+    assert recipe.provide is not None
     path = find_executable(recipe)
     if path is None:
         return None
-    version = cache.lookup(recipe.name, path)
-    if version is None:
+    print_ = fingerprint(path)
+    if recipe.provide.system_site_packages:
+        print_ = module_fingerprint(path, cache)
+    known, version = cache.lookup(recipe.name, path, print_)
+    if not known:
         version = run_version(path, recipe)
-        if version is None:
-            return None
-        found = Detected(recipe.name, str(path), version, fingerprint(path))
-        cache.store(found)
-        return found
-    return Detected(recipe.name, str(path), version, fingerprint(path))
-
-
-def to_json(found: Detected) -> dict[str, str]:
-    return asdict(found)
+        cache.remember(recipe.name, path, print_, version)
+    return Detected(recipe.name, str(path), version, print_) if version else None

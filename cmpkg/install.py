@@ -34,6 +34,8 @@ class Options:
     offline: bool = False
     mirror_urls: Callable[[str], tuple[str, ...]] = lambda _name: ()
     report: Callable[[str], None] = lambda _text: None
+    json_output: bool = False  # no progress bar (nor any other drawing) under --json
+    jobs: int = 4  # parallel downloads
 
 
 @dataclass
@@ -46,14 +48,81 @@ class Installed:
 def execute(
     plan: Plan, store: Store, tools: Mapping[str, FactValue], options: Options
 ) -> Installed:
+    _prefetch(plan, store, options)
     state = Installed({}, {}, {})
     for step in plan.steps:
         options.report(("reuse " if step.cached else "build ") + _label(step))
         builder = _Builder(step, plan, state, tools, options, store)
         entry = store.ensure(step.key, builder.build, builder.meta())
+        if step.cached:
+            check_unmodified(entry)
         state.entries[step.name] = entry
         _export(step, entry, state, options)
     return state
+
+
+def artifacts(step: Step, options: Options) -> list[Any]:
+    """The verified downloads one `download` step needs, mirrors first."""
+    from cmpkg import fetch
+
+    assert step.pin is not None
+    return [
+        fetch.Artifact(
+            name=f"{step.pin.name} ({source.filename})",
+            urls=(*options.mirror_urls(source.filename), *source.urls),
+            filename=source.filename,
+            sha256=source.sha256,
+            size=source.size,
+            md5=source.md5,
+        )
+        for source in _active_sources(step.pin.recipe, dict(step.pin.variant))
+    ]
+
+
+def _prefetch(plan: Plan, store: Store, options: Options) -> None:
+    """Download every missing artifact in parallel before building: a build then finds its
+    files verified in the download cache. Failures are all reported together."""
+    from cmpkg import fetch
+
+    wanted = [a for s in plan.todo if s.method == "download" for a in artifacts(s, options)]
+    if wanted:
+        options.report(f"fetch {len(wanted)} artifacts")
+        progress = fetch.default_progress(json_output=options.json_output)
+        fetch.fetch_many(
+            wanted,
+            store.downloads_dir,
+            jobs=options.jobs,
+            offline=options.offline,
+            progress=progress,
+        )
+
+
+def check_unmodified(entry: Entry) -> None:
+    """Refuse to reuse an entry edited after it was completed (RELIABILITY A.4), cheaply.
+
+    Every recorded file must exist with its recorded size and be no newer than the
+    completion marker, which the store writes last. This costs one `stat` per file, not a
+    read; `cmpkg cache verify` re-hashes everything. Bytecode caches that Python writes
+    when the entry is used are not part of the entry's content.
+    """
+    from cmpkg.store.layout import MARKER
+
+    sealed = (entry.path / MARKER).stat().st_mtime_ns
+    for record in entry.files:
+        if record.link or "__pycache__" in record.path:
+            continue
+        try:
+            info = (entry.path / record.path).lstat()
+        except FileNotFoundError:
+            info = None
+        if info is None or info.st_size != record.size or info.st_mtime_ns > sealed:
+            raise CmpkgError(
+                "entry-modified",
+                f"store entry {entry.key[:12]} ({entry.meta.get('package', '?')}) changed after "
+                f"it was installed: {record.path}",
+                hint=f"`cmpkg cache verify {entry.key[:12]}` lists every change; "
+                f"`cmpkg cache rm {entry.key[:12]}` and install again",
+            )
 
 
 def _label(step: Step) -> str:
@@ -162,15 +231,8 @@ class _Builder:
 
         assert self.step.pin is not None
         fetched = []
-        for source in _active_sources(self.step.pin.recipe, dict(self.step.pin.variant)):
-            artifact = fetch.Artifact(
-                name=f"{self.step.pin.name} ({source.filename})",
-                urls=(*self.options.mirror_urls(source.filename), *source.urls),
-                filename=source.filename,
-                sha256=source.sha256,
-                size=source.size,
-                md5=source.md5,
-            )
+        sources = _active_sources(self.step.pin.recipe, dict(self.step.pin.variant))
+        for source, artifact in zip(sources, artifacts(self.step, self.options), strict=True):
             got = fetch.fetch(artifact, self.store.downloads_dir, offline=self.options.offline)
             if source.extract:
                 archive.extract(got.path, tmp)

@@ -283,6 +283,7 @@ def _execute(
         offline=offline,
         mirror_urls=ctx.mirror.artifact_urls if ctx.mirror else (lambda _name: ()),
         report=(lambda _t: None) if args.json else (lambda text: console.info(text)),
+        json_output=args.json,
     )
     return install.execute(plan, store, ctx.tools, options)
 
