@@ -118,3 +118,33 @@ def test_unknown_env_is_a_clear_error(installed: Path) -> None:
     done = cmpkg(installed, "run", "nope")
     assert done.returncode == 2
     assert "hint:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_entry_edited_after_install_is_not_reused(installed: Path, wheels: Path) -> None:
+    import os
+
+    record = json.loads((installed / "envs" / "app.json").read_text())
+    venv = Path(record["packages"]["python-env"]["path"])
+    target = next((venv / "venv").rglob("rt.py"))
+    original, info = target.read_bytes(), target.stat()
+    try:
+        target.write_bytes(original.replace(b"2.0", b"6.6"))
+        again = cmpkg(
+            installed,
+            "install",
+            "app",
+            "--index",
+            str(INDEX),
+            "--target",
+            "cpu",
+            "--find-links",
+            str(wheels),
+            "--no-index",
+        )
+        assert again.returncode == 1
+        assert "changed after it was installed" in again.stderr and "rt.py" in again.stderr
+        verify = cmpkg(installed, "cache", "verify")
+        assert verify.returncode != 0 and "rt.py" in verify.stdout + verify.stderr
+    finally:
+        target.write_bytes(original)
+        os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
