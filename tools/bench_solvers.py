@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-TIMEOUT = 20.0  # per request: bounds resolvelib, which can backtrack for minutes
+TIMEOUT = 10.0  # per request: bounds resolvelib, which can backtrack for minutes
 BACKENDS = ("auto", "libsolv", "clingo", "resolvelib", "libsolv-core")
 
 

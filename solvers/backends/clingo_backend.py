@@ -27,8 +27,9 @@ from solvers.model import Requirement
 class _Builder:
     """Adds the ground program; O(reachable candidates x requirements + matches)."""
 
-    def __init__(self, catalog: Catalog, backend: Any, cids: list[int]) -> None:
+    def __init__(self, catalog: Catalog, backend: Any, cids: list[int], deadline: Deadline) -> None:
         self.catalog = catalog
+        self.deadline = deadline
         self.b = backend
         self.included = set(cids)
         self.atom = {cid: backend.add_atom() for cid in cids}
@@ -51,7 +52,9 @@ class _Builder:
             self.b.add_weight_rule([], 2, lits)
         for req in catalog.problem.requests:
             self.b.add_rule([], [-self.sat_atom(req)])
-        for cid, atom in self.atom.items():
+        for count, (cid, atom) in enumerate(self.atom.items()):
+            if count % 1024 == 0:  # building is Python-bound; honour the bound while at it
+                self.deadline.check()
             self._candidate_rules(cid, atom)
         for req in catalog.problem.constraints:
             allowed = set(catalog.own_matches(req))
@@ -105,7 +108,9 @@ class ClingoBackend:
         # usc (core-guided) proved optima faster than bb (model-guided) in our measurements.
         ctl = clingo.Control(["--opt-mode=opt", "--opt-strategy=usc", "--warn=none"])
         with ctl.backend() as backend:
-            builder = _Builder(catalog, backend, catalog.reachable(catalog.problem.requests))
+            builder = _Builder(
+                catalog, backend, catalog.reachable(catalog.problem.requests), deadline
+            )
             builder.build()
         deadline.check()
         return self._search(ctl, {atom: cid for cid, atom in builder.atom.items()}, deadline)

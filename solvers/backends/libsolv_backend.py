@@ -35,6 +35,9 @@ _LOCK = solv.Job.SOLVER_LOCK
 _ONE = solv.Job.SOLVER_SOLVABLE
 _PROVIDES = solv.Job.SOLVER_SOLVABLE_PROVIDES
 _ONE_OF = solv.Job.SOLVER_SOLVABLE_ONE_OF
+# The refinement is a nicety (libsolv is not the optimal backend): past this bound the
+# answer found so far, already valid, is returned. Huge dense problems end here.
+REFINE_SECONDS = 2.0
 
 
 class Encoding:
@@ -205,30 +208,36 @@ def _encoding_for(catalog: Catalog) -> Encoding:
 
 def _refine(enc: Encoding, base: list[Any], chosen: list[int], deadline: Deadline) -> list[int]:
     """Lexicographic improvement: BFS over pins from the requests; for each, the most
-    preferred candidate that stays satisfiable with all earlier pins fixed."""
+    preferred candidate that stays satisfiable with all earlier pins fixed. Bounded by
+    REFINE_SECONDS; each step costs one libsolv solve per more preferred candidate tried."""
     catalog = enc.catalog
     fixed: list[Any] = []
     done: set[str] = set()
     queue = deque(catalog.problem.requests)
-    while queue:
+    budget = Deadline(REFINE_SECONDS)
+    while queue and budget.left():
         req = queue.popleft()
-        pin = _satisfier(catalog, chosen, req)
+        pin = _satisfier(catalog, set(chosen), req)
         if pin is None or catalog.candidates[pin].name in done:
             continue
-        chosen, pin = _improve(enc, base + fixed, chosen, pin, deadline)
+        chosen, pin = _improve(enc, base + fixed, chosen, pin, deadline, budget)
         done.add(catalog.candidates[pin].name)
         fixed.append(enc.pin_job(pin))
         queue.extend(catalog.candidates[pin].depends)
     return chosen
 
 
-def _satisfier(catalog: Catalog, chosen: list[int], req: Requirement) -> int | None:
-    matching = set(catalog.matches(req))
-    return next((cid for cid in chosen if cid in matching), None)
+def _satisfier(catalog: Catalog, chosen: set[int], req: Requirement) -> int | None:
+    return next((cid for cid in catalog.matches(req) if cid in chosen), None)
 
 
 def _improve(
-    enc: Encoding, jobs: list[Any], chosen: list[int], pin: int, deadline: Deadline
+    enc: Encoding,
+    jobs: list[Any],
+    chosen: list[int],
+    pin: int,
+    deadline: Deadline,
+    budget: Deadline,
 ) -> tuple[list[int], int]:
     catalog = enc.catalog
     for better in catalog.by_name[catalog.candidates[pin].name]:
@@ -237,6 +246,8 @@ def _improve(
         if better not in enc.included:
             continue
         deadline.check()
+        if not budget.left():
+            break
         answer = enc.run([*jobs, enc.pin_job(better)])
         if answer is not None:
             return answer, better
