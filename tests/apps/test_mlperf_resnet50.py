@@ -1,0 +1,420 @@
+"""The code the mlperf-resnet50 recipes run: generators, preprocessing and the harness.
+
+The scripts run in environments cmpkg builds, not in the dev venv, so the tests that need
+numpy, Pillow, onnx, onnxruntime, torch or mlperf_loadgen run them in subprocesses with
+an interpreter that has them: ``sys.executable`` when it does, else the one named by
+``MLPERF_APP_TEST_PYTHON`` (e.g. a scratch venv); otherwise they skip, saying which
+module is missing. The harness's parsers (summary, accuracy log, report) and the
+preprocessing geometry are standard-library code and always run.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+APP = ROOT / "index" / "apps" / "mlperf-resnet50"
+MODEL_GEN = ROOT / "index" / "models" / "resnet50-synthetic" / "generate.py"
+IMAGES_GEN = ROOT / "index" / "datasets" / "imagenet-synthetic" / "generate.py"
+PREPROCESS = ROOT / "index" / "datasets" / "imagenet-preprocessed" / "preprocess.py"
+DATA = Path(__file__).parent / "data"
+PYTHON_ENV = "MLPERF_APP_TEST_PYTHON"
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while it executes
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[None]:
+    """The harness package importable in-process (its stdlib-only modules)."""
+    sys.path.insert(0, str(APP))
+    yield
+    sys.path.remove(str(APP))
+
+
+@functools.cache
+def _has_modules(python: str, modules: tuple[str, ...]) -> bool:
+    code = "import importlib.util, sys; sys.exit(any(importlib.util.find_spec(m) is None "
+    code += f"for m in {list(modules)!r}))"
+    return subprocess.run([python, "-c", code], capture_output=True).returncode == 0
+
+
+def app_python(*modules: str) -> str:
+    """An interpreter with ``modules``: this one, else $MLPERF_APP_TEST_PYTHON; or skip."""
+    candidates = [sys.executable, os.environ.get(PYTHON_ENV, "")]
+    for python in filter(None, candidates):
+        if _has_modules(python, modules):
+            return python
+    pytest.skip(f"needs {', '.join(modules)} in {sys.executable} or ${PYTHON_ENV}")
+
+
+def run_script(python: str, *args: str | Path, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(
+        [python, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+# --- LoadGen summary parser (captured summaries from loadgen 6.0.17) --------------------
+
+
+def test_offline_summary_gives_samples_per_second_and_validity(harness: None) -> None:
+    from mlperf_resnet50.summary import parse_summary
+
+    summary = parse_summary((DATA / "summary_offline.txt").read_text())
+    assert (summary.scenario, summary.mode, summary.valid) == ("Offline", "PerformanceOnly", True)
+    assert summary.metric() == ("Samples per second", 12.6762)
+    assert summary.latencies_ns()["Min latency"] == 5048724278
+    assert summary.fields["samples_per_query"] == "64"
+
+
+def test_singlestream_summary_gives_the_90th_percentile_and_invalid(harness: None) -> None:
+    from mlperf_resnet50.summary import parse_summary
+
+    summary = parse_summary((DATA / "summary_singlestream.txt").read_text())
+    assert summary.valid is False
+    assert summary.metric() == ("90.0th percentile latency (ns)", 79550732.0)
+    assert summary.extras()["QPS w/o loadgen overhead"] == 14.91
+
+
+def test_server_summary_gives_completed_and_scheduled_rates(harness: None) -> None:
+    from mlperf_resnet50.summary import parse_summary
+
+    summary = parse_summary((DATA / "summary_server.txt").read_text())
+    assert summary.metric() == ("Completed samples per second", 5.67)
+    assert summary.extras()["Scheduled samples per second"] == 5.92
+    assert summary.latencies_ns()["99.00 percentile latency"] == 231676119
+
+
+def test_accuracy_run_summary_has_no_validity(harness: None) -> None:
+    from mlperf_resnet50.summary import parse_summary
+
+    summary = parse_summary("\nNo warnings encountered during test.\n")
+    assert summary.valid is None and summary.metric() is None
+
+
+# --- accuracy log and report -------------------------------------------------------------
+
+
+def _entry(idx: int, label: float) -> dict[str, object]:
+    return {"seq_id": idx, "qsl_idx": idx, "data": struct.pack("<f", label).hex().upper()}
+
+
+def test_top1_counts_each_sample_once_and_reads_float32_labels(harness: None) -> None:
+    from mlperf_resnet50.accuracy import score
+
+    labels = [5, 7, 0, 999]
+    entries = [_entry(0, 5), _entry(1, 6), _entry(2, 0), _entry(0, 5), _entry(3, 999)]
+    result = score(entries, labels)
+    assert (result.good, result.total) == (3, 4)
+    assert result.top1 == 75.0
+
+
+def test_int64_labels_are_read_too(harness: None) -> None:
+    from mlperf_resnet50.accuracy import decode_label, score_text
+
+    assert decode_label(struct.pack("<q", 412).hex()) == 412
+    assert score_text("", [1]).top1 == 0.0
+
+
+def test_result_json_and_summary_carry_metric_validity_and_top1(harness: None) -> None:
+    from mlperf_resnet50.accuracy import Accuracy
+    from mlperf_resnet50.report import build_result, human_summary
+    from mlperf_resnet50.summary import parse_summary
+
+    summary = parse_summary((DATA / "summary_offline.txt").read_text())
+    run = {"scenario": "Offline", "mode": "performance", "backend": "onnxruntime"}
+    run |= {"device": "cpu", "precision": "fp32"}
+    context = {"lock": {"packages": []}}
+    result = build_result(run, summary, Accuracy(3, 4), context, {"python": "3"})
+    assert result["result"]["value"] == 12.6762 and result["result"]["valid"] is True
+    assert result["result"]["top1"] == 75.0 and result["run_context"] == context
+    text = human_summary(result)
+    assert "VALID" in text and "Samples per second: 12.6762" in text and "75.000%" in text
+
+
+# --- harness flags and environment -------------------------------------------------------
+
+
+def test_flags_default_from_the_recipe_environment(
+    harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mlperf_resnet50 import cli
+
+    monkeypatch.setenv("CMPKG_RESNET50_MODEL", str(tmp_path / "m.onnx"))
+    monkeypatch.setenv("CMPKG_IMAGENET_PREPROCESSED", str(tmp_path / "pre"))
+    monkeypatch.setenv("CMPKG_MLPERF_BACKEND", "pytorch")
+    monkeypatch.setenv("CMPKG_MLPERF_DEVICE", "cuda")
+    args = cli.parser().parse_args([])
+    assert args.model == tmp_path / "m.onnx" and args.dataset == tmp_path / "pre"
+    assert (args.backend, args.device) == ("pytorch", "cuda")
+    assert cli.parser().parse_args(["--device", "cpu"]).device == "cpu"
+
+
+def test_missing_model_is_a_usage_error_with_a_hint(
+    harness: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlperf_resnet50 import cli
+
+    assert cli.main(["--dataset", "/nonexistent"]) == 2
+    assert "hint: pass --model or set CMPKG_RESNET50_MODEL" in capsys.readouterr().err
+
+
+def test_count_sets_the_minimum_query_count_in_performance_mode(
+    harness: None, tmp_path: Path
+) -> None:
+    from mlperf_resnet50 import cli
+
+    (tmp_path / "m.onnx").write_bytes(b"")
+    (tmp_path / "val_map.txt").write_text("a.JPEG 1\n")
+    base = ["--model", str(tmp_path / "m.onnx"), "--dataset", str(tmp_path), "--count", "8"]
+    args = cli.parser().parse_args([*base, "--time", "3"])
+    cli.check_args(args)
+    assert (args.backend, args.min_query_count, args.min_duration) == ("onnxruntime", 8, 3000)
+    args = cli.parser().parse_args([*base, "--accuracy"])
+    cli.check_args(args)
+    assert args.mode == "accuracy" and args.min_query_count is None
+
+
+# --- preprocessing geometry (the reference's resize_with_aspectratio and center_crop) ---
+
+
+def test_resize_keeps_aspect_with_shorter_side_256() -> None:
+    pre = _load(PREPROCESS, "preprocess_under_test")
+    assert pre.resized_size(500, 375) == (341, 256)
+    assert pre.resized_size(375, 500) == (256, 341)
+    assert pre.resized_size(256, 256) == (256, 256)
+    assert pre.crop_box(341, 256) == (58, 16, 282, 240)
+
+
+# --- generators and preprocessing (numpy, Pillow) ----------------------------------------
+
+
+def test_image_generator_is_deterministic_per_seed(tmp_path: Path) -> None:
+    python = app_python("numpy", "PIL")
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        run_script(python, IMAGES_GEN, "--out", tmp_path / name, "--seed", seed, "--count", "5")
+    a, b, c = (tree_digest(tmp_path / n) for n in "abc")
+    assert a == b and a != c
+    lines = (tmp_path / "a" / "val_map.txt").read_text().splitlines()
+    assert lines[0].startswith("ILSVRC2012_val_00000001.JPEG ") and len(lines) == 5
+    assert all(0 <= int(line.split()[1]) < 1000 for line in lines)
+
+
+def test_preprocessing_matches_the_reference_arithmetic(tmp_path: Path) -> None:
+    python = app_python("numpy", "PIL")
+    script = f"""
+import sys, numpy as np
+from pathlib import Path
+from PIL import Image
+d = Path(sys.argv[1]); d.mkdir()
+Image.new("RGB", (500, 375), (200, 100, 50)).save(d / "ILSVRC2012_val_00000001.JPEG",
+                                                  quality=100, subsampling=0)
+Image.new("RGB", (300, 420), (0, 255, 0)).save(d / "ILSVRC2012_val_00000002.JPEG",
+                                               quality=100, subsampling=0)
+(d / "val_map.txt").write_text("ILSVRC2012_val_00000001.JPEG 3\\nILSVRC2012_val_00000002.JPEG 9\\n")
+for layout in ("NCHW", "NHWC"):
+    assert __import__("subprocess").run([sys.executable, {str(PREPROCESS)!r}, "--images", str(d),
+        "--out", str(d.parent / layout), "--layout", layout, "--jobs", "1"]).returncode == 0
+a = np.load(d.parent / "NCHW" / "ILSVRC2012_val_00000001.JPEG.npy")
+b = np.load(d.parent / "NHWC" / "ILSVRC2012_val_00000001.JPEG.npy")
+assert a.shape == (3, 224, 224) and a.dtype == np.float32 and b.shape == (224, 224, 3)
+assert np.array_equal(a, b.transpose(2, 0, 1))
+expected = np.array([200, 100, 50], np.float32) - np.array([123.68, 116.78, 103.94], np.float32)
+assert np.abs(a.mean(axis=(1, 2)) - expected).max() < 1.5, a.mean(axis=(1, 2))
+c = np.load(d.parent / "NCHW" / "ILSVRC2012_val_00000002.JPEG.npy")
+assert abs(float(c[1].mean()) - (255 - 116.78)) < 1.5
+assert (d.parent / "NCHW" / "val_map.txt").read_text() == (d / "val_map.txt").read_text()
+"""
+    run_script(python, "-c", script, tmp_path / "img")
+    run_script(
+        python,
+        PREPROCESS,
+        "--images",
+        tmp_path / "img",
+        "--out",
+        tmp_path / "one",
+        "--count",
+        "1",
+        "--jobs",
+        "1",
+    )
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == [
+        "ILSVRC2012_val_00000001.JPEG.npy",
+        "preprocess.json",
+        "val_map.txt",
+    ]
+
+
+def test_pytorch_weights_are_byte_identical_per_seed_and_described(tmp_path: Path) -> None:
+    python = app_python("numpy")
+    for name in ("a", "b"):
+        run_script(python, MODEL_GEN, "--out", tmp_path / name, "--format", "pytorch")
+    data = (tmp_path / "a" / "model.npz").read_bytes()
+    assert data == (tmp_path / "b" / "model.npz").read_bytes()
+    meta = json.loads((tmp_path / "a" / "model.json").read_text())
+    assert meta["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (meta["format"], meta["classes"], meta["label_offset"]) == ("pytorch", 1000, 0)
+
+
+def test_onnx_model_is_byte_identical_per_seed_and_has_the_official_interface(
+    tmp_path: Path,
+) -> None:
+    python = app_python("numpy", "onnx")
+    for name in ("a", "b"):
+        run_script(python, MODEL_GEN, "--out", tmp_path / name, "--seed", "7")
+    assert (tmp_path / "a" / "model.onnx").read_bytes() == (
+        tmp_path / "b" / "model.onnx"
+    ).read_bytes()
+    script = """
+import sys, onnx
+m = onnx.load(sys.argv[1]); onnx.checker.check_model(m)
+def dims(v):
+    return [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+ins = [(i.name, dims(i)) for i in m.graph.input]
+outs = {o.name: dims(o) for o in m.graph.output}
+assert ins == [("input_tensor:0", ["N", 3, 224, 224])], ins
+assert outs == {"ArgMax:0": ["N"], "softmax_tensor:0": ["N", 1001]}, outs
+assert sum(n.op_type == "BatchNormalization" for n in m.graph.node) == 53
+assert sum(n.op_type == "Conv" for n in m.graph.node) == 53
+"""
+    run_script(python, "-c", script, tmp_path / "a" / "model.onnx")
+
+
+# --- the harness end to end under the real LoadGen ---------------------------------------
+
+RELABEL = """
+import sys, numpy as np, onnxruntime as ort
+from pathlib import Path
+model, pre = sys.argv[1], Path(sys.argv[2])
+names = [line.split()[0] for line in (pre / "val_map.txt").read_text().splitlines()]
+x = np.stack([np.load(pre / f"{n}.npy") for n in names])
+session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+found = session.run(["ArgMax:0"], {"input_tensor:0": x})[0]
+(pre / "val_map.txt").write_text("".join(f"{n} {int(c) - 1}\\n" for n, c in zip(names, found)))
+print(len(set(found.tolist())))
+"""
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """An interpreter with the stack, and a dir with a synthetic ONNX model and 12
+    preprocessed images whose val_map holds the model's own predictions (offset -1)."""
+    python = app_python("numpy", "PIL", "onnx", "onnxruntime", "mlperf_loadgen")
+    root = tmp_path_factory.mktemp("e2e")
+    run_script(python, MODEL_GEN, "--out", root / "onnx")
+    run_script(python, IMAGES_GEN, "--out", root / "img", "--count", "12")
+    run_script(python, PREPROCESS, "--images", root / "img", "--out", root / "pre", "--jobs", "1")
+    run_script(python, "-c", RELABEL, root / "onnx" / "model.onnx", root / "pre")
+    return python, root
+
+
+def test_offline_performance_run_writes_loadgen_logs_and_result(e2e: tuple[str, Path]) -> None:
+    python, root = e2e
+    out = root / "perf"
+    context = root / "context.json"
+    context.write_text(json.dumps({"lock": "abc", "target": {"__cuda": None}}))
+    env = {
+        "CMPKG_RESNET50_MODEL": str(root / "onnx" / "model.onnx"),
+        "CMPKG_IMAGENET_PREPROCESSED": str(root / "pre"),
+        "CMPKG_RUN_CONTEXT": str(context),
+    }
+    stdout = run_script(
+        python,
+        APP / "main.py",
+        "--count",
+        "12",
+        "--min-duration",
+        "200",
+        "--max-batchsize",
+        "4",
+        "--results-dir",
+        out,
+        env=env,
+    )
+    assert stdout.strip().splitlines()[-1] == str(out.resolve())
+    assert (out / "mlperf_log_summary.txt").is_file() and (out / "mlperf_log_detail.txt").is_file()
+    result = json.loads((out / "result.json").read_text())
+    assert result["result"]["scenario"] == "Offline" and result["result"]["valid"] is True
+    assert result["result"]["metric"] == "Samples per second" and result["result"]["value"] > 0
+    assert result["run_context"] == json.loads(context.read_text())
+    assert result["label_offset"] == -1 and len(result["model"]["sha256"]) == 64
+    assert result["versions"]["mlperf_loadgen"]["version"]
+
+
+def test_accuracy_run_reports_top1_with_the_onnx_label_offset(e2e: tuple[str, Path]) -> None:
+    python, root = e2e
+    out = root / "acc"
+    stdout = run_script(
+        python,
+        APP / "main.py",
+        "--model",
+        root / "onnx" / "model.onnx",
+        "--dataset",
+        root / "pre",
+        "--accuracy",
+        "--max-batchsize",
+        "5",
+        "--results-dir",
+        out,
+    )
+    assert "top-1: 100.000% (12/12)" in stdout
+    assert json.loads((out / "result.json").read_text())["result"]["top1"] == 100.0
+
+
+def test_pytorch_backend_agrees_with_onnx_after_label_offsets(e2e: tuple[str, Path]) -> None:
+    python, root = e2e
+    if not _has_modules(python, ("torch",)):
+        pytest.skip(f"needs torch in {python}")
+    run_script(python, MODEL_GEN, "--out", root / "pt", "--format", "pytorch")
+    stdout = run_script(
+        python,
+        APP / "main.py",
+        "--model",
+        root / "pt" / "model.npz",
+        "--dataset",
+        root / "pre",
+        "--accuracy",
+        "--scenario",
+        "SingleStream",
+        "--results-dir",
+        root / "acc-pt",
+    )
+    assert "top-1: 100.000% (12/12)" in stdout
+
+
+def test_versions_flag_reports_the_stack(e2e: tuple[str, Path]) -> None:
+    python, _ = e2e
+    stdout = run_script(python, APP / "main.py", "--versions")
+    assert "mlperf_loadgen" in stdout and "CPUExecutionProvider" in stdout
