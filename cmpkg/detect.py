@@ -130,17 +130,40 @@ def module_fingerprint(interpreter: Path, cache: DetectCache) -> str:
     return base + ";" + ",".join(stamps)
 
 
+def find_version_file(recipe: Recipe) -> Path | None:
+    """The first of the recipe's `version-files` that exists (libraries with no program)."""
+    assert recipe.provide is not None
+    for name in recipe.provide.version_files:
+        path = Path(name).expanduser()
+        if path.exists():
+            return path
+    return None
+
+
+def read_file_version(path: Path, pattern: str) -> str | None:
+    """The version in a file's resolved name (`libcudnn.so.9 -> libcudnn.so.9.19.0`), else
+    in its first 64 KiB (`#define CUDNN_MAJOR 9`)."""
+    found = parse_version(str(path.resolve()), pattern)
+    if found:
+        return found
+    with path.open("rb") as f:
+        return parse_version(f.read(1 << 16).decode("utf-8", "replace"), pattern)
+
+
 def detect(recipe: Recipe, cache: DetectCache) -> Detected | None:
     """The tool on this machine, or None when it is missing or its version is unreadable."""
     assert recipe.provide is not None
-    path = find_executable(recipe)
+    path = find_executable(recipe) if recipe.provide.executables else find_version_file(recipe)
     if path is None:
         return None
-    print_ = fingerprint(path)
+    print_ = fingerprint(path.resolve())
     if recipe.provide.system_site_packages:
         print_ = module_fingerprint(path, cache)
     known, version = cache.lookup(recipe.name, path, print_)
     if not known:
-        version = run_version(path, recipe)
+        if recipe.provide.executables:
+            version = run_version(path, recipe)
+        else:
+            version = read_file_version(path, recipe.provide.version_regex)
         cache.remember(recipe.name, path, print_, version)
     return Detected(recipe.name, str(path), version, print_) if version else None

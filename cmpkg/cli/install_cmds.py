@@ -148,8 +148,11 @@ def _install(args: argparse.Namespace) -> int:
     if args.dry_run:
         _print_plan(args, plan_lines(plan), plan)
         return 0
-    installed = _execute(args, ctx, plan, store, pinned)
     name = args.env or resolution.roots[0]
+    # Root the keys before building: a concurrent `cmpkg cache gc` must not collect an entry
+    # between its completion and the environment record that references it.
+    store.add_root(f"env-{name}", sorted(plan.keys().values()))
+    installed = _execute(args, ctx, plan, store, pinned)
     _record(args, ctx, resolution, plan, installed, name, store)
     built = len(plan.todo)
     if args.json:
@@ -338,7 +341,6 @@ def _record(
         keys=sorted(plan.keys().values()),
     )
     environment.save(env_home, record)
-    store.add_root(f"env-{name}", record.keys)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -67,3 +67,17 @@ def test_missing_tool_is_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PATH", str(tmp_path))
     recipe = _recipe(tmp_path, 'executables = ["faketool"]\n')
     assert detect(recipe, DetectCache(None)) is None
+
+
+def test_version_files_from_a_library_symlink_or_a_header(tmp_path: Path) -> None:
+    lib = tmp_path / "libcudnn.so.9.19.0"
+    lib.write_bytes(b"\x7fELF")
+    (tmp_path / "libcudnn.so.9").symlink_to(lib.name)
+    header = tmp_path / "cudnn_version.h"
+    header.write_text("#define CUDNN_MAJOR 8\n#define CUDNN_MINOR 9\n")
+    regex = r"version-regex = '(?:libcudnn\.so\.|#define CUDNN_MAJOR\s+)(\d+(?:\.\d+)*)'" + "\n"
+    files = f'version-files = ["{tmp_path}/libcudnn.so.9", "{header}"]\n'
+    recipe = _recipe(tmp_path, files + regex)
+    assert detect(recipe, DetectCache(None)).version == "9.19.0"  # type: ignore[union-attr]
+    (tmp_path / "libcudnn.so.9").unlink()
+    assert detect(recipe, DetectCache(None)).version == "8"  # type: ignore[union-attr]
