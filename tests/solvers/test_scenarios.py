@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,22 @@ def test_resolvelib_206_falls_back_to_the_complete_backend() -> None:
 
 def test_scenarios_present() -> None:
     assert len(SCENARIOS) >= 15
+
+
+def test_auto_returns_a_valid_answer_when_optimisation_runs_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `solvers.solve` the attribute is the function; the module is reached by name.
+    monkeypatch.setattr(importlib.import_module("solvers.solve"), "OPTIMISE_SECONDS", 0.0)
+    path = Path(__file__).parent / "conformance" / "packse" / "wrong-backtracking-basic.json"
+    problem = load_problem(read(path))
+    result = solve(problem)
+    assert result.satisfiable
+    assert not result.optimal
+    assert result.backend == "libsolv"
+    assert verify(problem, result.pins) == []
+
+
+def test_unknown_backend_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="unknown backend 'nope'"):
+        solve(load_problem(read(SCENARIOS[0])), "nope")
