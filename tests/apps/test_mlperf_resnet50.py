@@ -54,7 +54,10 @@ def harness() -> Iterator[None]:
 def _has_modules(python: str, modules: tuple[str, ...]) -> bool:
     code = "import importlib.util, sys; sys.exit(any(importlib.util.find_spec(m) is None "
     code += f"for m in {list(modules)!r}))"
-    return subprocess.run([python, "-c", code], capture_output=True).returncode == 0
+    try:
+        return subprocess.run([python, "-c", code], capture_output=True).returncode == 0
+    except OSError:  # no such interpreter
+        return False
 
 
 def app_python(*modules: str) -> str:
