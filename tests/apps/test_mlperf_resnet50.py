@@ -159,7 +159,7 @@ def test_result_json_and_summary_carry_metric_validity_and_top1(harness: None) -
     summary = parse_summary((DATA / "summary_offline.txt").read_text())
     run = {"scenario": "Offline", "mode": "performance", "backend": "onnxruntime"}
     run |= {"device": "cpu", "precision": "fp32"}
-    context = {"lock": {"packages": []}}
+    context: dict[str, object] = {"lock": {"packages": []}}
     result = build_result(run, summary, Accuracy(3, 4), context, {"python": "3"})
     assert result["result"]["value"] == 12.6762 and result["result"]["valid"] is True
     assert result["result"]["top1"] == 75.0 and result["run_context"] == context
@@ -421,3 +421,24 @@ def test_versions_flag_reports_the_stack(e2e: tuple[str, Path]) -> None:
     python, _ = e2e
     stdout = run_script(python, APP / "main.py", "--versions")
     assert "mlperf_loadgen" in stdout and "CPUExecutionProvider" in stdout
+
+
+# --- the user-supplied ImageNet directory check (standard library) ----------------------
+
+IMAGENET_CHECK = ROOT / "index" / "datasets" / "imagenet-val" / "check.py"
+
+
+def test_imagenet_check_reports_missing_images_and_bad_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    check = _load(IMAGENET_CHECK, "imagenet_check_under_test")
+    (tmp_path / "ILSVRC2012_val_00000001.JPEG").write_bytes(b"")
+    (tmp_path / "val_map.txt").write_text(
+        "ILSVRC2012_val_00000001.JPEG 65\nILSVRC2012_val_00000002.JPEG 3\nbroken 1000\n"
+    )
+    assert check.main(["--images", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "missing image ILSVRC2012_val_00000002.JPEG" in out and "bad line" in out
+    (tmp_path / "val_map.txt").write_text("ILSVRC2012_val_00000001.JPEG 65\n")
+    assert check.main(["--images", str(tmp_path), "--expect-count", "1"]) == 0
+    assert check.main(["--images", str(tmp_path / "nowhere")]) == 1
