@@ -63,6 +63,12 @@ def build_result(
     }
 
 
+def _metric_line(name: str, value: float) -> str:
+    if name.endswith(" (ns)"):
+        return f"{name.removesuffix(' (ns)')}: {value / 1e6:.3f} ms"
+    return f"{name}: {value:g}"
+
+
 def human_summary(result: dict[str, Any]) -> str:
     res = result["result"]
     valid = {True: "VALID", False: "INVALID", None: "no validity (accuracy run)"}[res["valid"]]
@@ -71,7 +77,7 @@ def human_summary(result: dict[str, Any]) -> str:
         f" ({result['precision']}): {valid}"
     ]
     if res["metric"] is not None:
-        lines.append(f"  {res['metric']}: {res['value']:g}")
+        lines.append(f"  {_metric_line(res['metric'], res['value'])}")
     if "top1" in res:
         lines.append(f"  top-1: {res['top1']:.3f}% ({res['good']}/{res['total']})")
     if result["scenario"] != "Offline":  # one query: its latency is the whole run
