@@ -12,8 +12,9 @@ Two resizers: ``cv2`` is the reference's exact path (``cv2.imread``, BGR->RGB,
 ``cv2.resize`` with ``INTER_AREA``); ``pillow`` (the default: Pillow is already needed for
 the synthetic images and is a small wheel with no system libraries) uses the BOX filter
 when shrinking, which is area averaging with whole-pixel weights, and BILINEAR when
-enlarging. The two differ by a few intensity levels at some pixels; use ``cv2`` when the
-accuracy figure must match the reference's. This script must not import cmpkg.
+enlarging. The two differ by a fraction of an intensity level on average but by much more
+at hard edges (whole-pixel versus fractional weights); use ``cv2`` when the accuracy figure
+must match the reference's. This script must not import cmpkg.
 """
 
 from __future__ import annotations
