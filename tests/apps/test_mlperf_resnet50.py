@@ -442,3 +442,27 @@ def test_imagenet_check_reports_missing_images_and_bad_lines(
     (tmp_path / "val_map.txt").write_text("ILSVRC2012_val_00000001.JPEG 65\n")
     assert check.main(["--images", str(tmp_path), "--expect-count", "1"]) == 0
     assert check.main(["--images", str(tmp_path / "nowhere")]) == 1
+
+
+def test_cv2_resizer_follows_the_reference_path(tmp_path: Path) -> None:
+    python = app_python("numpy", "PIL", "cv2")
+    run_script(python, IMAGES_GEN, "--out", tmp_path / "img", "--count", "2")
+    for resizer in ("cv2", "pillow"):
+        run_script(
+            python,
+            PREPROCESS,
+            "--images",
+            tmp_path / "img",
+            "--out",
+            tmp_path / resizer,
+            "--resizer",
+            resizer,
+            "--jobs",
+            "1",
+        )
+    script = """
+import sys, numpy as np
+a, b = (np.load(f"{d}/ILSVRC2012_val_00000001.JPEG.npy") for d in sys.argv[1:])
+assert a.shape == b.shape == (3, 224, 224) and np.abs(a - b).mean() < 2.0
+"""
+    run_script(python, "-c", script, tmp_path / "cv2", tmp_path / "pillow")
