@@ -96,7 +96,14 @@ def _render(catalog: Catalog, requests: list[Requirement], edges: list[tuple[int
         _chain(catalog, req, groups, done, lines)
     lines += _conflict_lines(catalog, requests, groups)
     if len(requests) == 1:
-        return "; ".join(_request_prefix(catalog, requests[0]) + lines)
+        return "; ".join(
+            _request_prefix(catalog, requests[0]) + lines + _none_left(catalog, requests[0])
+        )
+    if not lines and len({r.name for r in requests}) == 1:
+        wanted = " and ".join(str(r) for r in requests)
+        return (
+            f"the request needs {wanted}; only one version of {requests[0].name} can be installed"
+        )
     labels = [_label(catalog, r) for r in requests]
     if len(labels) == 2:
         lines.append(f"so {labels[0]} and {labels[1]} cannot both be installed")
@@ -145,6 +152,13 @@ def _conflict_lines(
         if involved.intersection(catalog.by_name.get(req.name, ())) - set(catalog.own_matches(req)):
             lines.append(f"the constraints allow only {req}")
     return lines
+
+
+def _none_left(catalog: Catalog, req: Requirement) -> list[str]:
+    """When several candidates each failed for their own reasons, say that none is left."""
+    if len(catalog.matches(req)) < 2:
+        return []
+    return [f"so no version of {req.name} can be installed"]
 
 
 def _request_prefix(catalog: Catalog, req: Requirement) -> list[str]:

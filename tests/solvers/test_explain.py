@@ -5,8 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from solvers import load_problem, solve
 from solvers.model import Requirement
+
+from .conftest import HERE, read
 
 
 def _index(names: int) -> dict[str, Any]:
@@ -31,3 +35,25 @@ def test_explanation_on_a_10k_index_comes_within_seconds() -> None:
         "top 1.0 needs lib ==1; other 1.0 needs lib ==2; "
         "so top 1.0 and other 1.0 cannot both be installed; the request needs both"
     )
+
+
+CONFORMANCE_TEXTS = {
+    "packse/direct-incompatible-versions": (
+        "the request needs a ==1.0.0 and a ==2.0.0; only one version of a can be installed"
+    ),
+    "pubgrub-examples/confusing-with-lots-of-holes": (
+        "foo (every version) needs bar; there is no package bar; "
+        "so no version of foo can be installed"
+    ),
+    "pubgrub-examples/linear-error-reporting": (
+        "foo 1.0.0 needs bar >=2.0.0,<3.0.0; bar 2.0.0 needs baz >=3.0.0,<4.0.0; "
+        "so foo 1.0.0 and baz 1.0.0 cannot both be installed; the request needs both"
+    ),
+    "packse/requires-package-does-not-exist": "the request needs a; there is no package a",
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFORMANCE_TEXTS))
+def test_conformance_explanations(case: str) -> None:
+    problem = load_problem(read(HERE / "conformance" / f"{case}.json"))
+    assert solve(problem).explanation == CONFORMANCE_TEXTS[case]
