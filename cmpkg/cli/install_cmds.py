@@ -392,11 +392,18 @@ def _env(args: argparse.Namespace) -> int:
 
 
 def _export_line(shell: str, key: str, value: str) -> str:
+    """One assignment; search paths are prepended to the shell's own value, as `cmpkg run`
+    does, so `eval "$(cmpkg env NAME)"` gives the same environment as `cmpkg run`."""
     import shlex
 
+    from cmpkg.environment import PATH_LIKE
+
+    quoted = shlex.quote(value)
     if shell == "fish":
-        return f"set -gx {key} {shlex.quote(value)}"
-    return f"export {key}={shlex.quote(value)}"
+        return f"set -gx {key} {quoted}" + (f" ${key}" if key in PATH_LIKE else "")
+    if key in PATH_LIKE:
+        return f'export {key}={quoted}"${{{key}:+:${key}}}"'
+    return f"export {key}={quoted}"
 
 
 def _shell(args: argparse.Namespace) -> int:
