@@ -1,6 +1,7 @@
 """The problem-file CLI: `python -m solvers solve FILE [--backend NAME] [--json] [--timeout S]`.
 
-Exit codes: 0 satisfiable, 1 unsatisfiable, 2 bad input or usage, 3 timeout. A batch file
+Exit codes: 0 satisfiable, 1 unsatisfiable, 2 bad input or usage, 3 timeout, 4 internal
+error (an answer failed verification: a solver bug, reported with the file to replay). A batch file
 (`solvers-batch/1`) prints one answer per case (one JSON object per line with --json) and
 exits with the worst code of its cases. No traceback reaches the user for bad input.
 """
@@ -17,9 +18,9 @@ from typing import Any
 from solvers.backends import SolveTimeoutError
 from solvers.catalog import Catalog
 from solvers.model import BATCH_FORMAT, Case, ProblemError, load_batch, load_problem
-from solvers.solve import Result, backend_names, solve
+from solvers.solve import Result, SolverBugError, backend_names, solve
 
-EXIT_SAT, EXIT_UNSAT, EXIT_BAD_INPUT, EXIT_TIMEOUT = 0, 1, 2, 3
+EXIT_SAT, EXIT_UNSAT, EXIT_BAD_INPUT, EXIT_TIMEOUT, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,3 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.errors:
             print(f"  {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SolverBugError as exc:
+        print(f"internal error: {exc}", file=sys.stderr)
+        print(f"hint: please report this with {args.file}; it replays the problem", file=sys.stderr)
+        return EXIT_INTERNAL

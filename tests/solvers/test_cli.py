@@ -111,3 +111,19 @@ def test_subprocess_bad_input_has_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_exit_4_internal_error_is_reported_not_raised(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import solvers.cli
+    from solvers.solve import SolverBugError
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise SolverBugError("libsolv returned an invalid answer: request a is not met")
+
+    monkeypatch.setattr(solvers.cli, "solve", broken)
+    assert main(["solve", str(SCEN / "no-bloat.json")]) == 4
+    err = capsys.readouterr().err
+    assert "internal error: libsolv returned an invalid answer" in err
+    assert "Traceback" not in err
