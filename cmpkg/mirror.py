@@ -86,7 +86,7 @@ def snapshot_index(dirs: Iterable[Path], root: Path) -> None:
         shutil.rmtree(target)
     for i, directory in enumerate(dirs):
         shutil.copytree(
-            directory, target / f"{i:02d}", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            directory, target / f"{i:02d}", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
         )
 
 
