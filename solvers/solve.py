@@ -1,11 +1,13 @@
 """`solve()`: pick a backend, verify its answer, prune it, explain a failure.
 
-The objective every optimal answer follows, in order of importance (PREFERENCE_ORDER):
-1. each requested package gets its most preferred candidate that still allows a solution,
-   taking the requests in the order given;
-2. then each dependency of the chosen candidates, breadth-first from the requests, gets its
-   most preferred candidate that still allows a solution with everything before it fixed;
-3. then fewer packages: nothing is chosen that no chain of depends from the requests needs.
+The objective an optimal answer minimises, in order of importance (PREFERENCE_ORDER).
+A candidate's rank is its position in its name's list (0 = most preferred):
+1. the sum of ranks of the chosen candidates of the requested names (the user asked for
+   these: their preferred versions matter most);
+2. the sum of ranks of every other chosen candidate (their dependencies);
+3. the number of chosen candidates (nothing unneeded; smaller environments).
+Summing ranks (as conda does) rather than going lexicographically by request order picks
+`a 1.0, b 2.0.9` over `a 2.0, b 1.0` in packse's wrong-backtracking-basic, as uv does.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from solvers.model import Candidate, Problem
 from solvers.verify import needed, verify
 
 PREFERENCE_ORDER = (
-    "requested packages: most preferred candidate first, in request order",
-    "their dependencies, breadth-first: most preferred candidate first",
-    "fewer packages: no candidate that no chain of depends needs",
+    "min sum of preference ranks of the requested names' chosen candidates",
+    "min sum of preference ranks of all other chosen candidates (the dependencies)",
+    "min number of chosen packages",
 )
 
 BACKENDS: dict[str, type[Backend]] = {
@@ -32,10 +34,12 @@ BACKENDS: dict[str, type[Backend]] = {
     "libsolv": LibsolvBackend,
     "resolvelib": ResolvelibBackend,
 }
+# The explainer's own bound: a longer core search is not worth the wait (the core found so
+# far is still a true, if longer, explanation).
 EXPLAIN_SECONDS = 5.0
-# auto's bound on clingo's optimisation; past it, the best model found so far is returned
-# (never worse than libsolv's, which seeds it). Huge dense problems end here.
-OPTIMISE_SECONDS = 5.0  # the explainer's own bound: a longer core search is not worth the wait
+# auto's bound on clingo's optimisation; past it, clingo's best model so far (or libsolv's
+# answer) is returned with optimal=False. Huge dense problems end here.
+OPTIMISE_SECONDS = 5.0
 
 
 class SolverBugError(RuntimeError):
@@ -67,10 +71,10 @@ def solve(
     *,
     catalog: Catalog | None = None,
 ) -> Result:
-    """Solve `problem` with `backend` ("auto", "libsolv" or "resolvelib").
+    """Solve `problem` with `backend` ("auto", "libsolv", "clingo" or "resolvelib").
 
-    Raises ValueError for an unknown backend, SolveTimeoutError when `timeout` seconds pass,
-    SolverBug when an answer fails verification. An incomplete backend's "impossible" is
+    Raises ValueError for an unknown backend, SolveTimeoutError when `timeout` seconds pass
+    with no answer, SolverBugError when an answer fails verification. An incomplete backend's "impossible" is
     always confirmed by the complete one, so no wrong "unsatisfiable" is returned.
     Pass `catalog` (from an earlier call with the same packages) to reuse its tables.
     """

@@ -12,10 +12,11 @@ Encoding (why each choice):
   is our rule too ("provides X, conflicts X" means mutual exclusion);
 - constraints are lock jobs on the candidates of the name they exclude.
 
-libsolv alone returns *a* solution, found greedily. `LibsolvBackend` then makes it optimal
-for the documented objective (see `solvers.solve.PREFERENCE_ORDER`) by a lexicographic
-refinement: walking the pins breadth-first from the requests, it tries each more preferred
-candidate with every earlier pin fixed, keeping the first that is satisfiable.
+libsolv alone returns *a* solution, found greedily. `LibsolvBackend` then improves it by a
+bounded lexicographic refinement: walking the pins breadth-first from the requests, it tries
+each more preferred candidate with every earlier pin fixed, keeping the first that is
+satisfiable. That is a weaker objective than `solvers.solve.PREFERENCE_ORDER` (which sums
+ranks; see the clingo backend), so this backend never claims `optimal`.
 """
 
 from __future__ import annotations
