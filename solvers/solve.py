@@ -74,8 +74,9 @@ def solve(
     """Solve `problem` with `backend` ("auto", "libsolv", "clingo" or "resolvelib").
 
     Raises ValueError for an unknown backend, SolveTimeoutError when `timeout` seconds pass
-    with no answer, SolverBugError when an answer fails verification. An incomplete backend's "impossible" is
-    always confirmed by the complete one, so no wrong "unsatisfiable" is returned.
+    with no answer, SolverBugError when an answer fails verification. An incomplete
+    backend's "impossible" is always confirmed by the complete one, so no wrong
+    "unsatisfiable" is returned.
     Pass `catalog` (from an earlier call with the same packages) to reuse its tables.
     """
     if backend not in backend_names():
