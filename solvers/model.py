@@ -302,11 +302,13 @@ def candidate_to_json(cand: Candidate) -> dict[str, Any]:
         out["provides"] = [[n, v] for n, v in cand.provides]
     if cand.note is not None:
         out["note"] = cand.note
-    return out
+    return dict(sorted(out.items()))
 
 
 def problem_to_json(problem: Problem) -> dict[str, Any]:
-    """The JSON value of `problem`, with sorted package names; `load_problem` inverts it."""
+    """The JSON value of `problem`, every object's keys in sorted order (so any `json.dumps`
+    of it is canonical: equal problems dump to equal bytes); `load_problem` inverts it.
+    Candidate and requirement lists keep their order: it carries preference and meaning."""
     out: dict[str, Any] = {
         "format": PROBLEM_FORMAT,
         "packages": {
@@ -319,4 +321,4 @@ def problem_to_json(problem: Problem) -> dict[str, Any]:
         out["constraints"] = [requirement_to_json(r) for r in problem.constraints]
     if problem.notes:
         out["notes"] = dict(sorted(problem.notes.items()))
-    return out
+    return dict(sorted(out.items()))

@@ -102,3 +102,9 @@ def test_verify_names_each_fault() -> None:
         "a 1 conflicts with c, met by c 1",
         "constraint c >1 is violated by c 1",
     ]
+
+
+def test_dump_is_canonical_without_sort_keys() -> None:
+    problem = load_problem(read(CONFORMANCE[0]))
+    dumped = problem_to_json(problem)
+    assert json.dumps(dumped) == json.dumps(dumped, sort_keys=True)
