@@ -54,6 +54,20 @@ VARIABLES: dict[str, Variable] = {
 }
 
 
+#: Variables cmpkg *sets* for the apps it runs (recipes export their own, e.g. the
+#: MLPerf harness's CMPKG_RESNET50_MODEL; those are documented with each recipe).
+EXPORTED: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable("CMPKG_ENV", "The name of the environment `cmpkg run` / `cmpkg shell` runs in."),
+        Variable(
+            "CMPKG_RUN_CONTEXT",
+            "A JSON file with the resolution, target facts and store keys of the environment.",
+        ),
+    )
+}
+
+
 def get(name: str) -> str | None:
     """The value of a declared variable, or None when unset."""
     if name not in VARIABLES:

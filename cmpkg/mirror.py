@@ -84,10 +84,9 @@ def snapshot_index(dirs: Iterable[Path], root: Path) -> None:
     target = root / "index"
     if target.exists():
         shutil.rmtree(target)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")  # caches and tool state
     for i, directory in enumerate(dirs):
-        shutil.copytree(
-            directory, target / f"{i:02d}", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
-        )
+        shutil.copytree(directory, target / f"{i:02d}", ignore=skip)
 
 
 def write_manifest(root: Path, previous: Manifest | None) -> Manifest:

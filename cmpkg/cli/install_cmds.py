@@ -314,7 +314,7 @@ def _record(
     name: str,
     store: Any,
 ) -> None:
-    from cmpkg import environment
+    from cmpkg import environment, envvars
     from cmpkg.cli.render import resolution_json
 
     env_home = home()
@@ -328,7 +328,9 @@ def _record(
     values = {"entry": str(installed.entries[root.name].path)}
     from cmpkg.environment import substitute
 
-    variables = {**installed.variables, "CMPKG_RUN_CONTEXT": str(context_file), "CMPKG_ENV": name}
+    exported = {"CMPKG_RUN_CONTEXT": str(context_file), "CMPKG_ENV": name}
+    assert set(exported) == set(envvars.EXPORTED)
+    variables = {**installed.variables, **exported}
     record = environment.EnvRecord(
         name=name,
         requests=list(args.requests),

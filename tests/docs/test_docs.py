@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from cmpkg.cli import build_parser
-from cmpkg.envvars import VARIABLES
+from cmpkg.envvars import EXPORTED, VARIABLES
 
 ROOT = Path(__file__).parents[2]
 CLI_DOC = (ROOT / "docs" / "cli.md").read_text()
@@ -27,7 +27,7 @@ def test_every_command_is_in_cli_doc_and_readme() -> None:
 
 
 def test_every_environment_variable_is_documented_with_its_meaning() -> None:
-    for variable in VARIABLES.values():
+    for variable in (*VARIABLES.values(), *EXPORTED.values()):
         assert f"| `{variable.name}` | {variable.meaning} |" in CLI_DOC
 
 
