@@ -24,7 +24,8 @@ def build_wheel(
             + "".join(f"Requires-Dist: {r}\n" for r in requires)
         ).encode(),
         f"{dist}.dist-info/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: cmpkg-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            b"Wheel-Version: 1.0\nGenerator: cmpkg-tests\n"
+            b"Root-Is-Purelib: true\nTag: py3-none-any\n"
         ),
     }
     record = "".join(f"{path},{_digest(data)},{len(data)}\n" for path, data in files.items())
