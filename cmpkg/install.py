@@ -9,6 +9,7 @@ the package and the step with the last lines of its output; no partial entry sta
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -82,10 +83,10 @@ def artifacts(step: Step, options: Options) -> list[Any]:
 def _prefetch(plan: Plan, store: Store, options: Options) -> None:
     """Download every missing artifact in parallel before building: a build then finds its
     files verified in the download cache. Failures are all reported together."""
-    from cmpkg import fetch
-
     wanted = [a for s in plan.todo if s.method == "download" for a in artifacts(s, options)]
     if wanted:
+        from cmpkg import fetch  # requests is slow to import: a no-op install never needs it
+
         options.report(f"fetch {len(wanted)} artifacts")
         progress = fetch.default_progress(json_output=options.json_output)
         fetch.fetch_many(
@@ -107,12 +108,13 @@ def check_unmodified(entry: Entry) -> None:
     """
     from cmpkg.store.layout import MARKER
 
+    root = str(entry.path)
     sealed = (entry.path / MARKER).stat().st_mtime_ns
     for record in entry.files:
         if record.link or "__pycache__" in record.path:
             continue
-        try:
-            info = (entry.path / record.path).lstat()
+        try:  # os.lstat on joined strings: pathlib costs more than the stat on big venvs
+            info: os.stat_result | None = os.lstat(os.path.join(root, record.path))  # noqa: PTH118
         except FileNotFoundError:
             info = None
         if info is None or info.st_size != record.size or info.st_mtime_ns > sealed:

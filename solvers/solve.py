@@ -12,13 +12,12 @@ Summing ranks (as conda does) rather than going lexicographically by request ord
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from solvers.backends import Backend, BackendGaveUpError, Deadline, SolveTimeoutError
-from solvers.backends.clingo_backend import ClingoBackend
-from solvers.backends.libsolv_backend import LibsolvBackend
-from solvers.backends.resolvelib_backend import ResolvelibBackend
+from solvers.backends import BackendGaveUpError, Deadline, SolveTimeoutError
 from solvers.catalog import Catalog
 from solvers.model import Candidate, Problem
 from solvers.verify import needed, verify
@@ -29,11 +28,21 @@ PREFERENCE_ORDER = (
     "min number of chosen packages",
 )
 
-BACKENDS: dict[str, type[Backend]] = {
-    "clingo": ClingoBackend,
-    "libsolv": LibsolvBackend,
-    "resolvelib": ResolvelibBackend,
+# Backends are imported when first used: most resolutions never need clingo or resolvelib,
+# and their imports would be most of a small `cmpkg install`'s start-up.
+BACKENDS: dict[str, tuple[str, str]] = {
+    "clingo": ("solvers.backends.clingo_backend", "ClingoBackend"),
+    "libsolv": ("solvers.backends.libsolv_backend", "LibsolvBackend"),
+    "resolvelib": ("solvers.backends.resolvelib_backend", "ResolvelibBackend"),
 }
+
+
+def backend_class(name: str) -> Any:
+    """The backend class registered under `name` (imported on first use)."""
+    module, attribute = BACKENDS[name]
+    return getattr(importlib.import_module(module), attribute)
+
+
 # The explainer's own bound: a longer core search is not worth the wait (the core found so
 # far is still a true, if longer, explanation).
 EXPLAIN_SECONDS = 5.0
@@ -87,7 +96,7 @@ def solve(
         return _auto(problem, catalog, deadline)
     for name in dict.fromkeys([backend, "libsolv"]):
         try:
-            chosen = BACKENDS[name]().solve(catalog, deadline)
+            chosen = backend_class(name)().solve(catalog, deadline)
         except BackendGaveUpError:
             continue
         if chosen is not None:
@@ -100,14 +109,14 @@ def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
     """libsolv decides (fast, complete); its answer is returned when `certainly_optimal`,
     else clingo optimises within OPTIMISE_SECONDS. If clingo cannot prove an optimum in
     time, its best model (or libsolv's answer) is returned with `optimal=False`."""
-    chosen = LibsolvBackend().solve(catalog, deadline)
+    chosen = backend_class("libsolv")().solve(catalog, deadline)
     if chosen is None:
         return _unsatisfiable(catalog, deadline, "libsolv")
     result = _checked(problem, catalog, chosen, "libsolv")
     if certainly_optimal(catalog, result.pins):
         return replace(result, optimal=True)
     left = deadline.left()
-    optimiser = ClingoBackend(anytime=True)
+    optimiser = backend_class("clingo")(anytime=True)
     budget = OPTIMISE_SECONDS if left is None else min(left, OPTIMISE_SECONDS)
     try:
         better = optimiser.solve(catalog, Deadline(budget))
