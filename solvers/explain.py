@@ -22,6 +22,7 @@ from solvers.model import Candidate, Requirement, Variant
 
 _Item = tuple[str, Any]  # ("req", index) or ("edge", (cid, j))
 MAX_LISTED = 5  # versions listed in "(available: ...)" before eliding
+MAX_VARIANTS = 3  # variants of one version listed before they are summarised
 
 
 def explain(catalog: Catalog, deadline: Deadline) -> str:
@@ -181,7 +182,23 @@ def _group_label(catalog: Catalog, cids: list[int]) -> str:
     name = catalog.candidates[cids[0]].name
     if len(cids) > 1 and set(cids) == set(catalog.by_name[name]):
         return f"{name} (every version)"
-    return f"{name} " + ", ".join(_version_text(catalog.candidates[c]) for c in cids)
+    by_version: dict[str, list[Candidate]] = {}
+    for cid in cids:
+        cand = catalog.candidates[cid]
+        by_version.setdefault(cand.version, []).append(cand)
+    siblings = [catalog.candidates[c] for c in catalog.by_name[name]]
+    return f"{name} " + ", ".join(_variants_text(v, cs, siblings) for v, cs in by_version.items())
+
+
+def _variants_text(version: str, cands: list[Candidate], siblings: list[Candidate]) -> str:
+    """One version's candidates, short: a variant app has dozens of value combinations, so
+    more than MAX_VARIANTS of them are summarised by the values they share."""
+    if len(cands) <= MAX_VARIANTS:
+        return ", ".join(_version_text(c) for c in cands)
+    common = tuple(p for p in cands[0].variant if all(p in c.variant for c in cands[1:]))
+    alike = [s for s in siblings if s.version == version and set(common) <= set(s.variant)]
+    count = "every variant" if len(alike) == len(cands) else f"{len(cands)} variants"
+    return version + _variant_text(common, " [{}]") + f" ({count})"
 
 
 def _verb(catalog: Catalog, cids: list[int]) -> str:

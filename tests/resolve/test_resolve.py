@@ -106,3 +106,16 @@ def test_order_puts_dependencies_first_and_why_explains() -> None:
     order = result.order()
     assert order.index("python") < order.index("rt") < order.index("app")
     assert result.why("python") == [["app", "rt", "python"]]
+
+
+def test_shipped_app_for_cuda_on_a_cpu_target_is_explained_briefly() -> None:
+    from cmpkg.index import load_active_index
+
+    index = load_active_index()
+    facts = {"__arch=x86_64": FactValue("1", "archspec"), "__os=linux": FactValue("1", "platform")}
+    with pytest.raises(CmpkgError) as info:
+        resolve(index, facts, TOOLS, [parse_request("mlperf-resnet50[device=cuda]", index)])
+    text = "\n".join(info.value.details)
+    assert "mlperf-resnet50 0.1.0 [device=cuda] (12 variants) need __cuda >=12.0" in text
+    assert "this target has no __cuda" in text
+    assert len(text) < 600
