@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cmpkg import atomic
 from cmpkg.index.model import Recipe
 
 
@@ -102,10 +103,7 @@ class DetectCache:
     def save(self) -> None:
         if self.file is None or not self.dirty:
             return
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True))
-        tmp.replace(self.file)
+        atomic.write_text(self.file, json.dumps(self.entries, indent=1, sort_keys=True))
         self.dirty = False
 
 

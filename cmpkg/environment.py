@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cmpkg import atomic
 from cmpkg.errors import CmpkgError, UsageError
 
 if TYPE_CHECKING:  # `cmpkg run` reads records only: it must not pay for the index's imports
@@ -115,9 +116,7 @@ def save(home: Path, record: EnvRecord) -> Path:
     directory = envs_dir(home)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{record.name}.json"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
     return path
 
 

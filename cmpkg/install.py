@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from cmpkg import environment, pyenv
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index.model import Recipe
 from cmpkg.plan import PYENV, Plan, Step
+from cmpkg.process import run_or_raise
 from cmpkg.resolve import FactValue
 from cmpkg.store.store import Entry, Store
 
@@ -302,12 +302,11 @@ def _copy_files(recipe: Recipe, tmp: Path) -> None:
 
 
 def _run_step(label: str, argv: list[str], env: dict[str, str], cwd: Path) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, check=False)
-    if done.returncode != 0:
-        tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
-        raise CmpkgError(
-            "step-failed",
-            f"the generate step of {label} failed (exit {done.returncode})",
-            details=tail,
-            hint="the step's last output lines are above",
-        )
+    run_or_raise(
+        argv,
+        "step-failed",
+        f"the generate step of {label} failed",
+        hint="the step's last output lines are above",
+        env=env,
+        cwd=cwd,
+    )

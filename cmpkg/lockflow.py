@@ -13,13 +13,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from cmpkg.atomic import write_text
 from cmpkg.errors import CmpkgError, InputError, UsageError
 from cmpkg.index import Index
 from cmpkg.index.fields import Problems
 from cmpkg.index.load import read_toml
 from cmpkg.lock import Lock, LockedSource, LockedTarget, parse, render, stale_reasons
 from cmpkg.locker import TargetInputs, lock_target
-from cmpkg.manifest import LOCKFILE, Manifest, require, write_atomic
+from cmpkg.manifest import LOCKFILE, Manifest, require
 from cmpkg.probe import Target
 from cmpkg.pyenv import WheelSource
 from cmpkg.resolve import FactValue, Pin
@@ -62,7 +63,7 @@ def write_lock(start: Path, args: argparse.Namespace) -> tuple[Path, bool]:
     text = render(lock)
     changed = not path.exists() or path.read_text() != text
     if changed:
-        write_atomic(path, text)
+        write_text(path, text)
     return path, changed
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cmpkg import atomic
 from cmpkg.errors import InputError, UsageError
 from cmpkg.index.fields import Fields, Problems
 from cmpkg.index.load import read_toml
@@ -106,12 +106,5 @@ def render(manifest: Manifest) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file and rename: a reader never sees a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def save(manifest: Manifest) -> None:
-    write_atomic(manifest.path, render(manifest))
+    atomic.write_text(manifest.path, render(manifest))

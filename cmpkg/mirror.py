@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cmpkg import atomic
 from cmpkg.errors import CmpkgError, UsageError
 
 MANIFEST = "mirror.json"
@@ -99,9 +99,9 @@ def write_manifest(root: Path, previous: Manifest | None) -> Manifest:
             files[rel] = hash_file(path)
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
     manifest = Manifest(previous.id if previous else uuid.uuid4().hex, created, files)
-    tmp = root / f".{MANIFEST}.tmp{os.getpid()}"
-    tmp.write_text(json.dumps(manifest.to_json(), indent=1, sort_keys=True) + "\n")
-    tmp.replace(root / MANIFEST)
+    atomic.write_text(
+        root / MANIFEST, json.dumps(manifest.to_json(), indent=1, sort_keys=True) + "\n"
+    )
     return manifest
 
 
@@ -231,10 +231,7 @@ def _check_rollback(manifest: Manifest, home: Path, force: bool) -> None:
         )
     if not newest or manifest.created > newest:
         seen[manifest.id] = manifest.created
-        home.mkdir(parents=True, exist_ok=True)
-        tmp = seen_file.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(seen, indent=1, sort_keys=True))
-        tmp.replace(seen_file)
+        atomic.write_text(seen_file, json.dumps(seen, indent=1, sort_keys=True))
 
 
 # --- populating ---------------------------------------------------------------------------
@@ -261,9 +258,9 @@ def add_artifacts(root: Path, sources: Iterable[Any], downloads: Path, offline: 
 
 def add_wheels(root: Path, target: Any, source: Any) -> int:
     """Download a locked target's distributions into `wheels/` and check their sha256."""
-    import subprocess
     import sys
 
+    from cmpkg.process import run_or_raise
     from cmpkg.wheels import pip_source_args, target_args
 
     directory = root / "wheels"
@@ -288,14 +285,9 @@ def add_wheels(root: Path, target: Any, source: Any) -> int:
             *pip_source_args(source, ()),
         ]
         argv += [f"{w.name}=={w.version}" for w in missing]
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = (done.stdout + done.stderr).strip().splitlines()[-10:]
-            raise CmpkgError(
-                "mirror-wheels-failed",
-                f"pip could not download the wheels of {target.name}",
-                details=tail,
-            )
+        run_or_raise(
+            argv, "mirror-wheels-failed", f"pip could not download the wheels of {target.name}"
+        )
     for name, wheel in wanted.items():
         if not _has(directory / name, wheel.sha256):
             raise CmpkgError(

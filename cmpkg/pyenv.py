@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cmpkg.errors import CmpkgError
+from cmpkg.process import run_or_raise
 
 VENV = "venv"
 
@@ -108,16 +109,13 @@ def install(
 ) -> list[dict[str, Any]]:
     """Install every requirement in one pip call; return what was installed, with hashes."""
     report = root / "pip-report.json"
-    argv = pip_command(root, requirements, source, report)
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
-    if done.returncode != 0:
-        tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
-        raise CmpkgError(
-            "pip-failed",
-            f"pip could not install the environment ({len(requirements)} requirements)",
-            details=tail,
-            hint="pip sees every requirement at once: a conflict above is a real one",
-        )
+    run_or_raise(
+        pip_command(root, requirements, source, report),
+        "pip-failed",
+        f"pip could not install the environment ({len(requirements)} requirements)",
+        hint="pip sees every requirement at once: a conflict above is a real one",
+        env=env,
+    )
     installed = parse_report(json.loads(report.read_text()))
     report.unlink()
     report.with_name("requirements.txt").unlink(missing_ok=True)

@@ -9,14 +9,13 @@ therefore list different files. Used by `cmpkg lock` and `cmpkg mirror create`.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from cmpkg.errors import CmpkgError
 from cmpkg.lock import LockedWheel
+from cmpkg.process import run_or_raise
 from cmpkg.pyenv import WheelSource, parse_report
 
 
@@ -63,13 +62,11 @@ def resolve_wheels(
         argv += ["--disable-pip-version-check", "--no-input", "--report", str(report)]
         argv += ["--target", str(Path(scratch) / "t"), *target_args(python, platforms)]
         argv += [*pip_source_args(source, index_urls), *requirements]
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise CmpkgError(
-                "wheel-resolution-failed",
-                f"pip cannot resolve the Python environment for Python {python}",
-                details=(done.stdout + done.stderr).strip().splitlines()[-12:],
-                hint="check the requirements above against this target's Python and platform",
-            )
+        run_or_raise(
+            argv,
+            "wheel-resolution-failed",
+            f"pip cannot resolve the Python environment for Python {python}",
+            hint="check the requirements above against this target's Python and platform",
+        )
         records = parse_report(json.loads(report.read_text()))
     return tuple(LockedWheel(r["name"], r["version"], r["url"], r["sha256"]) for r in records)

@@ -48,9 +48,9 @@ def register(subparsers: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     from cmpkg import console, mirror
+    from cmpkg.atomic import write_text
     from cmpkg.index import active_index_dirs
     from cmpkg.lock import render
-    from cmpkg.manifest import write_atomic
     from cmpkg.pyenv import WheelSource
     from cmpkg.store.store import Store
 
@@ -70,7 +70,7 @@ def _create(args: argparse.Namespace) -> int:
     mirror.snapshot_index(index_dirs or active_index_dirs(args.index), root)
     from dataclasses import replace
 
-    write_atomic(root / mirror.LOCK, render(replace(lock, targets=targets)))
+    write_text(root / mirror.LOCK, render(replace(lock, targets=targets)))
     manifest = mirror.write_manifest(root, previous)
     if args.json:
         console.print_json(
