@@ -42,16 +42,28 @@ def add_mirror_options(parser: Any) -> None:
     )
 
 
-def add_resolve_options(parser: Any) -> None:
-    add_index_option(parser)
-    add_target_option(parser)
-    add_json_option(parser)
-    add_mirror_options(parser)
+def add_backend_option(parser: Any) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
         help="solver backend: auto (default), resolvelib or libsolv",
     )
+
+
+def add_wheel_options(parser: Any) -> None:
+    """Where pip may take distributions from, besides a mirror."""
+    parser.add_argument(
+        "--find-links", action="append", default=[], metavar="DIR", help="local wheels"
+    )
+    parser.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
+
+
+def add_resolve_options(parser: Any) -> None:
+    add_index_option(parser)
+    add_target_option(parser)
+    add_json_option(parser)
+    add_mirror_options(parser)
+    add_backend_option(parser)
 
 
 def home() -> Path:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cmpkg.cli.common import add_resolve_options, context, home, mirror
+from cmpkg.cli.common import add_resolve_options, add_wheel_options, context, home, mirror
 
 
 def register(subparsers: Any) -> None:
@@ -46,10 +46,7 @@ def register(subparsers: Any) -> None:
     install.add_argument(
         "--with", dest="with_", action="append", default=[], metavar="NAME.path=DIR"
     )
-    install.add_argument(
-        "--find-links", action="append", default=[], metavar="DIR", help="local wheels"
-    )
-    install.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
+    add_wheel_options(install)
     install.add_argument(
         "--offline",
         action="store_true",

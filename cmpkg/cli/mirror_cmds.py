@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cmpkg.cli.common import add_index_option, add_json_option, home
+from cmpkg.cli.common import (
+    add_backend_option,
+    add_index_option,
+    add_json_option,
+    add_wheel_options,
+    home,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -25,11 +31,8 @@ def register(subparsers: Any) -> None:
         "--target", action="append", default=[], metavar="T", help="targets to include"
     )
     create.add_argument("--all-targets", action="store_true", help="every target of the lock")
-    create.add_argument(
-        "--find-links", action="append", default=[], metavar="DIR", help="local wheels"
-    )
-    create.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
-    create.add_argument("--backend", default="auto")
+    add_wheel_options(create)
+    add_backend_option(create)
     add_index_option(create)
     add_json_option(create)
     create.set_defaults(handler=_create)

@@ -6,7 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cmpkg.cli.common import add_index_option, add_json_option
+from cmpkg.cli.common import (
+    add_backend_option,
+    add_index_option,
+    add_json_option,
+    add_wheel_options,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -31,11 +36,8 @@ def register(subparsers: Any) -> None:
     )
     lock.add_argument("--upgrade", action="store_true", help="ignore the previous lock's pins")
     lock.add_argument("--upgrade-package", action="append", default=[], metavar="NAME")
-    lock.add_argument(
-        "--find-links", action="append", default=[], metavar="DIR", help="local wheels"
-    )
-    lock.add_argument("--no-index", action="store_true", help="never ask a remote Python index")
-    lock.add_argument("--backend", default="auto")
+    add_wheel_options(lock)
+    add_backend_option(lock)
     add_index_option(lock)
     add_json_option(lock)
     lock.set_defaults(handler=_lock)
