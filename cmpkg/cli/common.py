@@ -46,7 +46,7 @@ def add_backend_option(parser: Any) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
-        help="solver backend: auto (default), resolvelib or libsolv",
+        help="solver backend: auto (default), libsolv, clingo or resolvelib",
     )
 
 
