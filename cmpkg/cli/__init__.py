@@ -19,6 +19,7 @@ from cmpkg.errors import EXIT_INTERRUPTED, EXIT_USAGE, CmpkgError
 COMMAND_MODULES = (
     "cmpkg.cli.index_cmds",
     "cmpkg.cli.install_cmds",
+    "cmpkg.cli.env_cmds",
     "cmpkg.cli.project_cmds",
     "cmpkg.cli.mirror_cmds",
     "cmpkg.cli.target_cmds",

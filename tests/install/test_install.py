@@ -148,3 +148,15 @@ def test_an_entry_edited_after_install_is_not_reused(installed: Path, wheels: Pa
     finally:
         target.write_bytes(original)
         os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def test_env_rm_forgets_the_environment_and_lets_gc_collect(installed: Path, wheels: Path) -> None:
+    args = ("--index", str(INDEX), "--target", "cpu", "--find-links", str(wheels), "--no-index")
+    assert cmpkg(installed, "install", "app", "--env", "other", *args).returncode == 0
+    assert (installed / "store-v1" / "roots" / "env-other.json").exists()
+    assert "other" in cmpkg(installed, "env", "list").stdout.split()
+    assert cmpkg(installed, "env", "rm", "other").returncode == 0
+    assert "other" not in cmpkg(installed, "env", "list").stdout.split()
+    assert not (installed / "store-v1" / "roots" / "env-other.json").exists()
+    # `app` still references every entry: gc keeps them all
+    assert cmpkg(installed, "run", "app").returncode == 0

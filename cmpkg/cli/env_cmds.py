@@ -1,0 +1,105 @@
+"""`cmpkg run | env | shell`: using an installed environment.
+
+These read the environment record that install wrote; they load no index and probe
+nothing, so `cmpkg run` adds tens of milliseconds, not seconds, to an app's start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from cmpkg.cli.common import home
+
+
+def register(subparsers: Any) -> None:
+    run = subparsers.add_parser("run", help="run an installed app inside its environment")
+    run.add_argument("name")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the app (after --)")
+    run.set_defaults(handler=_run)
+
+    env = subparsers.add_parser("env", help="list, show, export or remove named environments")
+    env.add_argument("words", nargs="*", metavar="list | rm NAME | NAME")
+    env.add_argument("--export", choices=("sh", "fish", "json"), default="sh")
+    env.set_defaults(handler=_env)
+
+    shell = subparsers.add_parser("shell", help="start $SHELL inside an environment")
+    shell.add_argument("name")
+    shell.set_defaults(handler=_shell)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import contextlib
+    import subprocess
+
+    from cmpkg import environment
+    from cmpkg.errors import UsageError
+    from cmpkg.store.store import Store
+
+    record = environment.load(home(), args.name)
+    extra = args.args[1:] if args.args[:1] == ["--"] else args.args
+    if not record.run:
+        raise UsageError("not-an-app", f"{args.name} has no run command", hint="use `cmpkg shell`")
+    env = environment.run_environment(record, os.environ)
+    store = Store(home())
+    with contextlib.ExitStack() as held:
+        for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
+            held.enter_context(store.use(key))
+        try:
+            return subprocess.call([*record.run, *extra], env=env)
+        except FileNotFoundError:
+            raise UsageError("bad-run-command", f"cannot start {record.run[0]!r}") from None
+
+
+def _env(args: argparse.Namespace) -> int:
+    from cmpkg import console, environment
+    from cmpkg.errors import UsageError
+
+    words = args.words
+    if not words or words == ["list"]:
+        names = environment.list_names(home())
+        print("\n".join(n for n in names if not n.endswith(".context")))
+        return 0
+    if words[0] == "rm" and len(words) == 2:
+        from cmpkg.store.store import Store
+
+        environment.remove(home(), words[1])
+        Store(home()).remove_root(f"env-{words[1]}")  # its entries become collectable by gc
+        return 0
+    if len(words) != 1:
+        raise UsageError(
+            "bad-usage", "expected `cmpkg env list`, `cmpkg env rm NAME` or `cmpkg env NAME`"
+        )
+    record = environment.load(home(), words[0])
+    if args.export == "json":
+        console.print_json(record.variables)
+        return 0
+    for key, value in sorted(record.variables.items()):
+        print(_export_line(args.export, key, value))
+    return 0
+
+
+def _export_line(shell: str, key: str, value: str) -> str:
+    """One assignment; search paths are prepended to the shell's own value, as `cmpkg run`
+    does, so `eval "$(cmpkg env NAME)"` gives the same environment as `cmpkg run`."""
+    import shlex
+
+    from cmpkg.environment import PATH_LIKE
+
+    quoted = shlex.quote(value)
+    if shell == "fish":
+        return f"set -gx {key} {quoted}" + (f" ${key}" if key in PATH_LIKE else "")
+    if key in PATH_LIKE:
+        return f'export {key}={quoted}"${{{key}:+:${key}}}"'
+    return f"export {key}={quoted}"
+
+
+def _shell(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from cmpkg import environment
+
+    record = environment.load(home(), args.name)
+    env = environment.run_environment(record, os.environ)
+    return subprocess.call([os.environ.get("SHELL", "/bin/sh")], env=env)
