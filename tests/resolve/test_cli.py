@@ -50,11 +50,8 @@ def test_tree_and_why(tmp_path: Path) -> None:
     assert tree.stdout.splitlines()[1].startswith("app 1.0 [device=cpu]")
     assert "└── " in tree.stdout or "├── " in tree.stdout
     why = run("-m", "cmpkg", "why", "python", "app", "--index", str(INDEX), "--target", "cpu")
-    assert (
-        why.stdout.strip().splitlines()[0]
-        == "app 1.0 [device=cpu] -> rt 2.0 [device=cpu] -> python 3.11.7"
-        or "-> python" in why.stdout
-    )
+    assert why.returncode == 0, why.stderr
+    assert why.stdout.startswith("app 1.0 [device=cpu] -> rt 2.0 [device=cpu] -> python ")
 
 
 def test_unsatisfiable_is_exit_1_with_the_fact_and_its_source() -> None:
