@@ -110,18 +110,19 @@ def check_unmodified(entry: Entry) -> None:
 
     root = str(entry.path)
     sealed = (entry.path / MARKER).stat().st_mtime_ns
-    for record in entry.files:
-        if record.link or "__pycache__" in record.path:
+    for record in entry.metadata.get("files", []):  # raw records: a venv has thousands
+        path, size = record["path"], record["size"]
+        if record.get("link") or "__pycache__" in path:
             continue
         try:  # os.lstat on joined strings: pathlib costs more than the stat on big venvs
-            info: os.stat_result | None = os.lstat(os.path.join(root, record.path))  # noqa: PTH118
+            info: os.stat_result | None = os.lstat(os.path.join(root, path))  # noqa: PTH118
         except FileNotFoundError:
             info = None
-        if info is None or info.st_size != record.size or info.st_mtime_ns > sealed:
+        if info is None or info.st_size != size or info.st_mtime_ns > sealed:
             raise CmpkgError(
                 "entry-modified",
                 f"store entry {entry.key[:12]} ({entry.meta.get('package', '?')}) changed after "
-                f"it was installed: {record.path}",
+                f"it was installed: {path}",
                 hint=f"`cmpkg cache verify {entry.key[:12]}` lists every change; "
                 f"`cmpkg cache rm {entry.key[:12]}` and install again",
             )

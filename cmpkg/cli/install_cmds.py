@@ -68,6 +68,13 @@ def _solve(args: argparse.Namespace, *, installing: bool = False) -> Any:
         _write_json(
             dump, build_problem(ctx.index, ctx.facts, ctx.tools, requests, ctx.preference())
         )
+    if installing:  # installing what is installed must not pay for a solve (docs/benchmarks.md)
+        from cmpkg.resolution_cache import cached_resolve
+
+        resolution = cached_resolve(
+            home(), ctx.index, ctx.facts, ctx.tools, requests, ctx.preference(), args.backend
+        )
+        return ctx, resolution
     return ctx, resolve(ctx.index, ctx.facts, ctx.tools, requests, ctx.preference(), args.backend)
 
 
