@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cmpkg.index.model import Pairs
 from cmpkg.resolve import FactValue, Pin, Resolution
 from cmpkg.store.keys import entry_key
 
@@ -129,7 +128,3 @@ def _key(pin: Pin, keys: Mapping[str, str], facts: Mapping[str, FactValue]) -> s
     if pin.recipe.provide is not None and pin.recipe.provide.method == "python":
         inputs["python-env"] = keys.get(PYENV)
     return entry_key(inputs)
-
-
-def variant_text(variant: Pairs) -> str:
-    return ",".join(f"{k}={v}" for k, v in variant)

@@ -27,7 +27,7 @@ from typing import Any
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index import Index
 from cmpkg.index.model import Dependency, Pairs, Recipe, is_virtual
-from cmpkg.index.requirement import parse_dependency, parse_pairs
+from cmpkg.index.requirement import parse_dependency
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,14 +180,6 @@ def _group_of(value: str, recipes: Sequence[Recipe]) -> str:
 def _suggest(name: str, index: Index) -> str:
     close = difflib.get_close_matches(name, list(index.recipes), n=3)
     return f"did you mean {', '.join(close)}?" if close else "see `cmpkg search`"
-
-
-def parse_variant_pairs(text: str) -> Pairs:
-    """`device=cuda,backend=pytorch` for `--prefer` style options."""
-    try:
-        return parse_pairs(text)
-    except ValueError as error:
-        raise UsageError("bad-variant", str(error)) from None
 
 
 # --- the problem ------------------------------------------------------------------------
