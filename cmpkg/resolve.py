@@ -17,7 +17,6 @@ docs/resolve.md:
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -178,7 +177,9 @@ def _group_of(value: str, recipes: Sequence[Recipe]) -> str:
 
 
 def _suggest(name: str, index: Index) -> str:
-    close = difflib.get_close_matches(name, list(index.recipes), n=3)
+    from cmpkg.index.query import close_names
+
+    close = close_names(index, name)
     return f"did you mean {', '.join(close)}?" if close else "see `cmpkg search`"
 
 

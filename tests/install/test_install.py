@@ -26,6 +26,12 @@ def cmpkg(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def install(home: Path, wheels: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`cmpkg install app` from the test index, with the test's wheels and no remote index."""
+    source = ("--find-links", str(wheels), "--no-index")
+    return cmpkg(home, "install", "app", "--index", str(INDEX), "--target", "cpu", *source, *extra)
+
+
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("wheels")
@@ -37,37 +43,14 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
     home = tmp_path_factory.mktemp("home")
-    done = cmpkg(
-        home,
-        "install",
-        "app",
-        "--index",
-        str(INDEX),
-        "--target",
-        "cpu",
-        "--find-links",
-        str(wheels),
-        "--no-index",
-    )
+    done = install(home, wheels)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     return home
 
 
 def test_install_builds_then_second_run_is_a_no_op(installed: Path, wheels: Path) -> None:
-    again = cmpkg(
-        installed,
-        "install",
-        "app",
-        "--index",
-        str(INDEX),
-        "--target",
-        "cpu",
-        "--find-links",
-        str(wheels),
-        "--no-index",
-        "--json",
-    )
+    again = install(installed, wheels, "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["built"] == 0
 
@@ -129,18 +112,7 @@ def test_an_entry_edited_after_install_is_not_reused(installed: Path, wheels: Pa
     original, info = target.read_bytes(), target.stat()
     try:
         target.write_bytes(original.replace(b"2.0", b"6.6"))
-        again = cmpkg(
-            installed,
-            "install",
-            "app",
-            "--index",
-            str(INDEX),
-            "--target",
-            "cpu",
-            "--find-links",
-            str(wheels),
-            "--no-index",
-        )
+        again = install(installed, wheels)
         assert again.returncode == 1
         assert "changed after it was installed" in again.stderr and "rt.py" in again.stderr
         verify = cmpkg(installed, "cache", "verify")
@@ -151,8 +123,7 @@ def test_an_entry_edited_after_install_is_not_reused(installed: Path, wheels: Pa
 
 
 def test_env_rm_forgets_the_environment_and_lets_gc_collect(installed: Path, wheels: Path) -> None:
-    args = ("--index", str(INDEX), "--target", "cpu", "--find-links", str(wheels), "--no-index")
-    assert cmpkg(installed, "install", "app", "--env", "other", *args).returncode == 0
+    assert install(installed, wheels, "--env", "other").returncode == 0
     assert (installed / "store-v1" / "roots" / "env-other.json").exists()
     assert "other" in cmpkg(installed, "env", "list").stdout.split()
     assert cmpkg(installed, "env", "rm", "other").returncode == 0
