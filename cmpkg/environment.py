@@ -45,7 +45,7 @@ def substitutions(
 ) -> dict[str, str]:
     values = {"entry": entry, "version": version}
     values.update({f"variant.{g}": v for g, v in variant})
-    values.update({f"env.{k}": v for k, v in env.items()})
+    values.update({f"env.{k}": v for k, v in env.items() if not k.startswith("+")})
     return values
 
 
@@ -70,6 +70,19 @@ def merge(base: Mapping[str, str], exported: Mapping[str, str]) -> dict[str, str
         if key.startswith("+"):
             var = key[1:]
             result[var] = value + (os.pathsep + result[var] if result.get(var) else "")
+        else:
+            result[key] = value
+    return result
+
+
+def combine(first: Mapping[str, str], second: Mapping[str, str]) -> dict[str, str]:
+    """Two packages' exports as one, still as exports: `+VAR` search paths are joined
+    (`second`'s first) rather than resolved, so they are prepended to whatever base the
+    result is later merged onto (a step's clean PATH, or the user's)."""
+    result = dict(first)
+    for key, value in second.items():
+        if key.startswith("+") and result.get(key):
+            result[key] = value + os.pathsep + result[key]
         else:
             result[key] = value
     return result

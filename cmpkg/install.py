@@ -9,6 +9,7 @@ the package and the step with the last lines of its output; no partial entry sta
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -161,7 +162,7 @@ def _inherited(step: Step, state: Installed) -> dict[str, str]:
     """The variables exported by a step's dependencies (and the Python environment)."""
     merged: dict[str, str] = {}
     for name in step.needs:
-        merged = environment.merge(merged, state.exports.get(name, {}))
+        merged = environment.combine(merged, state.exports.get(name, {}))
     return merged
 
 
@@ -260,7 +261,7 @@ class _Builder:
         script = pin.recipe.path.parent / pin.recipe.provide.script
         with tempfile.TemporaryDirectory() as scratch:
             env = environment.step_environment(inherited, Path(scratch))
-            _run_step(pin.label, [python, str(script), *args], env, tmp)
+            _run_step(pin.label, [python, str(script), *args], env, tmp, Path(scratch))
         return {"script": pin.recipe.provide.script, "args": args}
 
     def _python_for_steps(self) -> str:
@@ -302,12 +303,27 @@ def _copy_files(recipe: Recipe, tmp: Path) -> None:
             shutil.copyfile(source, tmp / rel)
 
 
-def _run_step(label: str, argv: list[str], env: dict[str, str], cwd: Path) -> None:
+def _run_step(label: str, argv: list[str], env: dict[str, str], cwd: Path, scratch: Path) -> None:
+    """Run a recipe step that may write only in its build dir and scratch dir (confine.py)."""
+    from cmpkg import confine
+
+    why_not = confine.available()
+    if why_not is None:
+        argv = confine.confined(argv, [cwd, scratch])
+    else:
+        warn_unconfined(why_not)
     run_or_raise(
         argv,
         "step-failed",
         f"the generate step of {label} failed",
-        hint="the step's last output lines are above",
+        hint="the step's last output lines are above; it may write only inside its entry",
         env=env,
         cwd=cwd,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def warn_unconfined(why: str) -> None:
+    from cmpkg import console
+
+    console.message("warning", f"recipe steps run unconfined here ({why})")
