@@ -36,6 +36,7 @@ class LockedPackage:
     version: str
     variant: Pairs
     kind: str
+    method: str  # how it is provided: detect (found on the machine), python, download, ...
     key: str
     recipe: str  # the recipe's digest
     needs: tuple[str, ...]
@@ -118,6 +119,7 @@ def _package(p: LockedPackage) -> dict[str, Any]:
     table: dict[str, Any] = {
         "version": p.version,
         "kind": p.kind,
+        "method": p.method,
         "key": p.key,
         "recipe": p.recipe,
     }
@@ -210,6 +212,7 @@ def _read_package(parent: Fields, name: str) -> LockedPackage:
         version=p.str("version", required=True),
         variant=p.string_table("variant"),
         kind=p.str("kind"),
+        method=p.str("method"),
         key=p.str("key", required=True),
         recipe=p.str("recipe", required=True),
         needs=p.str_list("needs"),

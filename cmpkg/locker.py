@@ -83,6 +83,7 @@ def _package(pin: Pin, plan: Plan, fetch_source: Fetcher) -> LockedPackage:
         version=pin.version,
         variant=pin.variant,
         kind=pin.recipe.kind,
+        method=pin.recipe.provide.method if pin.recipe.provide else "meta",
         key=plan.step(pin.name).key,
         recipe=pin.recipe.digest,
         needs=pin.needs,

@@ -134,3 +134,18 @@ def test_editing_the_manifest_makes_the_lock_stale(
     finally:
         manifest.write_text(original)
     assert cmpkg(project, tmp_path, "lock", "--check").returncode == 0
+
+
+def test_detected_packages_are_recorded_as_detected(locked: str) -> None:
+    import tomllib
+
+    packages = tomllib.loads(locked)["targets"]["cpu"]["packages"]
+    assert packages["python"]["method"] == "detect"
+    assert packages["rt"]["method"] == "python"
+
+
+def test_install_with_no_request_installs_the_manifest(project: Path, tmp_path: Path) -> None:
+    wheels = ("--find-links", str(project / "wheels"), "--no-index", "--target", "cpu", "--json")
+    done = cmpkg(project, tmp_path, "install", *wheels)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["env"] == "app"
