@@ -42,3 +42,18 @@ def test_every_doc_linked_from_the_readme_exists() -> None:
     readme = (ROOT / "README.md").read_text()
     for link in re.findall(r"\]\((docs/[^)]+)\)", readme):
         assert (ROOT / link).is_file(), link
+
+
+def test_the_command_map_names_the_module_that_registers_each_command() -> None:
+    import argparse
+    import importlib
+
+    from cmpkg.cli import COMMAND_MODULES, COMMANDS
+
+    registered = {}
+    for module in COMMAND_MODULES:
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(module).register(sub)
+        registered |= dict.fromkeys(sub.choices, module)
+    assert registered == COMMANDS
