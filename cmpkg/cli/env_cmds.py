@@ -45,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     store = Store(home())
     with contextlib.ExitStack() as held:
         for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
-            held.enter_context(store.use(key))
+            held.enter_context(store.hold(key))
         try:
             return subprocess.call([*record.run, *extra], env=env)
         except FileNotFoundError:

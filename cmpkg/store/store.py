@@ -259,8 +259,15 @@ class Store:
     @contextlib.contextmanager
     def use(self, key: str) -> Iterator[Entry]:
         """Hold a shared lock on the entry while using it: gc and rm will not delete it."""
-        with os_lock(self._lock_path(check_key(key)), shared=True):
+        with self.hold(key):
             yield self.info(key)
+
+    @contextlib.contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        """The shared lock of `use` without reading the entry's metadata (`cmpkg run`
+        holds every entry of an environment while the app runs)."""
+        with os_lock(self._lock_path(check_key(key)), shared=True):
+            yield
 
     def remove(self, key: str) -> None:
         with os_lock(self._lock_path(check_key(key)), blocking=False) as held:
