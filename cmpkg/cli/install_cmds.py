@@ -124,14 +124,13 @@ def _install(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     if args.locked or args.frozen:
-        ctx, resolution, pinned = _from_lock(args)
+        ctx, resolution = _from_lock(args)
     else:
         _manifest_requests(args)
         ctx, resolution = _solve(args, installing=True)
-        pinned = ()
     store = Store(home())
     plan = make_plan(resolution, lambda key: store.get(key) is not None)
-    if pinned or args.frozen or args.locked:
+    if ctx.locked_target is not None:
         from cmpkg.locker import check_keys
 
         check_keys(plan, ctx.locked_target)
@@ -142,7 +141,7 @@ def _install(args: argparse.Namespace) -> int:
     # Root the keys before building: a concurrent `cmpkg cache gc` must not collect an entry
     # between its completion and the environment record that references it.
     store.add_root(f"env-{name}", sorted(plan.keys().values()))
-    installed = _execute(args, ctx, plan, store, pinned)
+    installed = _execute(args, ctx, plan, store)
     _record(args, ctx, resolution, plan, installed, name, store)
     built = len(plan.todo)
     if args.json:
@@ -175,15 +174,20 @@ def _manifest_requests(args: argparse.Namespace) -> None:
 
 
 def _from_lock(args: argparse.Namespace) -> Any:
-    """(context, resolution, pinned wheels) from the lockfile, for --locked and --frozen."""
+    """(context, resolution) from the lockfile, for --locked and --frozen."""
     from dataclasses import replace
 
     from cmpkg import context as ctx_mod
     from cmpkg import lock as lock_mod
     from cmpkg import lockflow, manifest
-    from cmpkg.errors import CmpkgError
+    from cmpkg.errors import CmpkgError, UsageError
     from cmpkg.locker import resolution_from_lock
 
+    if args.requests:
+        raise UsageError(
+            "bad-usage",
+            "--locked and --frozen install the lock's requests; give no requests with them",
+        )
     project = manifest.find(Path.cwd())
     opened = mirror(args)
     path = args.lock or _default_lock(project, opened)
@@ -207,11 +211,7 @@ def _from_lock(args: argparse.Namespace) -> Any:
     _check_python(ctx, locked)
     resolution = resolution_from_lock(ctx.index, locked)
     args.requests = list(resolution.roots)
-    return (
-        replace(ctx, locked_target=locked),
-        resolution,
-        tuple(lock_mod.wheel_requirements(locked)),
-    )
+    return replace(ctx, locked_target=locked), resolution
 
 
 def _default_lock(project: Path | None, opened: Any) -> Path:
@@ -257,11 +257,12 @@ def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:
         print("\n".join(lines))
 
 
-def _execute(
-    args: argparse.Namespace, ctx: Any, plan: Any, store: Any, pinned: tuple[str, ...]
-) -> Any:
+def _execute(args: argparse.Namespace, ctx: Any, plan: Any, store: Any) -> Any:
     from cmpkg import config, console, envvars, install, pyenv
+    from cmpkg.lock import wheel_requirements
 
+    # From a lock, pip installs exactly its files, hashes required.
+    pinned = tuple(wheel_requirements(ctx.locked_target)) if ctx.locked_target else ()
     if ctx.python is None and plan.requirements:
         from cmpkg.errors import CmpkgError
 
