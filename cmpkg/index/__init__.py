@@ -23,9 +23,8 @@ from cmpkg.errors import InputError
 from cmpkg.index.fields import Problems
 from cmpkg.index.load import load_recipe
 from cmpkg.index.model import Dependency, Recipe
+from cmpkg.shipped import SHIPPED_INDEX
 
-#: The index that ships with cmpkg (a sibling of the package in a source checkout).
-SHIPPED_INDEX = Path(__file__).resolve().parents[2] / "index"
 #: Directories inside an index that hold other data than recipes.
 NOT_RECIPES = {"targets"}
 

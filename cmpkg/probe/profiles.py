@@ -17,13 +17,14 @@ from typing import Any
 from cmpkg.errors import InputError
 from cmpkg.probe.declare import KEYS, check_consistent, coerce, declare
 from cmpkg.probe.model import Gpu, Origin, Target
+from cmpkg.shipped import SHIPPED_INDEX
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "index" / "targets"
+SHIPPED_DIR = SHIPPED_INDEX / "targets"
 TOP_KEYS = {"name", "description", "python", "platform", "requires_cuda", "facts"}
 FACT_KEYS = (set(KEYS) - {"python", "platform"}) | {"gpu_name"}
 REQUIRED_FACTS = ("os", "arch")

@@ -57,3 +57,17 @@ def test_the_command_map_names_the_module_that_registers_each_command() -> None:
         importlib.import_module(module).register(sub)
         registered |= dict.fromkeys(sub.choices, module)
     assert registered == COMMANDS
+
+
+def test_every_python_package_is_listed_for_the_wheel() -> None:
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for top in ("cmpkg", "solvers")
+        for p in (ROOT / top).rglob("__init__.py")
+    }
+    assert listed == found | {"cmpkg_index"}
