@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ class Options:
     mirror_urls: Callable[[str], tuple[str, ...]] = lambda _name: ()
     report: Callable[[str], None] = lambda _text: None
     json_output: bool = False  # no progress bar (nor any other drawing) under --json
-    jobs: int = 4  # parallel downloads
+    jobs: int = 4  # parallel downloads, and parallel builds of independent packages
 
 
 @dataclass
@@ -52,15 +53,39 @@ def execute(
 ) -> Installed:
     _prefetch(plan, store, options)
     state = Installed({}, {}, {})
-    for step in plan.steps:
-        options.report(("reuse " if step.cached else "build ") + _label(step))
-        builder = _Builder(step, plan, state, tools, options, store)
-        entry = store.ensure(step.key, builder.build, builder.meta())
-        if step.cached:
-            check_unmodified(entry)
-        state.entries[step.name] = entry
-        _export(step, entry, state, options)
+    provide = functools.partial(
+        _provide, plan=plan, state=state, tools=tools, options=options, store=store
+    )
+    for wave in plan.waves():
+        # A wave's steps need only earlier waves: independent builds run side by side.
+        todo = sum(1 for s in wave if not s.cached)
+        if todo > 1:
+            with ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="build") as pool:
+                entries = list(pool.map(provide, wave))
+        else:
+            entries = [provide(step) for step in wave]
+        for step, entry in zip(wave, entries, strict=True):  # plan order: deterministic exports
+            state.entries[step.name] = entry
+            _export(step, entry, state, options)
     return state
+
+
+def _provide(
+    step: Step,
+    *,
+    plan: Plan,
+    state: Installed,
+    tools: Mapping[str, FactValue],
+    options: Options,
+    store: Store,
+) -> Entry:
+    """One step's store entry: reused (after checking it is unmodified) or built."""
+    options.report(("reuse " if step.cached else "build ") + _label(step))
+    builder = _Builder(step, plan, state, tools, options, store)
+    entry = store.ensure(step.key, builder.build, builder.meta())
+    if step.cached:
+        check_unmodified(entry)
+    return entry
 
 
 def artifacts(step: Step, options: Options) -> list[Any]:

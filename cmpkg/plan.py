@@ -47,6 +47,15 @@ class Plan:
     def todo(self) -> tuple[Step, ...]:
         return tuple(s for s in self.steps if not s.cached)
 
+    def waves(self) -> list[tuple[Step, ...]]:
+        """The steps in groups whose members need only steps of earlier groups (plan order
+        kept inside a group): each group can be built in parallel."""
+        depth: dict[str, int] = {}
+        for step in self.steps:  # dependencies come first in `steps`
+            depth[step.name] = 1 + max((depth[n] for n in step.needs), default=-1)
+        count = max(depth.values(), default=-1) + 1
+        return [tuple(s for s in self.steps if depth[s.name] == d) for d in range(count)]
+
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
 
