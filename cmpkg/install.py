@@ -80,7 +80,8 @@ def _provide(
     store: Store,
 ) -> Entry:
     """One step's store entry: reused (after checking it is unmodified) or built."""
-    options.report(("reuse " if step.cached else "build ") + _label(step))
+    if not step.cached:  # reused entries are summed up by the caller, not listed
+        options.report("build " + _label(step))
     builder = _Builder(step, plan, state, tools, options, store)
     entry = store.ensure(step.key, builder.build, builder.meta())
     if step.cached:
