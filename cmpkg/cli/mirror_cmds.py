@@ -128,7 +128,14 @@ def _selected(lock: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 def _verify(args: argparse.Namespace) -> int:
     from cmpkg import console, mirror
+    from cmpkg.errors import UsageError
 
+    if mirror.read_manifest(args.dir) is None:
+        raise UsageError(
+            "bad-mirror",
+            f"{args.dir} is not a cmpkg mirror (no {mirror.MANIFEST})",
+            hint="make one with `cmpkg mirror create DIR`",
+        )
     problems = mirror.verify(args.dir)
     if args.json:
         console.print_json({"ok": not problems, "problems": problems})
