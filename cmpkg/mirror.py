@@ -76,7 +76,11 @@ def read_manifest(root: Path) -> Manifest | None:
     path = root / MANIFEST
     if not path.exists():
         return None
-    return parse_manifest(json.loads(path.read_text()), str(path))
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise UsageError("bad-mirror", f"{path}: unreadable manifest ({error})") from None
+    return parse_manifest(data, str(path))
 
 
 def snapshot_index(dirs: Iterable[Path], root: Path) -> None:
