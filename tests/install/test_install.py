@@ -131,3 +131,17 @@ def test_env_rm_forgets_the_environment_and_lets_gc_collect(installed: Path, whe
     assert not (installed / "store-v1" / "roots" / "env-other.json").exists()
     # `app` still references every entry: gc keeps them all
     assert cmpkg(installed, "run", "app").returncode == 0
+
+
+def test_shell_runs_the_users_shell_inside_the_environment(installed: Path) -> None:
+    env = {**os.environ, "CMPKG_HOME": str(installed), "SHELL": "/bin/sh"}
+    done = subprocess.run(
+        [sys.executable, "-m", "cmpkg", "shell", "app"],
+        input='echo "$CMPKG_ENV"; python -c "import rt; print(rt.VERSION)"\n',
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["app", "2.0"]
