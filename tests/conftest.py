@@ -5,6 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Tests are deterministic: property tests replay the same examples on every run (and in CI).
+# Explore new ones with `pytest --hypothesis-profile=explore`.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("deterministic")
 
 
 @pytest.fixture(autouse=True)
