@@ -66,3 +66,33 @@ def test_concurrent_installs_fetch_and_build_once(tmp_path: Path) -> None:
         assert server.hits("/weights.tar.gz") == 1
         built = sum(json.loads(out)["built"] for out, _err in outputs)
         assert built >= 1
+
+
+def test_tampered_artifact_is_refused_and_leaves_no_entry(tmp_path: Path) -> None:
+    blob = _archive()
+    expected = hashlib.sha256(blob).hexdigest()
+    with FaultServer() as server:
+        tampered = bytearray(blob)
+        tampered[100] ^= 0xFF
+        url = server.serve("/weights.tar.gz", bytes(tampered))
+        index = tmp_path / "index"
+        index.mkdir()
+        (index / "weights.toml").write_text(
+            'name = "weights"\nversion = "1"\nkind = "model"\ntags = ["weights"]\n'
+            'summary = "s"\nlicense = "MIT"\nhomepage = "https://example.org"\n'
+            '[provide]\nmethod = "download"\n'
+            f'[[sources]]\nurl = "{url}"\nsha256 = "{expected}"\n'
+            f'size = {len(blob)}\nextract = true\nverified = "made by the test"\n'
+        )
+        home = tmp_path / "home"
+        env = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1"}
+        argv = [sys.executable, "-m", "cmpkg", "install", "weights", "--index", str(index)]
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 1
+    assert "weights" in done.stderr and expected in done.stderr
+    assert hashlib.sha256(bytes(tampered)).hexdigest() in done.stderr
+    assert "Traceback" not in done.stderr
+    entries = home / "store-v1" / "entries"
+    assert not entries.exists() or not any(entries.iterdir())
+    downloads = home / "store-v1" / "downloads"
+    assert not any(p.is_file() and p.stat().st_size for p in downloads.rglob("*weights*"))
