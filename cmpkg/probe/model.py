@@ -164,7 +164,9 @@ class Target:
         if self.requires_cuda and self.cuda is None:
             raise CmpkgError(
                 "cuda-required",
-                f"target '{self.name}' requires CUDA, but no NVIDIA driver with CUDA was found",
+                f"target '{self.name}' requires CUDA, but this machine has no __cuda "
+                "(no NVIDIA driver with CUDA was found)",
+                details=[f"{s.name}: {s.status}: {s.detail}".rstrip(": ") for s in self.sources],
                 hint="use --target=cpu for CPU variants, or check `cmpkg target show`",
             )
 

@@ -62,6 +62,7 @@ def test_cuda_on_a_cpu_host_resolves_but_cannot_install() -> None:
     with pytest.raises(CmpkgError) as error:
         target.check_installable()
     assert error.value.code == "cuda-required"
+    assert "no __cuda" in error.value.message  # the missing fact, by name
     assert error.value.hint and "--target=cpu" in error.value.hint
 
 
