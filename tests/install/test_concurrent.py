@@ -29,19 +29,25 @@ def _archive() -> bytes:
     return buffer.getvalue()
 
 
+def _index(root: Path, url: str, sha256: str, size: int) -> Path:
+    """An index with one downloadable package, `weights`, served at `url`."""
+    index = root / "index"
+    index.mkdir()
+    (index / "weights.toml").write_text(
+        'name = "weights"\nversion = "1"\nkind = "model"\ntags = ["weights"]\n'
+        'summary = "s"\nlicense = "MIT"\nhomepage = "https://example.org"\n'
+        '[provide]\nmethod = "download"\n'
+        f'[[sources]]\nurl = "{url}"\nsha256 = "{sha256}"\nsize = {size}\n'
+        'extract = true\nverified = "made by the test"\n'
+    )
+    return index
+
+
 def test_concurrent_installs_fetch_and_build_once(tmp_path: Path) -> None:
     blob = _archive()
     with FaultServer() as server:
         url = server.serve("/weights.tar.gz", blob)
-        index = tmp_path / "index"
-        index.mkdir()
-        (index / "weights.toml").write_text(
-            'name = "weights"\nversion = "1"\nkind = "model"\ntags = ["weights"]\n'
-            'summary = "s"\nlicense = "MIT"\nhomepage = "https://example.org"\n'
-            '[provide]\nmethod = "download"\n'
-            f'[[sources]]\nurl = "{url}"\nsha256 = "{hashlib.sha256(blob).hexdigest()}"\n'
-            f'size = {len(blob)}\nextract = true\nverified = "made by the test"\n'
-        )
+        index = _index(tmp_path, url, hashlib.sha256(blob).hexdigest(), len(blob))
         env = {**os.environ, "CMPKG_HOME": str(tmp_path / "home"), "NO_COLOR": "1"}
         argv = [
             sys.executable,
@@ -75,15 +81,7 @@ def test_tampered_artifact_is_refused_and_leaves_no_entry(tmp_path: Path) -> Non
         tampered = bytearray(blob)
         tampered[100] ^= 0xFF
         url = server.serve("/weights.tar.gz", bytes(tampered))
-        index = tmp_path / "index"
-        index.mkdir()
-        (index / "weights.toml").write_text(
-            'name = "weights"\nversion = "1"\nkind = "model"\ntags = ["weights"]\n'
-            'summary = "s"\nlicense = "MIT"\nhomepage = "https://example.org"\n'
-            '[provide]\nmethod = "download"\n'
-            f'[[sources]]\nurl = "{url}"\nsha256 = "{expected}"\n'
-            f'size = {len(blob)}\nextract = true\nverified = "made by the test"\n'
-        )
+        index = _index(tmp_path, url, expected, len(blob))
         home = tmp_path / "home"
         env = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1"}
         argv = [sys.executable, "-m", "cmpkg", "install", "weights", "--index", str(index)]
