@@ -7,8 +7,7 @@ writes the lock atomically, and matches a lock's targets against this machine.
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from cmpkg.manifest import LOCKFILE, Manifest, require
 from cmpkg.probe import Target
 from cmpkg.pyenv import WheelSource
 from cmpkg.resolve import FactValue, Pin
+from cmpkg.store.store import default_root
 
 
 def read_lock(path: Path) -> Lock:
@@ -50,13 +50,30 @@ def check(start: Path, extra: Sequence[Path]) -> list[str]:
     return stale_reasons(lock, manifest.content_hash(), manifest.targets, _index(manifest, extra))
 
 
-def write_lock(start: Path, args: argparse.Namespace) -> tuple[Path, bool]:
+def write_lock(
+    start: Path,
+    extra_index: Sequence[Path],
+    wheels: WheelSource,
+    *,
+    backend: str = "auto",
+    upgrade_all: bool = False,
+    upgrade: Collection[str] = (),
+) -> tuple[Path, bool]:
+    """Lock the project at or above `start`; return the lock's path and whether it changed.
+    The previous lock's pins are preferred, except for `upgrade` (or all, `upgrade_all`)."""
     manifest = require(start)
-    index = _index(manifest, args.index)
+    index = _index(manifest, extra_index)
     path = manifest.root / LOCKFILE
-    previous = None if args.upgrade or not path.exists() else _previous(path)
-    wheels = WheelSource(tuple(args.find_links), (), args.no_index)
-    lock = make_lock(index, manifest.requests, manifest.targets, wheels, args, previous)
+    previous = None if upgrade_all or not path.exists() else _previous(path)
+    lock = make_lock(
+        index,
+        manifest.requests,
+        manifest.targets,
+        wheels,
+        backend=backend,
+        previous=previous,
+        upgrade=upgrade,
+    )
     lock = replace(
         lock, manifest_hash=manifest.content_hash(), index_sources=("shipped", *manifest.index)
     )
@@ -72,21 +89,19 @@ def make_lock(
     requests: Sequence[str],
     targets: Sequence[str],
     wheels: WheelSource,
-    args: argparse.Namespace,
+    *,
+    backend: str = "auto",
     previous: Lock | None = None,
+    upgrade: Collection[str] = (),
 ) -> Lock:
     """A lock of `requests` for every target (no manifest hash: the caller sets it)."""
     from cmpkg import __version__
-    from cmpkg.cli.common import home
 
     locked: dict[str, LockedTarget] = {}
     recipes: dict[str, str] = {}
-    upgrade = set(getattr(args, "upgrade_package", []))
     for spec in targets:
-        inputs = target_inputs(spec, index, home(), previous, upgrade)
-        locked[spec], used = lock_target(
-            index, requests, inputs, wheels, _fetch_source, args.backend
-        )
+        inputs = target_inputs(spec, index, default_root(), previous, set(upgrade))
+        locked[spec], used = lock_target(index, requests, inputs, wheels, _fetch_source, backend)
         recipes.update(used)
     return Lock("", index.revision, ("shipped",), recipes, locked, __version__)
 
@@ -122,7 +137,6 @@ def target_inputs(
 def _fetch_source(pin: Pin, source: Any) -> LockedSource:
     """Fetch an md5-only artifact, verify the md5, and pin the sha256 of those bytes."""
     from cmpkg import fetch
-    from cmpkg.cli.common import home
     from cmpkg.store.store import Store
 
     artifact = fetch.Artifact(
@@ -133,7 +147,7 @@ def _fetch_source(pin: Pin, source: Any) -> LockedSource:
         source.size,
         source.md5,
     )
-    got = fetch.fetch(artifact, Store(home()).downloads_dir)
+    got = fetch.fetch(artifact, Store(default_root()).downloads_dir)
     return LockedSource(source.filename, source.urls, got.sha256, got.size)
 
 

@@ -102,9 +102,8 @@ def _lock_for(args: argparse.Namespace) -> tuple[Any, list[Path]]:
         index = load_active_index(args.index)
         wheels = WheelSource(tuple(args.find_links), (), args.no_index)
         targets = args.target or ["cpu"]
-        return lockflow.make_lock(index, args.requests, targets, wheels, args), list(
-            active_index_dirs(args.index)
-        )
+        lock = lockflow.make_lock(index, args.requests, targets, wheels, backend=args.backend)
+        return lock, list(active_index_dirs(args.index))
     project = manifest.find(Path.cwd())
     path = args.lock or ((project.parent if project else Path.cwd()) / manifest.LOCKFILE)
     extra = manifest.load(project).index_dirs() if project else []

@@ -106,7 +106,16 @@ def _lock(args: argparse.Namespace) -> int:
         if not reasons and not args.json:
             console.info("cmpkg.lock is up to date")
         return 1 if reasons else 0
-    path, changed = write_lock(Path.cwd(), args)
+    from cmpkg.pyenv import WheelSource
+
+    path, changed = write_lock(
+        Path.cwd(),
+        args.index,
+        WheelSource(tuple(args.find_links), (), args.no_index),
+        backend=args.backend,
+        upgrade_all=args.upgrade,
+        upgrade=args.upgrade_package,
+    )
     if args.json:
         console.print_json({"lock": str(path), "changed": changed})
     else:
