@@ -26,6 +26,17 @@ class Config:
     offline: bool = False
 
 
+def home() -> Path:
+    """cmpkg's home (store, caches, environments): `$CMPKG_HOME`, else the per-user cache dir
+    (e.g. ~/.cache/cmpkg). The one definition: every module asks here."""
+    explicit = envvars.get("CMPKG_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cmpkg", appauthor=False))
+
+
 def config_path() -> Path:
     explicit = envvars.get("CMPKG_CONFIG")
     if explicit:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmpkg.detect import DetectCache, detect
 from cmpkg.index import Index
 from cmpkg.probe import Target, resolve_target
+from cmpkg.probe.tools import DetectCache, detect
 from cmpkg.resolve import FactValue, Preference
 
 

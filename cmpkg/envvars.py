@@ -1,13 +1,27 @@
-"""Every `CMPKG_*` environment variable cmpkg reads, declared once with its meaning.
+"""Environment variables: the `CMPKG_*` ones cmpkg reads and sets, and the ones recipes export.
 
-Other modules read variables only through `get()`, so `docs/cli.md` and `cmpkg help env`
-can list them all from `VARIABLES` and nothing is read behind the user's back.
+Every `CMPKG_*` variable is declared once here with its meaning; other modules read them only
+through `get()`, so `docs/cli.md` and `cmpkg help env` can list them all from `VARIABLES` and
+nothing is read behind the user's back. The second half owns the `${...}` substitutions of
+recipes (docs/recipes.md), the composition of exported variables along the dependency order
+and the clean environment that recipe steps run in.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cmpkg.errors import CmpkgError
+
+if TYPE_CHECKING:  # `cmpkg run` reads records only: it must not pay for the index's imports
+    from cmpkg.index.model import Pairs, Recipe
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +87,84 @@ def get(name: str) -> str | None:
     if name not in VARIABLES:
         raise KeyError(f"undeclared environment variable {name}; declare it in cmpkg/envvars.py")
     return os.environ.get(name)
+
+
+# --- exported variables ------------------------------------------------------------------
+
+
+def substitute(text: str, values: Mapping[str, str], where: str) -> str:
+    """Replace `${entry}`, `${version}`, `${variant.G}`, `${env.VAR}`; unknown ones are errors."""
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise CmpkgError("bad-substitution", f"{where}: ${{{name}}} is not defined here")
+        return values[name]
+
+    return _VARIABLE.sub(one, text)
+
+
+def substitutions(
+    recipe: Recipe, entry: str, version: str, variant: Pairs, env: Mapping[str, str]
+) -> dict[str, str]:
+    values = {"entry": entry, "version": version}
+    values.update({f"variant.{g}": v for g, v in variant})
+    values.update({f"env.{k}": v for k, v in env.items() if not k.startswith("+")})
+    return values
+
+
+def exports(
+    recipe: Recipe, values: Mapping[str, str], entry: str, variant: Pairs
+) -> dict[str, str]:
+    """The variables one package exports: its `[env]`, its variant values' env, its paths."""
+    where = str(recipe.path)
+    out = {k: substitute(v, values, where) for k, v in recipe.env}
+    for group, value in variant:
+        chosen = recipe.group(group).value(value)  # type: ignore[union-attr]
+        out.update({k: substitute(v, values, where) for k, v in chosen.env})
+    for var, dirs in recipe.paths:
+        out[f"+{var}"] = os.pathsep.join(str(Path(entry) / d) for d in dirs)
+    return out
+
+
+def merge(base: Mapping[str, str], exported: Mapping[str, str]) -> dict[str, str]:
+    """Add one package's exports; `+VAR` values are prepended to the search path VAR."""
+    result = dict(base)
+    for key, value in exported.items():
+        if key.startswith("+"):
+            var = key[1:]
+            result[var] = value + (os.pathsep + result[var] if result.get(var) else "")
+        else:
+            result[key] = value
+    return result
+
+
+def combine(first: Mapping[str, str], second: Mapping[str, str]) -> dict[str, str]:
+    """Two packages' exports as one, still as exports: `+VAR` search paths are joined
+    (`second`'s first) rather than resolved, so they are prepended to whatever base the
+    result is later merged onto (a step's clean PATH, or the user's)."""
+    result = dict(first)
+    for key, value in second.items():
+        if key.startswith("+") and result.get(key):
+            result[key] = value + os.pathsep + result[key]
+        else:
+            result[key] = value
+    return result
+
+
+def step_environment(exported: Mapping[str, str], scratch: Path) -> dict[str, str]:
+    """The clean environment of a recipe step (docs/recipes.md): no inherited secrets.
+
+    Only a fixed system PATH, a locale, HOME and TMPDIR inside a scratch dir, deterministic
+    hashing and timestamps, plus the variables the step's dependencies export.
+    """
+    base = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "SOURCE_DATE_EPOCH": "315532800",
+    }
+    return merge(base, exported)

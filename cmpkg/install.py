@@ -1,7 +1,7 @@
 """Carrying out a `Plan`: every step becomes a complete store entry, in dependency order.
 
 Owns what each provide method does inside a store build directory (detect, download, python,
-generate, user-path, meta) and the composition of the exported environment. The store
+generate, user-path, meta) and the composition of the exported envvars. The store
 (`cmpkg.store`) owns atomicity and locking, `cmpkg.fetch` the downloads and `cmpkg.archive`
 safe extraction; this module only sequences them. A failed step raises a `CmpkgError` naming
 the package and the step with the last lines of its output; no partial entry stays visible.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmpkg import environment, pyenv
+from cmpkg import envvars, pyenv
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index.model import Recipe
 from cmpkg.plan import PYENV, Plan, Step
@@ -169,12 +169,10 @@ def _export(step: Step, entry: Entry, state: Installed, options: Options) -> Non
         recipe = step.pin.recipe
         where = _entry_dir(step, entry, options)
         inherited = _inherited(step, state)
-        values = environment.substitutions(
-            recipe, where, step.pin.version, step.pin.variant, inherited
-        )
-        exported = environment.exports(recipe, values, where, step.pin.variant)
+        values = envvars.substitutions(recipe, where, step.pin.version, step.pin.variant, inherited)
+        exported = envvars.exports(recipe, values, where, step.pin.variant)
     state.exports[step.name] = exported
-    state.variables = environment.merge(state.variables, exported)
+    state.variables = envvars.merge(state.variables, exported)
 
 
 def _entry_dir(step: Step, entry: Entry, options: Options) -> str:
@@ -188,7 +186,7 @@ def _inherited(step: Step, state: Installed) -> dict[str, str]:
     """The variables exported by a step's dependencies (and the Python environment)."""
     merged: dict[str, str] = {}
     for name in step.needs:
-        merged = environment.combine(merged, state.exports.get(name, {}))
+        merged = envvars.combine(merged, state.exports.get(name, {}))
     return merged
 
 
@@ -243,7 +241,7 @@ class _Builder:
             source.require_hashes,
         )
         with tempfile.TemporaryDirectory() as scratch:
-            env = environment.step_environment({}, Path(scratch))
+            env = envvars.step_environment({}, Path(scratch))
             requirements = self.options.pinned or self.plan.requirements
             installed = pyenv.install(tmp, requirements, source, env)
         pyenv.relocate(tmp, self.store.entry_path(self.step.key))
@@ -277,16 +275,14 @@ class _Builder:
         pin = self.step.pin
         assert pin is not None and pin.recipe.provide is not None and pin.recipe.provide.script
         inherited = _inherited(self.step, self.state)
-        values = environment.substitutions(
-            pin.recipe, str(tmp), pin.version, pin.variant, inherited
-        )
+        values = envvars.substitutions(pin.recipe, str(tmp), pin.version, pin.variant, inherited)
         args = [
-            environment.substitute(a, values, str(pin.recipe.path)) for a in pin.recipe.provide.args
+            envvars.substitute(a, values, str(pin.recipe.path)) for a in pin.recipe.provide.args
         ]
         python = self._python_for_steps()
         script = pin.recipe.path.parent / pin.recipe.provide.script
         with tempfile.TemporaryDirectory() as scratch:
-            env = environment.step_environment(inherited, Path(scratch))
+            env = envvars.step_environment(inherited, Path(scratch))
             _run_step(pin.label, [python, str(script), *args], env, tmp, Path(scratch))
         return {"script": pin.recipe.provide.script, "args": args}
 

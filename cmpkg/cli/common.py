@@ -67,9 +67,9 @@ def add_resolve_options(parser: Any) -> None:
 
 
 def home() -> Path:
-    from cmpkg.store.store import default_root
+    from cmpkg.config import home
 
-    return default_root()
+    return home()
 
 
 def mirror(args: argparse.Namespace) -> Any:

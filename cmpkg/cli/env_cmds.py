@@ -1,4 +1,4 @@
-"""`cmpkg run | env | shell`: using an installed environment.
+"""`cmpkg run | env | shell`: using an installed envs.
 
 These read the environment record that install wrote; they load no index and probe
 nothing, so `cmpkg run` adds tens of milliseconds, not seconds, to an app's start.
@@ -33,15 +33,15 @@ def _run(args: argparse.Namespace) -> int:
     import contextlib
     import subprocess
 
-    from cmpkg import environment
+    from cmpkg import envs
     from cmpkg.errors import UsageError
     from cmpkg.store.store import Store
 
-    record = environment.load(home(), args.name)
+    record = envs.load(home(), args.name)
     extra = args.args[1:] if args.args[:1] == ["--"] else args.args
     if not record.run:
         raise UsageError("not-an-app", f"{args.name} has no run command", hint="use `cmpkg shell`")
-    env = environment.run_environment(record, os.environ)
+    env = envs.run_environment(record, os.environ)
     store = Store(home())
     with contextlib.ExitStack() as held:
         for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
@@ -53,25 +53,25 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _env(args: argparse.Namespace) -> int:
-    from cmpkg import console, environment
+    from cmpkg import console, envs
     from cmpkg.errors import UsageError
 
     words = args.words
     if not words or words == ["list"]:
-        names = environment.list_names(home())
+        names = envs.list_names(home())
         print("\n".join(n for n in names if not n.endswith(".context")))
         return 0
     if words[0] == "rm" and len(words) == 2:
         from cmpkg.store.store import Store
 
-        environment.remove(home(), words[1])
+        envs.remove(home(), words[1])
         Store(home()).remove_root(f"env-{words[1]}")  # its entries become collectable by gc
         return 0
     if len(words) != 1:
         raise UsageError(
             "bad-usage", "expected `cmpkg env list`, `cmpkg env rm NAME` or `cmpkg env NAME`"
         )
-    record = environment.load(home(), words[0])
+    record = envs.load(home(), words[0])
     if args.export == "json":
         console.print_json(record.variables)
         return 0
@@ -85,7 +85,7 @@ def _export_line(shell: str, key: str, value: str) -> str:
     does, so `eval "$(cmpkg env NAME)"` gives the same environment as `cmpkg run`."""
     import shlex
 
-    from cmpkg.environment import PATH_LIKE
+    from cmpkg.envs import PATH_LIKE
 
     quoted = shlex.quote(value)
     if shell == "fish":
@@ -98,8 +98,8 @@ def _export_line(shell: str, key: str, value: str) -> str:
 def _shell(args: argparse.Namespace) -> int:
     import subprocess
 
-    from cmpkg import environment
+    from cmpkg import envs
 
-    record = environment.load(home(), args.name)
-    env = environment.run_environment(record, os.environ)
+    record = envs.load(home(), args.name)
+    env = envs.run_environment(record, os.environ)
     return subprocess.call([os.environ.get("SHELL", "/bin/sh")], env=env)

@@ -131,7 +131,7 @@ def _install(args: argparse.Namespace) -> int:
     store = Store(home())
     plan = make_plan(resolution, lambda key: store.get(key) is not None)
     if ctx.locked_target is not None:
-        from cmpkg.locker import check_keys
+        from cmpkg.lock.check import check_keys
 
         check_keys(plan, ctx.locked_target)
     if args.dry_run:
@@ -160,7 +160,7 @@ def _manifest_requests(args: argparse.Namespace) -> None:
     """No requests on the command line: install the project's (cmpkg.toml)."""
     if args.requests:
         return
-    from cmpkg.manifest import require
+    from cmpkg.project import require
 
     manifest = require(Path.cwd())
     if not manifest.requests:
@@ -178,21 +178,23 @@ def _from_lock(args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
     from cmpkg import context as ctx_mod
-    from cmpkg import lock as lock_mod
-    from cmpkg import lockflow, manifest
+    from cmpkg import project as project_file
     from cmpkg.errors import CmpkgError, UsageError
-    from cmpkg.locker import resolution_from_lock
+    from cmpkg.lock import read_lock
+    from cmpkg.lock.check import stale_reasons
+    from cmpkg.lock.choose import choose_target
+    from cmpkg.lock.restore import resolution_from_lock
 
     if args.requests:
         raise UsageError(
             "bad-usage",
             "--locked and --frozen install the lock's requests; give no requests with them",
         )
-    project = manifest.find(Path.cwd())
+    project = project_file.find(Path.cwd())
     opened = mirror(args)
     path = args.lock or _default_lock(project, opened)
-    lock = lockflow.read_lock(path)
-    loaded = manifest.load(project) if project else None
+    lock = read_lock(path)
+    loaded = project_file.load(project) if project else None
     if loaded:
         args.index = [*loaded.index_dirs(), *args.index]
     forced = None if args.target in ("host", "cpu", "cuda") else args.target
@@ -202,12 +204,12 @@ def _from_lock(args: argparse.Namespace) -> Any:
             raise CmpkgError(
                 "no-manifest", "--locked needs cmpkg.toml", hint="use --frozen to skip the check"
             )
-        reasons = lock_mod.stale_reasons(lock, loaded.content_hash(), loaded.targets, ctx.index)
+        reasons = stale_reasons(lock, loaded.content_hash(), loaded.targets, ctx.index)
         if reasons:
             raise CmpkgError(
                 "stale-lock", f"{path} is out of date", details=reasons, hint="run `cmpkg lock`"
             )
-    locked = lockflow.choose_target(lock, ctx.target, forced)
+    locked = choose_target(lock, ctx.target, forced)
     _check_python(ctx, locked)
     resolution = resolution_from_lock(ctx.index, locked)
     args.requests = list(resolution.roots)
@@ -216,7 +218,7 @@ def _from_lock(args: argparse.Namespace) -> Any:
 
 def _default_lock(project: Path | None, opened: Any) -> Path:
     """The project's lock; without a project, the lock a mirror was made for."""
-    from cmpkg.manifest import LOCKFILE
+    from cmpkg.project import LOCKFILE
 
     if project is not None:
         return project.parent / LOCKFILE
@@ -305,11 +307,11 @@ def _record(
     name: str,
     store: Any,
 ) -> None:
-    from cmpkg import environment, envvars
+    from cmpkg import envs, envvars
     from cmpkg.cli.render import resolution_json
 
     env_home = home()
-    context_file = environment.envs_dir(env_home) / f"{name}.context.json"
+    context_file = envs.envs_dir(env_home) / f"{name}.context.json"
     context_file.parent.mkdir(parents=True, exist_ok=True)
     _write_json(
         str(context_file),
@@ -317,12 +319,12 @@ def _record(
     )
     root = resolution.pins[resolution.roots[0]]
     values = {"entry": str(installed.entries[root.name].path)}
-    from cmpkg.environment import substitute
+    from cmpkg.envvars import substitute
 
     exported = {"CMPKG_RUN_CONTEXT": str(context_file), "CMPKG_ENV": name}
     assert set(exported) == set(envvars.EXPORTED)
     variables = {**installed.variables, **exported}
-    record = environment.EnvRecord(
+    record = envs.EnvRecord(
         name=name,
         requests=list(args.requests),
         target=ctx.target.name,
@@ -333,4 +335,4 @@ def _record(
         run=[substitute(a, values, str(root.recipe.path)) for a in root.recipe.run],
         keys=sorted(plan.keys().values()),
     )
-    environment.save(env_home, record)
+    envs.save(env_home, record)

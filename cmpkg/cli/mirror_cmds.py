@@ -94,20 +94,22 @@ def _create(args: argparse.Namespace) -> int:
 
 def _lock_for(args: argparse.Namespace) -> tuple[Any, list[Path]]:
     """The lock to mirror: one made now for REQs, the given file, or the project's."""
-    from cmpkg import lockflow, manifest
+    from cmpkg import project as project_file
     from cmpkg.index import active_index_dirs, load_active_index
+    from cmpkg.lock import read_lock
+    from cmpkg.lock.make import make_lock
     from cmpkg.pyenv import WheelSource
 
     if args.requests:
         index = load_active_index(args.index)
         wheels = WheelSource(tuple(args.find_links), (), args.no_index)
         targets = args.target or ["cpu"]
-        lock = lockflow.make_lock(index, args.requests, targets, wheels, backend=args.backend)
+        lock = make_lock(index, args.requests, targets, wheels, backend=args.backend)
         return lock, list(active_index_dirs(args.index))
-    project = manifest.find(Path.cwd())
-    path = args.lock or ((project.parent if project else Path.cwd()) / manifest.LOCKFILE)
-    extra = manifest.load(project).index_dirs() if project else []
-    return lockflow.read_lock(path), list(active_index_dirs([*extra, *args.index]))
+    project = project_file.find(Path.cwd())
+    path = args.lock or ((project.parent if project else Path.cwd()) / project_file.LOCKFILE)
+    extra = project_file.load(project).index_dirs() if project else []
+    return read_lock(path), list(active_index_dirs([*extra, *args.index]))
 
 
 def _selected(lock: Any, args: argparse.Namespace) -> dict[str, Any]:

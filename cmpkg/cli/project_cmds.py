@@ -46,13 +46,13 @@ def register(subparsers: Any) -> None:
 def _init(args: argparse.Namespace) -> int:
     from cmpkg import console
     from cmpkg.errors import UsageError
-    from cmpkg.manifest import MANIFEST, Manifest, save
+    from cmpkg.project import MANIFEST, Project, save
 
     path = Path.cwd() / MANIFEST
     if path.exists():
         raise UsageError("manifest-exists", f"{path} already exists")
     targets = tuple(args.target) or ("cpu",)
-    save(Manifest(path, args.name or Path.cwd().name, (), targets, ()))
+    save(Project(path, args.name or Path.cwd().name, (), targets, ()))
     console.info(
         f"created {path} (targets: {', '.join(targets)}); add requests with `cmpkg add REQ`"
     )
@@ -63,7 +63,7 @@ def _add(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from cmpkg.index import load_active_index
-    from cmpkg.manifest import require, save
+    from cmpkg.project import require, save
     from cmpkg.resolve import parse_request
 
     manifest = require(Path.cwd())
@@ -80,7 +80,7 @@ def _remove(args: argparse.Namespace) -> int:
     from cmpkg.errors import UsageError
     from cmpkg.index import load_active_index
     from cmpkg.index.model import normalize_name
-    from cmpkg.manifest import require, save
+    from cmpkg.project import require, save
     from cmpkg.resolve import parse_request
 
     manifest = require(Path.cwd())
@@ -95,7 +95,8 @@ def _remove(args: argparse.Namespace) -> int:
 
 def _lock(args: argparse.Namespace) -> int:
     from cmpkg import console
-    from cmpkg.lockflow import check, write_lock
+    from cmpkg.lock.check import check
+    from cmpkg.lock.make import write_lock
 
     if args.check:
         reasons = check(Path.cwd(), args.index)

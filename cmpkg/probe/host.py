@@ -47,15 +47,10 @@ def _read_system_at_cache() -> SystemReading:
 
 
 def cache_location() -> Path:
-    """Where cmpkg keeps its store: CMPKG_HOME, else the user cache directory."""
-    from cmpkg import envvars
+    """Where cmpkg keeps its caches (`cmpkg.config.home`)."""
+    from cmpkg.config import home
 
-    home = envvars.get("CMPKG_HOME")
-    if home:
-        return Path(home)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("cmpkg"))
+    return home()
 
 
 def probe_gpus(sources: Sequence[GpuSource]) -> tuple[GpuReading | None, tuple[SourceStatus, ...]]:

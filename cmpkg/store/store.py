@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmpkg import envvars
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.store import layout, manifest
 from cmpkg.store.keys import check_key
@@ -40,13 +39,10 @@ Build = Callable[[Path], Mapping[str, Any]]
 
 
 def default_root() -> Path:
-    """`$CMPKG_HOME`, else the per-user cache dir (e.g. ~/.cache/cmpkg)."""
-    home = envvars.get("CMPKG_HOME")
-    if home:
-        return Path(home).expanduser()
-    import platformdirs
+    """cmpkg's home (`cmpkg.config.home`): the store lives at its root."""
+    from cmpkg.config import home
 
-    return Path(platformdirs.user_cache_dir("cmpkg", appauthor=False))
+    return home()
 
 
 @dataclass(frozen=True, slots=True)

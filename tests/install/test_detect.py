@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cmpkg.detect import DetectCache, detect, parse_version
 from cmpkg.index.fields import Problems
 from cmpkg.index.load import load_recipe
+from cmpkg.probe.tools import DetectCache, detect, parse_version
 
 
 def _tool(directory: Path, name: str, output: str) -> Path:

@@ -1,4 +1,4 @@
-"""The project manifest `cmpkg.toml`: what a project asks for, and for which targets.
+"""The project file `cmpkg.toml` (a `Project`): what a project asks for, and for which targets.
 
     [project]
     name = "resnet50-bench"
@@ -14,20 +14,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cmpkg import atomic
 from cmpkg.errors import InputError, UsageError
 from cmpkg.index.fields import Fields, Problems
 from cmpkg.index.load import read_toml
 
+if TYPE_CHECKING:
+    from cmpkg.index import Index
+
 MANIFEST = "cmpkg.toml"
 LOCKFILE = "cmpkg.lock"
 
 
 @dataclass(frozen=True)
-class Manifest:
+class Project:
     path: Path
     name: str
     requests: tuple[str, ...]
@@ -59,7 +64,7 @@ def find(start: Path) -> Path | None:
     return None
 
 
-def require(start: Path) -> Manifest:
+def require(start: Path) -> Project:
     path = find(start)
     if path is None:
         raise UsageError(
@@ -68,7 +73,7 @@ def require(start: Path) -> Manifest:
     return load(path)
 
 
-def load(path: Path) -> Manifest:
+def load(path: Path) -> Project:
     problems = Problems(path)
     raw = read_toml(path, problems)
     if raw is None:
@@ -78,7 +83,7 @@ def load(path: Path) -> Manifest:
     top.finish()
     if project is None:
         raise InputError(problems.lines)
-    manifest = Manifest(
+    manifest = Project(
         path=path,
         name=project.str("name", path.parent.name),
         requests=project.str_list("requests"),
@@ -91,7 +96,7 @@ def load(path: Path) -> Manifest:
     return manifest
 
 
-def render(manifest: Manifest) -> str:
+def render(manifest: Project) -> str:
     def array(items: tuple[str, ...]) -> str:
         return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
@@ -106,5 +111,12 @@ def render(manifest: Manifest) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save(manifest: Manifest) -> None:
+def save(manifest: Project) -> None:
     atomic.write_text(manifest.path, render(manifest))
+
+
+def project_index(project: Project, extra: Sequence[Path] = ()) -> Index:
+    """The index stack a project resolves against: shipped, the project's, then `extra`."""
+    from cmpkg.index import load_active_index
+
+    return load_active_index([*project.index_dirs(), *extra])

@@ -1,4 +1,4 @@
-"""Finding tools that are already on the system (recipes with `provide.method = "detect"`).
+"""Probing the tools that are already on the system (recipes with `provide.method = "detect"`).
 
 Owns the search (PATH, then the recipe's documented default locations), the version command,
 and a small cache keyed by each binary's fingerprint (path, size, mtime): an upgraded binary

@@ -1,0 +1,200 @@
+"""Making a lock: solve every target of a project, pin its sources and its Python wheels.
+
+The locking workflow's I/O edge: reads the project file and the previous lock, gathers each
+target's facts (profiles carry them, so a CPU laptop locks for an H200), resolves (preferring
+what the previous lock pinned, unless upgrading), computes the store keys the install will
+use, pins every source's sha256 (fetching where a recipe gives only md5), resolves the
+Python wheels for that target's interpreter and platform and writes the lock atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cmpkg.atomic import write_text
+from cmpkg.config import home
+from cmpkg.errors import CmpkgError
+from cmpkg.index import Index
+from cmpkg.lock.model import Lock, LockedPackage, LockedSource, LockedTarget, recipe_label
+from cmpkg.lock.parse import read_lock
+from cmpkg.lock.render import render
+from cmpkg.plan import PYENV, Plan, make_plan, python_requirements
+from cmpkg.project import LOCKFILE, project_index, require
+from cmpkg.pyenv import WheelSource
+from cmpkg.resolve import FactValue, Pin, Preference, parse_request, resolve
+from cmpkg.wheels import resolve_wheels
+
+Fetcher = Callable[[Pin, object], LockedSource]
+
+
+@dataclass(frozen=True)
+class TargetInputs:
+    """What one target contributes to a lock: facts, tools, Python and platform tags."""
+
+    name: str
+    facts: Mapping[str, FactValue]
+    tools: Mapping[str, FactValue]
+    python: str
+    platforms: tuple[str, ...]  # empty: this machine's own platform
+    preference: Preference
+
+
+def write_lock(
+    start: Path,
+    extra_index: Sequence[Path],
+    wheels: WheelSource,
+    *,
+    backend: str = "auto",
+    upgrade_all: bool = False,
+    upgrade: Collection[str] = (),
+) -> tuple[Path, bool]:
+    """Lock the project at or above `start`; return the lock's path and whether it changed.
+    The previous lock's pins are preferred, except for `upgrade` (or all, `upgrade_all`)."""
+    project = require(start)
+    index = project_index(project, extra_index)
+    path = project.root / LOCKFILE
+    previous = None if upgrade_all or not path.exists() else _previous(path)
+    lock = make_lock(
+        index,
+        project.requests,
+        project.targets,
+        wheels,
+        backend=backend,
+        previous=previous,
+        upgrade=upgrade,
+    )
+    lock = replace(
+        lock, manifest_hash=project.content_hash(), index_sources=("shipped", *project.index)
+    )
+    text = render(lock)
+    changed = not path.exists() or path.read_text() != text
+    if changed:
+        write_text(path, text)
+    return path, changed
+
+
+def make_lock(
+    index: Index,
+    requests: Sequence[str],
+    targets: Sequence[str],
+    wheels: WheelSource,
+    *,
+    backend: str = "auto",
+    previous: Lock | None = None,
+    upgrade: Collection[str] = (),
+) -> Lock:
+    """A lock of `requests` for every target (no manifest hash: the caller sets it)."""
+    from cmpkg import __version__
+
+    locked: dict[str, LockedTarget] = {}
+    recipes: dict[str, str] = {}
+    for spec in targets:
+        inputs = target_inputs(spec, index, home(), previous, set(upgrade))
+        locked[spec], used = lock_target(index, requests, inputs, wheels, _fetch_source, backend)
+        recipes.update(used)
+    return Lock("", index.revision, ("shipped",), recipes, locked, __version__)
+
+
+def _previous(path: Path) -> Lock | None:
+    try:
+        return read_lock(path)
+    except CmpkgError:
+        return None  # an unreadable old lock only loses its preferences
+
+
+def target_inputs(
+    spec: str, index: Index, home: Path, previous: Lock | None, upgrade: set[str]
+) -> TargetInputs:
+    from cmpkg.context import cuda_preference, is_host, tools_for
+    from cmpkg.probe import resolve_target
+
+    target = resolve_target(spec)
+    facts = {n: FactValue(f.version, f.source) for n, f in target.facts().items()}
+    tools = tools_for(target, index, home)
+    pins = {}
+    if previous is not None and spec in previous.targets:
+        pins = {
+            n: (p.version, p.variant)
+            for n, p in previous.targets[spec].packages.items()
+            if n not in upgrade
+        }
+    python = tools["python"].version if "python" in tools else target.python
+    platforms = () if is_host(target) else target.platform_tags
+    return TargetInputs(spec, facts, tools, python, platforms, cuda_preference(target, pins))
+
+
+def lock_target(
+    index: Index,
+    requests: Sequence[str],
+    inputs: TargetInputs,
+    wheels: WheelSource,
+    fetch_source: Fetcher,
+    backend: str = "auto",
+) -> tuple[LockedTarget, dict[str, str]]:
+    """One target's lock section, and the labels/digests of the recipes it used."""
+    deps = [parse_request(r, index) for r in requests]
+    resolution = resolve(index, inputs.facts, inputs.tools, deps, inputs.preference, backend)
+    plan = make_plan(resolution, lambda _key: False)
+    requirements, urls = python_requirements(resolution)
+    python = inputs.python.rsplit(".", 1)[0] if inputs.python.count(".") > 1 else inputs.python
+    locked_wheels = resolve_wheels(requirements, urls, python, inputs.platforms, wheels)
+    packages = {name: _package(pin, plan, fetch_source) for name, pin in resolution.pins.items()}
+    used_facts = {f for p in resolution.pins.values() for f in p.facts}
+    target = LockedTarget(
+        name=inputs.name,
+        python=inputs.python,
+        platform=inputs.platforms,
+        facts={f: (v.version, v.source) for f, v in inputs.facts.items() if f in used_facts},
+        roots=resolution.roots,
+        packages=packages,
+        wheels=locked_wheels,
+        environment_key=plan.keys().get(PYENV),
+    )
+    recipes = {
+        recipe_label(p.name, p.recipe.version): p.recipe.digest for p in resolution.pins.values()
+    }
+    return target, recipes
+
+
+def _package(pin: Pin, plan: Plan, fetch_source: Fetcher) -> LockedPackage:
+    sources = []
+    for source in pin.recipe.sources:
+        if all(dict(pin.variant).get(g) == v for g, v in source.when):
+            if source.sha256 and source.size is not None:
+                sources.append(
+                    LockedSource(source.filename, source.urls, source.sha256, source.size)
+                )
+            else:  # the publisher gave only md5: fetch, verify md5, pin what we verified
+                sources.append(fetch_source(pin, source))
+    return LockedPackage(
+        name=pin.name,
+        version=pin.version,
+        variant=pin.variant,
+        kind=pin.recipe.kind,
+        method=pin.recipe.provide.method if pin.recipe.provide else "meta",
+        key=plan.step(pin.name).key,
+        recipe=pin.recipe.digest,
+        needs=pin.needs,
+        requires=pin.fact_requirements,
+        sources=tuple(sources),
+    )
+
+
+def _fetch_source(pin: Pin, source: Any) -> LockedSource:
+    """Fetch an md5-only artifact, verify the md5, and pin the sha256 of those bytes."""
+    from cmpkg import fetch
+    from cmpkg.store.store import Store
+
+    artifact = fetch.Artifact(
+        f"{pin.name} ({source.filename})",
+        source.urls,
+        source.filename,
+        None,
+        source.size,
+        source.md5,
+    )
+    got = fetch.fetch(artifact, Store(home()).downloads_dir)
+    return LockedSource(source.filename, source.urls, got.sha256, got.size)

@@ -1,0 +1,83 @@
+"""The lockfile's values (pure): a `Lock` of `LockedTarget`s of `LockedPackage`s and wheels.
+
+Design goals (docs/lockfile.md): complete (every package of every target with version,
+variant, kind, store key, sources with sha256 and size, and every Python distribution with
+its URL and sha256), readable TOML, deterministic, and statically checkable. Rendering is
+`cmpkg.lock.render`, reading `cmpkg.lock.parse`, checking `cmpkg.lock.check`; making a lock
+(solving, fetching, wheel resolution) is `cmpkg.lock.make`. This module imports no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmpkg import __version__
+from cmpkg.index.model import Pairs
+
+LOCK_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LockedSource:
+    filename: str
+    urls: tuple[str, ...]
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    name: str
+    version: str
+    variant: Pairs
+    kind: str
+    method: str  # how it is provided: detect (found on the machine), python, download, ...
+    key: str
+    recipe: str  # the recipe's digest
+    needs: tuple[str, ...]
+    requires: tuple[str, ...]  # hardware requirements: `__cuda >=12.0`
+    sources: tuple[LockedSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class LockedWheel:
+    name: str
+    version: str
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class LockedTarget:
+    name: str
+    python: str
+    platform: tuple[str, ...]
+    facts: Mapping[str, tuple[str, str]]  # name -> (version, source)
+    roots: tuple[str, ...]
+    packages: Mapping[str, LockedPackage]
+    wheels: tuple[LockedWheel, ...]
+    environment_key: str | None
+
+
+@dataclass(frozen=True)
+class Lock:
+    manifest_hash: str
+    index_revision: str
+    index_sources: tuple[str, ...]
+    recipes: Mapping[str, str]  # "name version" -> digest of every recipe used
+    targets: Mapping[str, LockedTarget]
+    cmpkg_version: str = __version__
+    lock_version: int = LOCK_VERSION
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def recipe_label(name: str, version: object) -> str:
+    """How the lock names a recipe in `[index.recipes]`: `name version` (tools: `name`)."""
+    return f"{name} {version}" if version is not None else name
+
+
+def wheel_requirements(target: LockedTarget) -> list[str]:
+    """Exact pins with hashes for `pip install --require-hashes --no-deps`."""
+    return [f"{w.name}=={w.version} --hash=sha256:{w.sha256}" for w in target.wheels]

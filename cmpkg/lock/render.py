@@ -1,0 +1,66 @@
+"""`cmpkg.lock` as TOML text (pure): a fixed order, so equal locks render to equal bytes and
+one changed package changes only its own lines (docs/lockfile.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cmpkg.lock.model import Lock, LockedPackage, LockedTarget
+
+
+def render(lock: Lock) -> str:
+    """The lock as TOML, in a fixed order; equal locks render to equal bytes."""
+    import tomli_w
+
+    document: dict[str, Any] = {
+        "lock-version": lock.lock_version,
+        "cmpkg-version": lock.cmpkg_version,
+        "manifest-hash": lock.manifest_hash,
+        "index": {
+            "revision": lock.index_revision,
+            "sources": list(lock.index_sources),
+            "recipes": dict(sorted(lock.recipes.items())),
+        },
+        "targets": {name: _target(t) for name, t in sorted(lock.targets.items())},
+    }
+    header = "# cmpkg.lock: written by `cmpkg lock`; commit it, do not edit it by hand.\n"
+    return header + tomli_w.dumps(document, multiline_strings=False)
+
+
+def _target(t: LockedTarget) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "python": t.python,
+        "platform": list(t.platform),
+        "roots": list(t.roots),
+        "facts": {k: {"version": v, "source": s} for k, (v, s) in sorted(t.facts.items())},
+        "packages": {n: _package(p) for n, p in sorted(t.packages.items())},
+    }
+    if t.environment_key:
+        table["environment-key"] = t.environment_key
+    table["wheels"] = [
+        {"name": w.name, "version": w.version, "url": w.url, "sha256": w.sha256}
+        for w in sorted(t.wheels, key=lambda w: w.name.lower())
+    ]
+    return table
+
+
+def _package(p: LockedPackage) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "version": p.version,
+        "kind": p.kind,
+        "method": p.method,
+        "key": p.key,
+        "recipe": p.recipe,
+    }
+    if p.variant:
+        table["variant"] = dict(p.variant)
+    if p.needs:
+        table["needs"] = list(p.needs)
+    if p.requires:
+        table["requires"] = list(p.requires)
+    if p.sources:
+        table["sources"] = [
+            {"filename": s.filename, "urls": list(s.urls), "sha256": s.sha256, "size": s.size}
+            for s in p.sources
+        ]
+    return table
