@@ -44,6 +44,34 @@ def cuda_preference(
     return Preference(pins, cuda if target.cuda else (), cuda if target.requires_cuda else ())
 
 
+@dataclass(frozen=True)
+class Sources:
+    """Where recipes, artifacts and wheels come from: extra index dirs and a mirror."""
+
+    index_dirs: tuple[Path, ...] = ()  # --index, stacked after the shipped index
+    mirror: str | None = None  # --mirror; None: CMPKG_MIRROR, then the config file's
+    force_mirror: bool = False  # accept a mirror older than one used before
+
+
+def open_mirror(sources: Sources) -> Any:
+    """The mirror named by `sources`, CMPKG_MIRROR or the config, opened and verified."""
+    from cmpkg import config, envvars
+
+    location = sources.mirror or envvars.get("CMPKG_MIRROR") or config.load().mirror
+    if not location:
+        return None
+    from cmpkg.mirror import open_mirror as open_location
+
+    return open_location(location, config.home(), force=sources.force_mirror)
+
+
+def gather(sources: Sources, target_spec: str) -> Context:
+    """Every input of a resolution, from the sources and the target spec."""
+    from cmpkg.config import home
+
+    return load(sources.index_dirs, target_spec, home(), open_mirror(sources))
+
+
 def is_host(target: Target) -> bool:
     return target.origin("arch").probed
 

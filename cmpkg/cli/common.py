@@ -72,19 +72,25 @@ def home() -> Path:
     return home()
 
 
+def sources(args: argparse.Namespace) -> Any:
+    """The `--index`/`--mirror`/`--force-mirror` options as `cmpkg.context.Sources`."""
+    from cmpkg.context import Sources
+
+    return Sources(
+        tuple(getattr(args, "index", ())),
+        getattr(args, "mirror", None),
+        getattr(args, "force_mirror", False),
+    )
+
+
 def mirror(args: argparse.Namespace) -> Any:
     """The mirror named by --mirror or CMPKG_MIRROR, opened and verified; None without one."""
-    from cmpkg import config, envvars
+    from cmpkg.context import open_mirror
 
-    location = getattr(args, "mirror", None) or envvars.get("CMPKG_MIRROR") or config.load().mirror
-    if not location:
-        return None
-    from cmpkg.mirror import open_mirror
-
-    return open_mirror(location, home(), force=getattr(args, "force_mirror", False))
+    return open_mirror(sources(args))
 
 
 def context(args: argparse.Namespace, target: str | None = None) -> Any:
-    from cmpkg import context as ctx
+    from cmpkg.context import gather
 
-    return ctx.load(args.index, target or args.target, home(), mirror(args))
+    return gather(sources(args), target or args.target)

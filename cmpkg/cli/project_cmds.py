@@ -45,61 +45,44 @@ def register(subparsers: Any) -> None:
 
 def _init(args: argparse.Namespace) -> int:
     from cmpkg import console
-    from cmpkg.errors import UsageError
-    from cmpkg.project import MANIFEST, Project, save
+    from cmpkg.commands.project import init
 
-    path = Path.cwd() / MANIFEST
-    if path.exists():
-        raise UsageError("manifest-exists", f"{path} already exists")
-    targets = tuple(args.target) or ("cpu",)
-    save(Project(path, args.name or Path.cwd().name, (), targets, ()))
+    project = init(Path.cwd(), args.name, args.target)
     console.info(
-        f"created {path} (targets: {', '.join(targets)}); add requests with `cmpkg add REQ`"
+        f"created {project.path} (targets: {', '.join(project.targets)}); "
+        "add requests with `cmpkg add REQ`"
     )
     return 0
 
 
 def _add(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+    from cmpkg.commands.project import add
 
-    from cmpkg.index import load_active_index
-    from cmpkg.project import require, save
-    from cmpkg.resolve import parse_request
-
-    manifest = require(Path.cwd())
-    index = load_active_index(manifest.index_dirs())
-    names = {parse_request(r, index).name for r in args.requests}  # validates every request
-    kept = tuple(r for r in manifest.requests if parse_request(r, index).name not in names)
-    save(replace(manifest, requests=(*kept, *args.requests)))
+    add(Path.cwd(), args.requests)
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+    from cmpkg.commands.project import remove
 
-    from cmpkg.errors import UsageError
-    from cmpkg.index import load_active_index
-    from cmpkg.index.model import normalize_name
-    from cmpkg.project import require, save
-    from cmpkg.resolve import parse_request
-
-    manifest = require(Path.cwd())
-    index = load_active_index(manifest.index_dirs())
-    names = {normalize_name(n) for n in args.names}
-    kept = tuple(r for r in manifest.requests if parse_request(r, index).name not in names)
-    if len(kept) == len(manifest.requests):
-        raise UsageError("not-requested", f"cmpkg.toml does not request {', '.join(sorted(names))}")
-    save(replace(manifest, requests=kept))
+    remove(Path.cwd(), args.names)
     return 0
 
 
 def _lock(args: argparse.Namespace) -> int:
     from cmpkg import console
-    from cmpkg.lock.check import check
-    from cmpkg.lock.make import write_lock
+    from cmpkg.commands.lock import LockInput, lock, stale
 
+    given = LockInput(
+        index_dirs=tuple(args.index),
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        backend=args.backend,
+        upgrade_all=args.upgrade,
+        upgrade=tuple(args.upgrade_package),
+    )
     if args.check:
-        reasons = check(Path.cwd(), args.index)
+        reasons = stale(given)
         if args.json:
             console.print_json({"fresh": not reasons, "reasons": reasons})
         for reason in [] if args.json else reasons:
@@ -107,18 +90,9 @@ def _lock(args: argparse.Namespace) -> int:
         if not reasons and not args.json:
             console.info("cmpkg.lock is up to date")
         return 1 if reasons else 0
-    from cmpkg.pyenv import WheelSource
-
-    path, changed = write_lock(
-        Path.cwd(),
-        args.index,
-        WheelSource(tuple(args.find_links), (), args.no_index),
-        backend=args.backend,
-        upgrade_all=args.upgrade,
-        upgrade=args.upgrade_package,
-    )
+    done = lock(given)
     if args.json:
-        console.print_json({"lock": str(path), "changed": changed})
+        console.print_json({"lock": str(done.path), "changed": done.changed})
     else:
-        console.info(f"{'wrote' if changed else 'unchanged:'} {path}")
+        console.info(f"{'wrote' if done.changed else 'unchanged:'} {done.path}")
     return 0

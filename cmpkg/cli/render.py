@@ -8,26 +8,9 @@ from cmpkg.plan import Plan
 
 
 def resolution_json(ctx: Any, resolution: Any) -> dict[str, Any]:
-    packages = {
-        name: {
-            "version": pin.version,
-            "variant": dict(pin.variant),
-            "kind": pin.recipe.kind,
-            "needs": list(pin.needs),
-            "facts": {f: resolution.facts[f].version for f in pin.facts if f in resolution.facts},
-        }
-        for name, pin in sorted(resolution.pins.items())
-    }
-    return {
-        "target": ctx.target.name,
-        "backend": resolution.backend,
-        "roots": list(resolution.roots),
-        "packages": packages,
-        "facts": {
-            k: {"version": v.version, "source": v.source}
-            for k, v in sorted(resolution.facts.items())
-        },
-    }
+    from cmpkg.resolve import resolution_json as as_json
+
+    return as_json(ctx.target.name, resolution)
 
 
 def resolution_tree(ctx: Any, resolution: Any) -> str:

@@ -1,0 +1,236 @@
+"""`cmpkg install`: requests (or a lock) to a named environment of complete store entries.
+
+The workflow: gather the inputs (project file, lock, index, target, tools), resolve or
+restore the lock's resolution, plan, root the plan's keys, execute the plan, and record
+the named environment that `cmpkg run` reads. Every front end calls `install()`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cmpkg import atomic, config, envs, envvars
+from cmpkg.config import home
+from cmpkg.context import Context, Sources, gather, open_mirror
+from cmpkg.errors import CmpkgError, UsageError
+from cmpkg.lock import Lock, LockedTarget, read_lock, wheel_requirements
+from cmpkg.plan import Plan, make_plan
+from cmpkg.project import LOCKFILE, Project
+from cmpkg.resolve import Resolution
+from cmpkg.store.store import Store
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class InstallInput:
+    requests: tuple[str, ...] = ()  # empty: the project's (cmpkg.toml)
+    sources: Sources = field(default_factory=Sources)
+    target: str = "host"
+    backend: str = "auto"
+    lock_mode: str | None = None  # "locked" (fail if stale) | "frozen" (no check) | None
+    lock_path: Path | None = None  # default: the project's, else the mirror's
+    env_name: str | None = None  # default: the first request
+    user_paths: Mapping[str, str] = field(default_factory=dict)  # --with NAME.path=DIR
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    offline: bool = False
+    dry_run: bool = False
+    start: Path = field(default_factory=Path.cwd)  # where the project is looked for
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    env: str
+    plan: Plan
+    seconds: float
+    runnable: bool  # the environment's app has a run command
+    dry_run: bool
+
+    @property
+    def built(self) -> int:
+        return 0 if self.dry_run else len(self.plan.todo)
+
+
+def install(
+    given: InstallInput, report: Report = lambda _t: None, *, json_output: bool = False
+) -> InstallResult:
+    started = time.monotonic()
+    if given.lock_mode is not None:
+        ctx, resolution = _from_lock(given)
+    else:
+        from cmpkg.commands.resolve import ResolveInput, solve
+
+        given = _project_requests(given)
+        ctx = gather(given.sources, given.target)
+        as_resolve = ResolveInput(given.requests, given.sources, given.target, given.backend)
+        resolution = solve(ctx, given.requests, as_resolve, installing=True).resolution
+    store = Store(home())
+    plan = make_plan(resolution, lambda key: store.get(key) is not None)
+    if ctx.locked_target is not None:
+        from cmpkg.lock.check import check_keys
+
+        check_keys(plan, ctx.locked_target)
+    name = given.env_name or resolution.roots[0]
+    runnable = bool(resolution.pins[resolution.roots[0]].recipe.run)
+    if not given.dry_run:
+        # Root the keys before building: a concurrent `cmpkg cache gc` must not collect an
+        # entry between its completion and the environment record that references it.
+        store.add_root(f"env-{name}", sorted(plan.keys().values()))
+        installed = _execute(given, ctx, plan, store, report, json_output)
+        _record(ctx, resolution, plan, installed, name, given.requests or resolution.roots)
+    took = time.monotonic() - started
+    return InstallResult(name, plan, took, runnable, given.dry_run)
+
+
+def _project_requests(given: InstallInput) -> InstallInput:
+    """No requests given: install the project's (cmpkg.toml), with its index dirs."""
+    if given.requests:
+        return given
+    from cmpkg.project import require
+
+    project = require(given.start)
+    if not project.requests:
+        raise UsageError(
+            "nothing-requested", f"{project.path} has no requests", hint="`cmpkg add REQ`"
+        )
+    sources = replace(given.sources, index_dirs=(*project.index_dirs(), *given.sources.index_dirs))
+    return replace(given, requests=tuple(project.requests), sources=sources)
+
+
+def _from_lock(given: InstallInput) -> tuple[Context, Resolution]:
+    """(context, resolution) from the lockfile, for --locked and --frozen."""
+    from cmpkg import context as ctx_mod
+    from cmpkg import project as project_file
+    from cmpkg.lock.choose import choose_target
+    from cmpkg.lock.restore import resolution_from_lock
+
+    if given.requests:
+        raise UsageError(
+            "bad-usage",
+            "--locked and --frozen install the lock's requests; give no requests with them",
+        )
+    found = project_file.find(given.start)
+    opened = open_mirror(given.sources)
+    path = given.lock_path or _default_lock(found, opened, given.start)
+    lock = read_lock(path)
+    project = project_file.load(found) if found else None
+    index_dirs = (*(project.index_dirs() if project else ()), *given.sources.index_dirs)
+    forced = None if given.target in ("host", "cpu", "cuda") else given.target
+    ctx = ctx_mod.load(index_dirs, "host", home(), opened)
+    if given.lock_mode == "locked":
+        _check_fresh(lock, path, project, ctx)
+    locked = choose_target(lock, ctx.target, forced)
+    _check_python(ctx, locked)
+    resolution = resolution_from_lock(ctx.index, locked)
+    return replace(ctx, locked_target=locked), resolution
+
+
+def _check_fresh(lock: Lock, path: Path, project: Project | None, ctx: Context) -> None:
+    from cmpkg.lock.check import stale_reasons
+
+    if project is None:
+        raise CmpkgError(
+            "no-manifest", "--locked needs cmpkg.toml", hint="use --frozen to skip the check"
+        )
+    reasons = stale_reasons(lock, project.content_hash(), project.targets, ctx.index)
+    if reasons:
+        raise CmpkgError(
+            "stale-lock", f"{path} is out of date", details=reasons, hint="run `cmpkg lock`"
+        )
+
+
+def _default_lock(project: Path | None, opened: Any, start: Path) -> Path:
+    """The project's lock; without a project, the lock a mirror was made for."""
+    if project is not None:
+        return project.parent / LOCKFILE
+    if opened is not None:
+        return Path(opened.lock_path())
+    return start / LOCKFILE
+
+
+def _check_python(ctx: Context, locked: LockedTarget) -> None:
+    want = locked.packages.get("python")
+    have = ctx.tools.get("python")
+    if want is None:
+        return
+    if have is None or have.version.split(".")[:2] != want.version.split(".")[:2]:
+        found = f"Python {have.version} ({have.source})" if have else "no Python"
+        raise CmpkgError(
+            "python-mismatch",
+            f"the lock's environment is for Python {want.version}; this machine has {found}",
+            hint="install that Python, or lock for this machine's target",
+        )
+
+
+def _execute(
+    given: InstallInput,
+    ctx: Context,
+    plan: Plan,
+    store: Store,
+    report: Report,
+    json_output: bool,
+) -> Any:
+    from cmpkg import install as executor
+    from cmpkg import pyenv
+
+    # From a lock, pip installs exactly its files, hashes required.
+    pinned = tuple(wheel_requirements(ctx.locked_target)) if ctx.locked_target else ()
+    if ctx.python is None and plan.requirements:
+        raise CmpkgError("no-python", "no Python interpreter was found for the environment")
+    offline = given.offline or envvars.get("CMPKG_OFFLINE") == "1" or config.load().offline
+    links = (*(ctx.mirror.wheel_links() if ctx.mirror else ()), *given.find_links)
+    options = executor.Options(
+        python=ctx.python or sys.executable,
+        wheels=pyenv.WheelSource(links, (), given.no_index or offline, bool(pinned)),
+        pinned=pinned,
+        user_paths=given.user_paths,
+        offline=offline,
+        mirror_urls=ctx.mirror.artifact_urls if ctx.mirror else (lambda _name: ()),
+        report=report,
+        json_output=json_output,
+    )
+    return executor.execute(plan, store, ctx.tools, options)
+
+
+def _record(
+    ctx: Context,
+    resolution: Resolution,
+    plan: Plan,
+    installed: Any,
+    name: str,
+    requests: tuple[str, ...],
+) -> None:
+    """The named environment's record (and its run context) that `cmpkg run` reads."""
+    from cmpkg.resolve import resolution_json
+
+    env_home = home()
+    context_file = envs.envs_dir(env_home) / f"{name}.context.json"
+    context_file.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "resolution": resolution_json(ctx.target.name, resolution),
+        "store-keys": plan.keys(),
+    }
+    atomic.write_text(context_file, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    root = resolution.pins[resolution.roots[0]]
+    values = {"entry": str(installed.entries[root.name].path)}
+    exported = {"CMPKG_RUN_CONTEXT": str(context_file), "CMPKG_ENV": name}
+    assert set(exported) == set(envvars.EXPORTED)
+    record = envs.EnvRecord(
+        name=name,
+        requests=list(requests),
+        target=ctx.target.name,
+        packages={
+            s.name: {"key": s.key, "path": str(installed.entries[s.name].path)} for s in plan.steps
+        },
+        variables={**installed.variables, **exported},
+        run=[envvars.substitute(a, values, str(root.recipe.path)) for a in root.recipe.run],
+        keys=sorted(plan.keys().values()),
+    )
+    envs.save(env_home, record)

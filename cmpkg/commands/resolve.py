@@ -1,0 +1,75 @@
+"""`cmpkg resolve` and `cmpkg why`: requests to a `Resolution`, with nothing installed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cmpkg import atomic
+from cmpkg.config import home
+from cmpkg.context import Context, Sources, gather
+from cmpkg.errors import UsageError
+from cmpkg.index.model import normalize_name
+from cmpkg.resolve import Resolution, build_problem, parse_request, resolve
+
+
+@dataclass(frozen=True)
+class ResolveInput:
+    requests: tuple[str, ...]
+    sources: Sources = field(default_factory=Sources)
+    target: str = "host"  # host, cpu, cuda, a profile name or file
+    backend: str = "auto"
+    dump_problem: Path | None = None  # also write the solver problem file here
+
+
+@dataclass(frozen=True)
+class Resolved:
+    context: Context
+    resolution: Resolution
+
+
+@dataclass(frozen=True)
+class Why:
+    package: str
+    chains: tuple[tuple[str, ...], ...]  # package names, from a request down to `package`
+    labels: tuple[str, ...]  # each chain as `a 1.0 -> b 2.0 [device=cpu]`
+
+
+def resolve_requests(given: ResolveInput) -> Resolved:
+    """Solve the requests against the gathered index, target and tools."""
+    return solve(gather(given.sources, given.target), given.requests, given)
+
+
+def solve(
+    ctx: Context, requests: Sequence[str], given: ResolveInput, *, installing: bool = False
+) -> Resolved:
+    """The resolution of `requests` in `ctx`; an install answers from the memo when it can."""
+    if installing:  # `--target cuda` on a machine without CUDA: say so before solving
+        ctx.target.check_installable()
+    deps = [parse_request(r, ctx.index) for r in requests]
+    if given.dump_problem is not None:
+        problem = build_problem(ctx.index, ctx.facts, ctx.tools, deps, ctx.preference())
+        atomic.write_text(given.dump_problem, json.dumps(problem, indent=1, sort_keys=True) + "\n")
+    if installing:  # installing what is installed must not pay for a solve (docs/benchmarks.md)
+        from cmpkg.resolution_cache import cached_resolve
+
+        resolution = cached_resolve(
+            home(), ctx.index, ctx.facts, ctx.tools, deps, ctx.preference(), given.backend
+        )
+        return Resolved(ctx, resolution)
+    return Resolved(
+        ctx, resolve(ctx.index, ctx.facts, ctx.tools, deps, ctx.preference(), given.backend)
+    )
+
+
+def why(given: ResolveInput, package: str) -> Why:
+    """Every chain from a request down to `package`; an error if it is not part of it."""
+    resolution = resolve_requests(given).resolution
+    name = normalize_name(package)
+    if name not in resolution.pins:
+        raise UsageError("not-in-resolution", f"{name} is not part of this resolution")
+    chains = tuple(tuple(chain) for chain in resolution.why(name))
+    labels = tuple(" -> ".join(resolution.pins[n].label for n in chain) for chain in chains)
+    return Why(name, chains, labels)
