@@ -64,6 +64,11 @@ VARIABLES: dict[str, Variable] = {
             "CMPKG_OVERRIDE_MICROARCH", "archspec microarchitecture name to report as __microarch."
         ),
         Variable("CMPKG_OVERRIDE_GPU_MEM_MIB", "GPU memory in MiB to report as __gpu_mem_mib."),
+        Variable(
+            "CMPKG_SWEEP_CELL",
+            "Set by a sweep cell for its `cmpkg run`: the cell.json that the run's record names "
+            "(sweep, cell, lock); docs/sweeps.md.",
+        ),
     )
 }
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 MANIFEST = "cmpkg.toml"
 LOCKFILE = "cmpkg.lock"
+#: Top-level tables other modules read (`[sweep]`: cmpkg.sweep.spec); kept by `save`.
+OTHER_TABLES = ("sweep",)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def load(path: Path) -> Project:
         raise InputError(problems.lines)
     top = Fields(raw, "", problems)
     project = top.sub("project", required=True)
-    top.finish()
+    top.finish(lambda key: key in OTHER_TABLES)
     if project is None:
         raise InputError(problems.lines)
     manifest = Project(
@@ -112,7 +114,18 @@ def render(manifest: Project) -> str:
 
 
 def save(manifest: Project) -> None:
-    atomic.write_text(manifest.path, render(manifest))
+    atomic.write_text(manifest.path, render(manifest) + _other_tables(manifest.path))
+
+
+def _other_tables(path: Path) -> str:
+    """The file's `OTHER_TABLES`, re-rendered, so `cmpkg add` never drops a `[sweep]`."""
+    if not path.exists():
+        return ""
+    import tomli_w
+
+    raw = read_toml(path, Problems(path)) or {}
+    kept = {name: raw[name] for name in OTHER_TABLES if name in raw}
+    return "\n" + tomli_w.dumps(kept) if kept else ""
 
 
 def project_index(project: Project, extra: Sequence[Path] = ()) -> Index:

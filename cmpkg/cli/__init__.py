@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "cmpkg.cli.mirror_cmds",
     "cmpkg.cli.target_cmds",
     "cmpkg.cli.cache_cmds",
+    "cmpkg.cli.sweep_cmds",
+    "cmpkg.cli.results_cmds",
 )
 # Which module registers each command, so that `cmpkg run` builds only its own parser (every
 # command's options cost ~15 ms to declare). A test keeps this in step with the modules.
@@ -35,6 +37,8 @@ COMMANDS = {
     "mirror": "cmpkg.cli.mirror_cmds",
     "target": "cmpkg.cli.target_cmds",
     "cache": "cmpkg.cli.cache_cmds",
+    "sweep": "cmpkg.cli.sweep_cmds",
+    "results": "cmpkg.cli.results_cmds",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from typing import Any
 
 from cmpkg.cli.common import home
@@ -46,10 +47,25 @@ def _run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as held:
         for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
             held.enter_context(store.hold(key))
+        started = time.time()
         try:
-            return subprocess.call([*record.run, *extra], env=env)
+            code = subprocess.call([*record.run, *extra], env=env)
         except FileNotFoundError:
             raise UsageError("bad-run-command", f"cannot start {record.run[0]!r}") from None
+    _record_run(record, extra, (started, time.time()), code)
+    return code
+
+
+def _record_run(record: Any, extra: list[str], times: tuple[float, float], code: int) -> None:
+    """Every run goes into the results database (docs/results.md); never fails the run."""
+    from cmpkg import console
+    from cmpkg.errors import CmpkgError
+    from cmpkg.results.capture import record_run
+
+    try:
+        record_run(home(), record.name, record.variables, extra, times, code)
+    except (CmpkgError, OSError) as error:
+        console.message("warning", f"the run was not recorded in the results database: {error}")
 
 
 def _env(args: argparse.Namespace) -> int:

@@ -1,0 +1,84 @@
+"""Recording a finished `cmpkg run`: find its files, build its record, store it.
+
+The I/O edge of `cmpkg.results.record`. The app's `result.json` is looked for where the run
+put its results: the `--results-dir DIR` it was given, else the newest `results/*/` under the
+working directory written during the run (the MLPerf harness's default layout). A run
+that wrote none is still recorded (status `no-result` or `failed`), so a failure is visible
+in `results list` too. Recording never fails the run: a problem is a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cmpkg.results.database import Results, default_dir
+from cmpkg.results.record import RunFacts, RunRecord, build
+
+RESULT_FILE = "result.json"
+
+
+def results_dir_arg(args: Sequence[str]) -> Path | None:
+    """The value of `--results-dir` (either spelling) among the app's arguments."""
+    for i, arg in enumerate(args):
+        if arg == "--results-dir" and i + 1 < len(args):
+            return Path(args[i + 1])
+        if arg.startswith("--results-dir="):
+            return Path(arg.split("=", 1)[1])
+    return None
+
+
+def find_result(args: Sequence[str], cwd: Path, since: float) -> Path | None:
+    named = results_dir_arg(args)
+    if named is not None:
+        path = (cwd / named) / RESULT_FILE
+        return path if path.is_file() else None
+    fresh = [
+        p for p in (cwd / "results").glob(f"*/{RESULT_FILE}") if p.stat().st_mtime >= since - 1
+    ]
+    return max(fresh, key=lambda p: p.stat().st_mtime) if fresh else None
+
+
+def _read_json(path: str | Path | None) -> Any:
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def record_run(
+    home: Path,
+    env: str,
+    variables: Mapping[str, str],
+    args: Sequence[str],
+    times: tuple[float, float],
+    exit_code: int,
+) -> RunRecord:
+    """Record one finished run; inside a sweep cell only its own file is written."""
+    from cmpkg import envvars
+
+    cwd = Path.cwd()
+    cell = _read_json(envvars.get("CMPKG_SWEEP_CELL"))
+    result_path = find_result(args, cwd, times[0])
+    facts = RunFacts(
+        run_id=(cell or {}).get("run-id") or uuid.uuid4().hex,
+        env=env,
+        started=times[0],
+        ended=times[1],
+        exit_code=exit_code,
+        host=os.uname().nodename,
+        result_dir=str(result_path.parent.resolve()) if result_path else None,
+    )
+    context = _read_json(variables.get("CMPKG_RUN_CONTEXT"))
+    record = build(facts, _read_json(result_path), context, cell)
+    results = Results(default_dir(cwd, home))
+    results.write_record(record)
+    if cell is None:  # a sweep's cells may share a network filesystem: readers merge
+        results.merge()
+    return record
