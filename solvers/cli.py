@@ -55,7 +55,8 @@ def _read_cases(path: Path) -> list[Case]:
 def result_to_json(result: Result) -> dict[str, Any]:
     """The --json object of one answer."""
     if not result.satisfiable:
-        return {"satisfiable": False, "explanation": result.explanation}
+        steps = result.explanation.to_json() if result.explanation else []
+        return {"satisfiable": False, "explanation": str(result.explanation), "steps": steps}
     pins = {
         n: {"version": c.version, "variant": dict(c.variant)}
         for n, c in sorted(result.pins.items())
@@ -71,7 +72,8 @@ def _print(case: Case, result: Result, as_json: bool, batch: bool) -> None:
     if batch:
         print(f"== {case.id}")
     if not result.satisfiable:
-        print(f"unsatisfiable: {result.explanation}")
+        print("unsatisfiable:")
+        print("\n".join(result.explanation.lines() if result.explanation else []))
     for name, cand in sorted(result.pins.items()):
         print(f"{name} {cand.version}" + "".join(f" {k}={v}" for k, v in cand.variant))
 

@@ -18,6 +18,7 @@ from typing import Any
 from solvers.backends import Deadline, SolveTimeoutError
 from solvers.backends.libsolv_backend import Encoding
 from solvers.catalog import Catalog
+from solvers.explanation import Explanation, Step
 from solvers.model import Candidate, Requirement, Variant
 
 _Item = tuple[str, Any]  # ("req", index) or ("edge", (cid, j))
@@ -25,8 +26,8 @@ MAX_LISTED = 5  # versions listed in "(available: ...)" before eliding
 MAX_VARIANTS = 3  # variants of one version listed before they are summarised
 
 
-def explain(catalog: Catalog, deadline: Deadline) -> str:
-    """One message naming the clashing constraints of an unsatisfiable problem.
+def explain(catalog: Catalog, deadline: Deadline) -> Explanation:
+    """The derivation naming the clashing constraints of an unsatisfiable problem.
 
     Cost: O(core x log(edges)) libsolv calls on the reachable candidates, bounded by
     `deadline` (on expiry the current, larger core is rendered).
@@ -34,11 +35,12 @@ def explain(catalog: Catalog, deadline: Deadline) -> str:
     problem = catalog.problem
     for req in problem.requests:
         if not catalog.matches(req):
-            return f"the request needs {req}; {_why_none(catalog, req)}"
+            asked = Step("request", f"the request needs {req}", 0, req.name, str(req))
+            return Explanation((asked, _why_none(catalog, req, 1)))
     core = _core(catalog, deadline)
     requests = [problem.requests[i] for kind, i in core if kind == "req"]
     edges = [e for kind, e in core if kind == "edge"]
-    return _render(catalog, requests, edges)
+    return Explanation(tuple(_render(catalog, requests, edges)))
 
 
 def _core(catalog: Catalog, deadline: Deadline) -> list[_Item]:
@@ -86,33 +88,39 @@ def _minimise(
         return core
 
 
-def _render(catalog: Catalog, requests: list[Requirement], edges: list[tuple[int, int]]) -> str:
+def _render(
+    catalog: Catalog, requests: list[Requirement], edges: list[tuple[int, int]]
+) -> list[Step]:
     groups: dict[tuple[str, Requirement], list[int]] = {}
     for cid, j in edges:
         cand = catalog.candidates[cid]
         groups.setdefault((cand.name, cand.depends[j]), []).append(cid)
-    lines: list[str] = []
+    if len(requests) == 1:
+        prefix = _request_prefix(catalog, requests[0])
+        steps = list(prefix)
+        _chain(catalog, requests[0], groups, set(), steps, len(prefix))
+        steps += _conflict_lines(catalog, requests, groups)
+        return steps + _none_left(catalog, requests[0])
+    steps = []
     done: set[tuple[str, Requirement]] = set()
     for req in requests:
-        _chain(catalog, req, groups, done, lines)
-    lines += _conflict_lines(catalog, requests, groups)
-    if len(requests) == 1:
-        return "; ".join(
-            _request_prefix(catalog, requests[0]) + lines + _none_left(catalog, requests[0])
-        )
-    if not lines and len({r.name for r in requests}) == 1:
+        _chain(catalog, req, groups, done, steps, 0)
+    steps += _conflict_lines(catalog, requests, groups)
+    if not steps and len({r.name for r in requests}) == 1:
         wanted = " and ".join(str(r) for r in requests)
-        return (
-            f"the request needs {wanted}; only one version of {requests[0].name} can be installed"
-        )
+        name = requests[0].name
+        return [
+            Step("request", f"the request needs {wanted}", 0, name, wanted),
+            Step("conclusion", f"only one version of {name} can be installed", 1, name),
+        ]
     labels = [_label(catalog, r) for r in requests]
     if len(labels) == 2:
-        lines.append(f"so {labels[0]} and {labels[1]} cannot both be installed")
-        lines.append("the request needs both")
+        clash = f"so {labels[0]} and {labels[1]} cannot both be installed"
+        asked = "the request needs both"
     else:
-        lines.append(f"so {', '.join(labels[:-1])} and {labels[-1]} cannot all be installed")
-        lines.append("the request needs all of them")
-    return "; ".join(lines)
+        clash = f"so {', '.join(labels[:-1])} and {labels[-1]} cannot all be installed"
+        asked = "the request needs all of them"
+    return [*steps, Step("conclusion", clash), Step("conclusion", asked)]
 
 
 def _chain(
@@ -120,52 +128,57 @@ def _chain(
     req: Requirement,
     groups: dict[tuple[str, Requirement], list[int]],
     done: set[tuple[str, Requirement]],
-    lines: list[str],
+    steps: list[Step],
+    depth: int,
 ) -> None:
-    """Depth-first from `req`: each edge group of a candidate meeting it, then its target."""
+    """Depth-first from `req`: each edge group of a candidate meeting it, then its target,
+    one level deeper (the deeper step says why the one above cannot be met)."""
     matching = set(catalog.matches(req))
     for key, cids in groups.items():
         if key in done or not matching.intersection(cids):
             continue
         done.add(key)
-        lines.append(f"{_group_label(catalog, cids)} {_verb(catalog, cids)} {key[1]}")
+        text = f"{_group_label(catalog, cids)} {_verb(catalog, cids)} {key[1]}"
+        steps.append(Step("needs", text, depth, key[0], str(key[1])))
         if catalog.matches(key[1]):
-            _chain(catalog, key[1], groups, done, lines)
+            _chain(catalog, key[1], groups, done, steps, depth + 1)
         else:
-            lines.append(_why_none(catalog, key[1]))
+            steps.append(_why_none(catalog, key[1], depth + 1))
 
 
 def _conflict_lines(
     catalog: Catalog, requests: list[Requirement], groups: dict[tuple[str, Requirement], list[int]]
-) -> list[str]:
+) -> list[Step]:
     """Conflicts and constraints touching candidates the core involves (neither is
     minimised, so these are the ones that can matter)."""
     involved: set[int] = set()
     for req in [*requests, *(key[1] for key in groups)]:
         involved.update(catalog.matches(req))
-    lines = []
+    steps = []
     for cid in sorted(involved):
         cand = catalog.candidates[cid]
         for req in cand.conflicts:
             if involved.intersection(catalog.matches(req)) - {cid}:
-                lines.append(f"{cand} conflicts with {req}")
+                text = f"{cand} conflicts with {req}"
+                steps.append(Step("conflict", text, 0, cand.name, str(req)))
     for req in catalog.problem.constraints:
         if involved.intersection(catalog.by_name.get(req.name, ())) - set(catalog.own_matches(req)):
-            lines.append(f"the constraints allow only {req}")
-    return lines
+            text = f"the constraints allow only {req}"
+            steps.append(Step("constraint", text, 0, req.name, str(req)))
+    return steps
 
 
-def _none_left(catalog: Catalog, req: Requirement) -> list[str]:
+def _none_left(catalog: Catalog, req: Requirement) -> list[Step]:
     """When several candidates each failed for their own reasons, say that none is left."""
     if len(catalog.matches(req)) < 2:
         return []
-    return [f"so no version of {req.name} can be installed"]
+    return [Step("conclusion", f"so no version of {req.name} can be installed", 0, req.name)]
 
 
-def _request_prefix(catalog: Catalog, req: Requirement) -> list[str]:
+def _request_prefix(catalog: Catalog, req: Requirement) -> list[Step]:
     """Say what was requested only when the request itself narrows the name's candidates."""
     if len(catalog.matches(req)) < len(catalog.by_name.get(req.name, ())):
-        return [f"the request needs {req}"]
+        return [Step("request", f"the request needs {req}", 0, req.name, str(req))]
     return []
 
 
@@ -215,17 +228,22 @@ def _variant_text(variant: Variant, template: str = "{}") -> str:
     return template.format(", ".join(f"{k}={v}" for k, v in variant)) if variant else ""
 
 
-def _why_none(catalog: Catalog, req: Requirement) -> str:
+def _why_none(catalog: Catalog, req: Requirement, depth: int) -> Step:
     """Why nothing meets `req`: what the index (or, for `__` facts, the target) has."""
     cands = [catalog.candidates[c] for c in catalog.by_name.get(req.name, ())]
     note = catalog.problem.notes.get(req.name)
+    wanted = str(req)
     if req.name.startswith("__"):
         if not cands:
-            return note or f"this target has no {req.name}"
+            text = note or f"this target has no {req.name}"
+            return Step("fact", text, depth, req.name, wanted, value="", source=note)
         facts = [f"{c.name} {c.version}" + _paren(c.note or note) for c in cands]
-        return "this target has " + ", ".join(facts)
+        value = ", ".join(c.version for c in cands)
+        sources = ", ".join(dict.fromkeys(c.note or note or "" for c in cands)) or None
+        text = "this target has " + ", ".join(facts)
+        return Step("fact", text, depth, req.name, wanted, value=value, source=sources)
     if not cands and not catalog.providers.get(req.name):
-        return note or f"there is no package {req.name}"
+        return Step("missing", note or f"there is no package {req.name}", depth, req.name, wanted)
     in_range = [
         c
         for c in cands
@@ -233,9 +251,11 @@ def _why_none(catalog: Catalog, req: Requirement) -> str:
     ]
     if req.variant and in_range:
         offered = sorted({_variant_text(c.variant) or "no variant" for c in in_range})
-        wanted = _variant_text(req.variant)
-        return f"{req.name} is not offered with {wanted} (offered: {'; '.join(offered)})"
-    return f"{req.name} has no version {req.specifier} (available: {_listing(cands)})"
+        text = f"{req.name} is not offered with {_variant_text(req.variant)}"
+        text += f" (offered: {'; '.join(offered)})"
+        return Step("missing", text, depth, req.name, wanted)
+    text = f"{req.name} has no version {req.specifier} (available: {_listing(cands)})"
+    return Step("missing", text, depth, req.name, wanted)
 
 
 def _paren(text: str | None) -> str:

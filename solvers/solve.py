@@ -19,6 +19,7 @@ from typing import Any
 
 from solvers.backends import BackendGaveUpError, Deadline, SolveTimeoutError
 from solvers.catalog import Catalog
+from solvers.explanation import Explanation
 from solvers.model import Candidate, Problem
 from solvers.verify import needed, verify
 
@@ -64,7 +65,7 @@ class Result:
 
     satisfiable: bool
     pins: Mapping[str, Candidate] = field(default_factory=dict)
-    explanation: str | None = None
+    explanation: Explanation | None = None
     backend: str = ""
     optimal: bool = False
 

@@ -32,6 +32,22 @@ def test_exit_1_unsatisfiable_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert out == {
         "satisfiable": False,
         "explanation": "the request needs nope >=1; there is no package nope",
+        "steps": [
+            {
+                "kind": "request",
+                "text": "the request needs nope >=1",
+                "depth": 0,
+                "package": "nope",
+                "constraint": "nope >=1",
+            },
+            {
+                "kind": "missing",
+                "text": "there is no package nope",
+                "depth": 1,
+                "package": "nope",
+                "constraint": "nope >=1",
+            },
+        ],
     }
 
 

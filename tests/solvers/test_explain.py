@@ -31,7 +31,7 @@ def test_explanation_on_a_10k_index_comes_within_seconds() -> None:
     start = time.perf_counter()
     result = solve(case)
     assert time.perf_counter() - start < 10
-    assert result.explanation == (
+    assert str(result.explanation) == (
         "top 1.0 needs lib ==1; other 1.0 needs lib ==2; "
         "so top 1.0 and other 1.0 cannot both be installed; the request needs both"
     )
@@ -56,4 +56,42 @@ CONFORMANCE_TEXTS = {
 @pytest.mark.parametrize("case", sorted(CONFORMANCE_TEXTS))
 def test_conformance_explanations(case: str) -> None:
     problem = load_problem(read(HERE / "conformance" / f"{case}.json"))
-    assert solve(problem).explanation == CONFORMANCE_TEXTS[case]
+    assert str(solve(problem).explanation) == CONFORMANCE_TEXTS[case]
+
+
+def test_a_derivation_indents_each_step_under_the_one_it_explains() -> None:
+    problem = load_problem(
+        read(HERE / "conformance" / "pubgrub-examples/linear-error-reporting.json")
+    )
+    explanation = solve(problem).explanation
+    assert explanation is not None
+    assert explanation.lines() == [
+        "foo 1.0.0 needs bar >=2.0.0,<3.0.0",
+        "  bar 2.0.0 needs baz >=3.0.0,<4.0.0",
+        "so foo 1.0.0 and baz 1.0.0 cannot both be installed",
+        "the request needs both",
+    ]
+    assert [s.kind for s in explanation.steps] == ["needs", "needs", "conclusion", "conclusion"]
+    assert explanation.steps[1].package == "bar"
+    assert explanation.steps[1].constraint == "baz >=3.0.0,<4.0.0"
+
+
+def test_a_fact_step_carries_the_value_and_its_source() -> None:
+    problem = load_problem(read(HERE / "scenarios" / "hardware-too-old.json"))
+    explanation = solve(problem).explanation
+    assert explanation is not None
+    need, fact = explanation.steps
+    assert (need.kind, need.package, need.constraint) == (
+        "needs",
+        "onnxruntime-gpu",
+        "__cuda >=12.0",
+    )
+    assert fact.to_json() == {
+        "kind": "fact",
+        "text": "this target has __cuda 11.8 (override CMPKG_OVERRIDE_CUDA)",
+        "depth": 1,
+        "package": "__cuda",
+        "constraint": "__cuda >=12.0",
+        "value": "11.8",
+        "source": "override CMPKG_OVERRIDE_CUDA",
+    }
