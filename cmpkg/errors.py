@@ -7,17 +7,23 @@ place (`cmpkg.cli.render_error`); anything else reaching the top level is a bug.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 # Exit codes, documented in docs/cli.md.
 EXIT_OK = 0
 EXIT_FAILURE = 1  # the command ran but failed: unsatisfiable, download failed, step failed
 EXIT_USAGE = 2  # bad usage or bad input (malformed recipe, manifest, lockfile, arguments)
+EXIT_INTERNAL = 70  # a bug in cmpkg (EX_SOFTWARE of sysexits.h); the traceback goes to a log
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 class CmpkgError(Exception):
-    """Root of every error cmpkg raises on purpose."""
+    """Root of every error cmpkg raises on purpose.
+
+    `data` holds structured context for `--json` output (an explanation's steps, the
+    valid choices), rendered as the `error` object's extra keys.
+    """
 
     exit_code = EXIT_FAILURE
 
@@ -28,12 +34,25 @@ class CmpkgError(Exception):
         *,
         hint: str | None = None,
         details: Sequence[str] = (),
+        data: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.hint = hint
         self.details = tuple(details)
+        self.data = dict(data or {})
+
+    def to_json(self) -> dict[str, Any]:
+        """The `error` object of `--json` output (schema in docs/cli.md)."""
+        return {
+            **self.data,
+            "code": self.code,
+            "message": self.message,
+            "details": list(self.details),
+            "hint": self.hint,
+            "exit_code": self.exit_code,
+        }
 
 
 class UsageError(CmpkgError):

@@ -3,6 +3,8 @@
 Each command group lives in its own module under `cmpkg.cli` and exposes
 `register(subparsers)`. Those modules import only argparse at load time; the work they
 dispatch to is imported inside the handler, so `cmpkg --version` stays fast.
+How arguments are parsed (options anywhere, global options on either side of the command)
+is `cmpkg.cli.parser`'s business.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from cmpkg import __version__
+from cmpkg.cli.parser import Parser, add_global_options, command_of, merge_globals
 from cmpkg.errors import EXIT_INTERRUPTED, EXIT_USAGE, CmpkgError
 
 # Command modules, in the order `cmpkg --help` lists them.
@@ -42,27 +45,17 @@ COMMANDS = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors in cmpkg's style (one line, a hint, exit 2)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        from cmpkg import console
-
-        console.message("error", message)
-        console.message("hint", f"see `{self.prog} --help`")
-        sys.exit(EXIT_USAGE)
-
-
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; with `argv` naming a command, only that command's module is registered."""
-    parser = _Parser(
+    parser = Parser(
         prog="cmpkg",
         description="A package manager for ML benchmarking stacks: tagged recipes, a complete "
         "solver, a content-addressed store and lockfiles.",
     )
     parser.add_argument("--version", action="version", version=f"cmpkg {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    wanted = COMMANDS.get(argv[0]) if argv else None
+    add_global_options(parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    wanted = COMMANDS.get(command_of(argv) or "")
     for name in (wanted,) if wanted else COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
@@ -78,10 +71,17 @@ def render_error(error: CmpkgError) -> None:
         console.message("hint", error.hint)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+def parse_args(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser and the parsed arguments, global options merged (usage errors exit 2)."""
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    merge_globals(parser, args)
+    return parser, args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser, args = parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -89,9 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except CmpkgError as error:
         render_error(error)
+        if getattr(args, "json", False):  # scripts get the error as data too
+            from cmpkg import console
+
+            console.print_json({"error": error.to_json()})
         return error.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        from cmpkg import console
+
+        console.message("error", "interrupted; nothing half-done was kept")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except Exception as error:
+        from cmpkg.cli import crash
+
+        return crash.report(error, argv)
