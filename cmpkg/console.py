@@ -38,6 +38,11 @@ def info(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+def plural(number: int, noun: str) -> str:
+    """`1 package`, `2 packages`: counts in messages read as English."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")

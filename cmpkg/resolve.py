@@ -26,6 +26,7 @@ from typing import Any
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index import Index
 from cmpkg.index.model import Dependency, Pairs, Recipe, is_virtual
+from cmpkg.index.query import check_request
 from cmpkg.index.requirement import parse_dependency
 
 
@@ -162,7 +163,9 @@ def parse_request(text: str, index: Index) -> Dependency:
     for value in values:
         group = _group_of(value, index.get(name))
         variants[group] = value
-    return Dependency(name, (), dep.specifier, tuple(sorted(variants.items())))
+    request = Dependency(name, (), dep.specifier, tuple(sorted(variants.items())))
+    check_request(name, index.get(name), request)  # a bad variant is bad input, not unsat
+    return request
 
 
 _BARE = re.compile(r"^_?[A-Za-z0-9][A-Za-z0-9.\-]*$")
@@ -403,7 +406,8 @@ def resolve(
         raise CmpkgError(
             "unsatisfiable",
             f"cannot install {asked}",
-            details=(result.explanation or "no explanation").splitlines(),
+            details=result.explanation.lines() if result.explanation else ("no explanation",),
+            data={"explanation": result.explanation.to_json() if result.explanation else []},
             hint="`cmpkg resolve ... --dump-problem FILE` writes the problem for a bug report",
         )
     pins = _pins(index, result.pins)

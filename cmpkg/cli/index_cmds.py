@@ -32,6 +32,7 @@ def register(subparsers: Any) -> None:
         help="index directories or recipe files, stacked on the active index",
     )
     _add_index_option(check)
+    check.add_argument("--json", action="store_true", help="print one JSON document")
     check.set_defaults(handler=_check)
 
     search = subparsers.add_parser(
@@ -77,7 +78,14 @@ def _check(args: argparse.Namespace) -> int:
 
     index = load_active_index(_paths([*args.index, *args.paths]))
     count = sum(1 for _ in index.all())
-    print(f"{count} recipes in {len(index.recipes)} packages: ok")
+    if args.json:  # problems are an `error` document (exit 2), as for every command
+        from cmpkg import console
+
+        console.print_json({"ok": True, "recipes": count, "packages": len(index.recipes)})
+        return 0
+    from cmpkg.console import plural
+
+    print(f"{plural(count, 'recipe')} in {plural(len(index.recipes), 'package')}: ok")
     return 0
 
 
@@ -123,7 +131,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _find(index: Index, text: str) -> tuple[Recipe, ...]:
     """The recipes NAME (with an optional range) selects, newest first, or a CmpkgError."""
-    from cmpkg.errors import CmpkgError, UsageError
+    from cmpkg.errors import UsageError
     from cmpkg.index.query import close_names
     from cmpkg.index.requirement import parse_dependency
 
@@ -139,13 +147,13 @@ def _find(index: Index, text: str) -> tuple[Recipe, ...]:
     if not recipes:
         close = close_names(index, dep.name)
         hint = f"did you mean {', '.join(close)}?" if close else "`cmpkg search` lists packages"
-        raise CmpkgError("unknown-package", f"no package named {dep.name!r}", hint=hint)
+        raise UsageError("unknown-package", f"no package named {dep.name!r}", hint=hint)
     chosen = tuple(
         r for r in recipes if r.version is None or dep.specifier.contains(r.version, True)
     )
     if not chosen:
         have = ", ".join(str(r.version) for r in recipes)
-        raise CmpkgError(
+        raise UsageError(
             "no-such-version", f"no {dep.name} {dep.specifier}", hint=f"versions: {have}"
         )
     return chosen

@@ -24,10 +24,12 @@ def register(subparsers: Any) -> None:
 
     add = subparsers.add_parser("add", help="add requests to cmpkg.toml")
     add.add_argument("requests", nargs="+", metavar="REQ")
+    add_json_option(add)
     add.set_defaults(handler=_add)
 
     remove = subparsers.add_parser("remove", help="remove requests for a package from cmpkg.toml")
     remove.add_argument("names", nargs="+", metavar="NAME")
+    add_json_option(remove)
     remove.set_defaults(handler=_remove)
 
     lock = subparsers.add_parser("lock", help="write cmpkg.lock for every target of cmpkg.toml")
@@ -58,15 +60,34 @@ def _init(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     from cmpkg.commands.project import add
 
-    add(Path.cwd(), args.requests)
+    _render_change(args, add(Path.cwd(), args.requests))
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
     from cmpkg.commands.project import remove
 
-    remove(Path.cwd(), args.names)
+    _render_change(args, remove(Path.cwd(), args.names))
     return 0
+
+
+def _render_change(args: argparse.Namespace, change: Any) -> None:
+    """What `add`/`remove` changed in cmpkg.toml: a line each, or one JSON document."""
+    from cmpkg import console
+
+    if args.json:
+        replaced = [{"old": old, "new": new} for old, new in change.replaced]
+        fields = {"added": list(change.added), "replaced": replaced}
+        fields["removed"] = list(change.removed)
+        console.print_json({"manifest": str(change.project.path)} | fields)
+        return
+    file = change.project.path.name
+    olds = {new: [o for o, n in change.replaced if n == new] for new in change.added}
+    for new in change.added:
+        was = ", ".join(olds[new])
+        console.info(f"replaced {was} with {new} in {file}" if was else f"added {new} to {file}")
+    for old in change.removed:
+        console.info(f"removed {old} from {file}")
 
 
 def _lock(args: argparse.Namespace) -> int:

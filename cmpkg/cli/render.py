@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cmpkg.console import plural
 from cmpkg.plan import Plan
 
 
@@ -54,5 +55,7 @@ def plan_lines(plan: Plan) -> list[str]:
         )
         lines.append(f"{state} {step.method:<9} {what}  {step.key[:12]}")
     todo = len(plan.todo)
-    lines.append(f"{len(plan.steps)} packages: {len(plan.steps) - todo} cached, {todo} to do")
+    lines.append(
+        f"{plural(len(plan.steps), 'package')}: {len(plan.steps) - todo} cached, {todo} to do"
+    )
     return lines

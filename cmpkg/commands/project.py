@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cmpkg.errors import UsageError
 from cmpkg.index.model import normalize_name
+from cmpkg.index.query import check_versions
 from cmpkg.project import MANIFEST, Project, project_index, require, save
 from cmpkg.resolve import parse_request
 
@@ -22,27 +23,50 @@ def init(directory: Path, name: str | None, targets: Sequence[str]) -> Project:
     return project
 
 
-def add(start: Path, requests: Sequence[str]) -> Project:
-    """Add requests, replacing any earlier request for the same package."""
+@dataclass(frozen=True)
+class Change:
+    """What `add` or `remove` did to `cmpkg.toml`: the requests it added, the (old, new)
+    pairs where an added request replaced an earlier one for the same package, and the
+    requests it removed."""
+
+    project: Project
+    added: tuple[str, ...] = ()
+    replaced: tuple[tuple[str, str], ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def add(start: Path, requests: Sequence[str]) -> Change:
+    """Add requests, replacing any earlier request for the same package. Every request is
+    checked against the index first (name, variants, a version in range): nothing is
+    written for a request no recipe can meet."""
     project = require(start)
     index = project_index(project)
-    names = {parse_request(r, index).name for r in requests}  # validates every request
-    kept = tuple(r for r in project.requests if parse_request(r, index).name not in names)
+    parsed = [parse_request(r, index) for r in requests]  # validates every request
+    for dep in parsed:
+        check_versions(str(dep.name), index.get(str(dep.name)), dep)
+    new_by_name = {dep.name: text for dep, text in zip(parsed, requests, strict=True)}
+    old = {r: parse_request(r, index).name for r in project.requests}
+    replaced = tuple((r, new_by_name[n]) for r, n in old.items() if n in new_by_name)
+    kept = tuple(r for r, n in old.items() if n not in new_by_name)
     changed = replace(project, requests=(*kept, *requests))
     save(changed)
-    return changed
+    return Change(changed, added=tuple(requests), replaced=replaced)
 
 
-def remove(start: Path, names: Sequence[str]) -> Project:
-    """Remove every request for the named packages; an error if none was requested."""
+def remove(start: Path, names: Sequence[str]) -> Change:
+    """Remove every request for the named packages; an error if one was not requested."""
     project = require(start)
     index = project_index(project)
     wanted = {normalize_name(n) for n in names}
-    kept = tuple(r for r in project.requests if parse_request(r, index).name not in wanted)
-    if len(kept) == len(project.requests):
+    requested = {r: parse_request(r, index).name for r in project.requests}
+    missing = sorted(wanted - set(requested.values()))
+    if missing:
         raise UsageError(
-            "not-requested", f"cmpkg.toml does not request {', '.join(sorted(wanted))}"
+            "not-requested",
+            f"cmpkg.toml does not request {', '.join(missing)}",
+            hint=f"it requests: {', '.join(project.requests) or 'nothing yet'}",
         )
-    changed = replace(project, requests=kept)
+    removed = tuple(r for r, name in requested.items() if name in wanted)
+    changed = replace(project, requests=tuple(r for r in project.requests if r not in removed))
     save(changed)
-    return changed
+    return Change(changed, removed=removed)

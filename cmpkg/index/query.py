@@ -196,3 +196,59 @@ def _provide(provide: Provide | None) -> dict[str, Any] | None:
         "download": {},
     }
     return {"method": provide.method, **fields[provide.method]}
+
+
+def check_request(name: str, recipes: tuple[Recipe, ...] | list[Recipe], dep: Dependency) -> None:
+    """Raise a UsageError if `dep` asks `name` for a variant group or value that no recipe of
+    it has: a bad request (exit 2) with the valid choices, not an unsatisfiable one."""
+    from cmpkg.errors import UsageError
+
+    groups: dict[str, list[str]] = {}
+    for recipe in recipes:
+        for group in recipe.variants:
+            known = groups.setdefault(group.name, [])
+            known += [v for v in group.names if v not in known]
+    for group_name, value in dep.variants:
+        if group_name not in groups:
+            raise UsageError(
+                "unknown-variant-group",
+                f"{name} has no variant group `{group_name}`; groups: "
+                + (", ".join(sorted(groups)) or "none"),
+                hint=_did_you_mean(
+                    group_name, sorted(groups), f"`cmpkg show {name}` lists its variants"
+                ),
+                data={"package": name, "group": group_name, "groups": sorted(groups)},
+            )
+        values = sorted(groups[group_name])
+        if value not in values:
+            raise UsageError(
+                "unknown-variant-value",
+                f"variant group `{group_name}` of {name} has no value `{value}`; "
+                f"values: {', '.join(values)}",
+                hint=_did_you_mean(
+                    value, values, f"for example `{name}[{group_name}={values[0]}]`"
+                ),
+                data={"package": name, "group": group_name, "value": value, "values": values},
+            )
+
+
+def _did_you_mean(word: str, choices: list[str], otherwise: str) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f"did you mean `{close[0]}`?" if close else otherwise
+
+
+def check_versions(name: str, recipes: tuple[Recipe, ...] | list[Recipe], dep: Dependency) -> None:
+    """Raise a UsageError if no recipe of `name` has a version in `dep`'s range."""
+    from cmpkg.errors import UsageError
+
+    if not str(dep.specifier) or any(
+        r.version is None or dep.specifier.contains(r.version, True) for r in recipes
+    ):
+        return
+    have = [str(r.version) for r in recipes]
+    raise UsageError(
+        "no-such-version",
+        f"{name} has no version {dep.specifier}; versions: {', '.join(have)}",
+        hint=f"`cmpkg show {name}` lists its versions",
+        data={"package": name, "versions": have},
+    )

@@ -183,7 +183,7 @@ def test_show_detected_tool(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_show_unknown_package_suggests(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "show", "resnet50-onx")
-    assert code == 1
+    assert code == 2  # bad input, as docs/cli.md says
     assert out == ""
     assert "no package named 'resnet50-onx' [unknown-package]" in err
     assert "hint: did you mean resnet50-onnx" in err
@@ -191,7 +191,7 @@ def test_show_unknown_package_suggests(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_show_unknown_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "show", "torch==0.1")
-    assert code == 1
+    assert code == 2
     assert "[no-such-version]" in err
 
 
