@@ -1,5 +1,9 @@
 """Carrying out a `Plan`: every step becomes a complete store entry, in dependency order.
 
+`execute(plan, store, policy, reporter)`: the plan says everything each step needs (the
+wheels with their hashes, tool and user paths, source URLs); the policy is only how to go
+about it (offline, parallel jobs) and the reporter where progress goes.
+
 Owns what each provide method does inside a store build directory (detect, download, python,
 generate, user-path, meta) and the composition of the exported envvars. The store
 (`cmpkg.store`) owns atomicity and locking, `cmpkg.fetch` the downloads and `cmpkg.archive`
@@ -15,30 +19,31 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cmpkg import envvars, pyenv
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index.model import Recipe
-from cmpkg.plan import PYENV, Plan, Step
+from cmpkg.lock.model import LockedWheel
+from cmpkg.plan import PYENV, Plan, PythonEnv, Step
 from cmpkg.process import run_or_raise
-from cmpkg.resolve import FactValue
 from cmpkg.store.store import Entry, Store
 
 
-@dataclass
-class Options:
-    python: str  # the interpreter the environment's venv is made from
-    wheels: pyenv.WheelSource = field(default_factory=pyenv.WheelSource)
-    user_paths: Mapping[str, str] = field(default_factory=dict)  # --with NAME.path=DIR
-    pinned: tuple[str, ...] = ()  # `name==version --hash=sha256:...` from a lock
+@dataclass(frozen=True)
+class Policy:
+    """How to carry out a plan, never what it contains."""
+
     offline: bool = False
-    mirror_urls: Callable[[str], tuple[str, ...]] = lambda _name: ()
+    jobs: int = 4  # parallel downloads, and parallel builds of independent packages
+
+
+@dataclass(frozen=True)
+class Reporter:
     report: Callable[[str], None] = lambda _text: None
     json_output: bool = False  # no progress bar (nor any other drawing) under --json
-    jobs: int = 4  # parallel downloads, and parallel builds of independent packages
 
 
 @dataclass
@@ -49,24 +54,24 @@ class Installed:
 
 
 def execute(
-    plan: Plan, store: Store, tools: Mapping[str, FactValue], options: Options
+    plan: Plan, store: Store, policy: Policy = Policy(), reporter: Reporter = Reporter()
 ) -> Installed:
-    _prefetch(plan, store, options)
+    _prefetch(plan, store, policy, reporter)
     state = Installed({}, {}, {})
     provide = functools.partial(
-        _provide, plan=plan, state=state, tools=tools, options=options, store=store
+        _provide, plan=plan, state=state, policy=policy, reporter=reporter, store=store
     )
     for wave in plan.waves():
         # A wave's steps need only earlier waves: independent builds run side by side.
         todo = sum(1 for s in wave if not s.cached)
         if todo > 1:
-            with ThreadPoolExecutor(max_workers=options.jobs, thread_name_prefix="build") as pool:
+            with ThreadPoolExecutor(max_workers=policy.jobs, thread_name_prefix="build") as pool:
                 entries = list(pool.map(provide, wave))
         else:
             entries = [provide(step) for step in wave]
         for step, entry in zip(wave, entries, strict=True):  # plan order: deterministic exports
             state.entries[step.name] = entry
-            _export(step, entry, state, options)
+            _export(step, entry, state)
     return state
 
 
@@ -75,52 +80,52 @@ def _provide(
     *,
     plan: Plan,
     state: Installed,
-    tools: Mapping[str, FactValue],
-    options: Options,
+    policy: Policy,
+    reporter: Reporter,
     store: Store,
 ) -> Entry:
     """One step's store entry: reused (after checking it is unmodified) or built."""
     if not step.cached:  # reused entries are summed up by the caller, not listed
-        options.report("build " + _label(step))
-    builder = _Builder(step, plan, state, tools, options, store)
+        reporter.report("build " + _label(step))
+    builder = _Builder(step, state, policy, store)
     entry = store.ensure(step.key, builder.build, builder.meta())
     if step.cached:
         check_unmodified(entry)
     return entry
 
 
-def artifacts(step: Step, options: Options) -> list[Any]:
-    """The verified downloads one `download` step needs, mirrors first."""
+def artifacts(step: Step) -> list[Any]:
+    """The verified downloads one `download` step needs, mirrors first (as planned)."""
     from cmpkg import fetch
 
     assert step.pin is not None
     return [
         fetch.Artifact(
-            name=f"{step.pin.name} ({source.filename})",
-            urls=(*options.mirror_urls(source.filename), *source.urls),
-            filename=source.filename,
-            sha256=source.sha256,
-            size=source.size,
-            md5=source.md5,
+            name=f"{step.pin.name} ({d.filename})",
+            urls=d.urls,
+            filename=d.filename,
+            sha256=d.sha256,
+            size=d.size,
+            md5=d.md5,
         )
-        for source in _active_sources(step.pin.recipe, dict(step.pin.variant))
+        for d in step.downloads
     ]
 
 
-def _prefetch(plan: Plan, store: Store, options: Options) -> None:
+def _prefetch(plan: Plan, store: Store, policy: Policy, reporter: Reporter) -> None:
     """Download every missing artifact in parallel before building: a build then finds its
     files verified in the download cache. Failures are all reported together."""
-    wanted = [a for s in plan.todo if s.method == "download" for a in artifacts(s, options)]
+    wanted = [a for s in plan.todo if s.method == "download" for a in artifacts(s)]
     if wanted:
         from cmpkg import fetch  # requests is slow to import: a no-op install never needs it
 
-        options.report(f"fetch {len(wanted)} artifacts")
-        progress = fetch.default_progress(json_output=options.json_output)
+        reporter.report(f"fetch {len(wanted)} artifacts")
+        progress = fetch.default_progress(json_output=reporter.json_output)
         fetch.fetch_many(
             wanted,
             store.downloads_dir,
-            jobs=options.jobs,
-            offline=options.offline,
+            jobs=policy.jobs,
+            offline=policy.offline,
             progress=progress,
         )
 
@@ -156,10 +161,14 @@ def check_unmodified(entry: Entry) -> None:
 
 
 def _label(step: Step) -> str:
-    return step.pin.label if step.pin else "python environment"
+    if step.pin is not None:
+        return step.pin.label
+    return "python environment" + (f" for {step.name.split(':', 1)[1]}" if ":" in step.name else "")
 
 
-def _export(step: Step, entry: Entry, state: Installed, options: Options) -> None:
+def _export(step: Step, entry: Entry, state: Installed) -> None:
+    if step.name != PYENV and step.pin is None:
+        return  # a step's tool environment is that step's own business, not the user's
     if step.pin is None:
         exported = {
             "+PATH": str(entry.path / pyenv.VENV / "bin"),
@@ -167,7 +176,7 @@ def _export(step: Step, entry: Entry, state: Installed, options: Options) -> Non
         }
     else:
         recipe = step.pin.recipe
-        where = _entry_dir(step, entry, options)
+        where = _entry_dir(step, entry)
         inherited = _inherited(step, state)
         values = envvars.substitutions(recipe, where, step.pin.version, step.pin.variant, inherited)
         exported = envvars.exports(recipe, values, where, step.pin.variant)
@@ -175,7 +184,7 @@ def _export(step: Step, entry: Entry, state: Installed, options: Options) -> Non
     state.variables = envvars.merge(state.variables, exported)
 
 
-def _entry_dir(step: Step, entry: Entry, options: Options) -> str:
+def _entry_dir(step: Step, entry: Entry) -> str:
     """Where a package's files are: its entry, or the user's own path for `user-path`."""
     if step.method == "user-path":
         return str(entry.build_result.get("path", ""))
@@ -193,15 +202,17 @@ def _inherited(step: Step, state: Installed) -> dict[str, str]:
 @dataclass
 class _Builder:
     step: Step
-    plan: Plan
     state: Installed
-    tools: Mapping[str, FactValue]
-    options: Options
+    policy: Policy
     store: Store
 
     def meta(self) -> dict[str, Any]:
         if self.step.pin is None:
-            return {"package": PYENV, "requirements": list(self.plan.requirements)}
+            env = self.step.env
+            return {
+                "package": self.step.name,
+                "requirements": list(env.requirements if env else ()),
+            }
         pin = self.step.pin
         return {
             "package": pin.name,
@@ -228,40 +239,35 @@ class _Builder:
         return result
 
     def _venv(self, tmp: Path) -> Mapping[str, Any]:
-        if not self.plan.requirements:
-            pyenv.create(tmp, self.options.python, system_site=self.plan.system_site)
-            pyenv.relocate(tmp, self.store.entry_path(self.step.key))
-            return {"python": self.options.python, "installed": []}
-        pyenv.create(tmp, self.options.python, system_site=self.plan.system_site)
-        source = self.options.wheels
-        source = pyenv.WheelSource(
-            source.find_links,
-            (*source.index_urls, *self.plan.index_urls),
-            source.no_index,
-            source.require_hashes,
-        )
-        with tempfile.TemporaryDirectory() as scratch:
-            env = envvars.step_environment({}, Path(scratch))
-            requirements = self.options.pinned or self.plan.requirements
-            installed = pyenv.install(tmp, requirements, source, env)
+        env = self.step.env
+        assert env is not None
+        if not env.interpreter:
+            raise CmpkgError("no-python", "no Python interpreter was found for the environment")
+        pyenv.create(tmp, env.interpreter, system_site=env.system_site)
+        installed: list[dict[str, Any]] = []
+        if env.requirements:
+            with tempfile.TemporaryDirectory() as scratch:
+                step_env = envvars.step_environment({}, Path(scratch))
+                installed = pyenv.install(tmp, _pip_requirements(env), _wheel_source(env), step_env)
         pyenv.relocate(tmp, self.store.entry_path(self.step.key))
-        return {"python": self.options.python, "installed": installed}
+        return {"python": env.interpreter, "installed": installed}
 
     def _detect(self, tmp: Path) -> Mapping[str, Any]:
-        tool = self.tools[self.step.name]
+        tool = self.step.found
+        assert tool is not None, f"{self.step.name} was planned without what was detected"
         return {"version": tool.version, "found": tool.source}
 
     def _python(self, tmp: Path) -> Mapping[str, Any]:
-        return {"environment": self.plan.keys().get(PYENV)}
+        # A name in the environment, not files: the environment is its own entry.
+        return {}
 
     def _download(self, tmp: Path) -> Mapping[str, Any]:
         from cmpkg import archive, fetch
 
         assert self.step.pin is not None
         fetched = []
-        sources = _active_sources(self.step.pin.recipe, dict(self.step.pin.variant))
-        for source, artifact in zip(sources, artifacts(self.step, self.options), strict=True):
-            got = fetch.fetch(artifact, self.store.downloads_dir, offline=self.options.offline)
+        for source, artifact in zip(self.step.downloads, artifacts(self.step), strict=True):
+            got = fetch.fetch(artifact, self.store.downloads_dir, offline=self.policy.offline)
             if source.extract:
                 archive.extract(got.path, tmp)
             else:
@@ -287,13 +293,15 @@ class _Builder:
         return {"script": pin.recipe.provide.script, "args": args}
 
     def _python_for_steps(self) -> str:
-        entry = self.state.entries.get(PYENV)
-        return str(pyenv.venv_python(entry.path)) if entry else self.options.python
+        """The step's own tool environment's Python, else the bare interpreter."""
+        if self.step.runs_in is None:
+            return self.step.interpreter
+        return str(pyenv.venv_python(self.state.entries[self.step.runs_in].path))
 
     def _user_path(self, tmp: Path) -> Mapping[str, Any]:
         pin = self.step.pin
         assert pin is not None and pin.recipe.provide is not None
-        given = self.options.user_paths.get(pin.name)
+        given = self.step.user_path
         if not given:
             raise UsageError(
                 "path-required",
@@ -310,8 +318,20 @@ class _Builder:
         return {"path": str(path)}
 
 
-def _active_sources(recipe: Recipe, variant: dict[str, str]) -> list[Any]:
-    return [s for s in recipe.sources if all(variant.get(g) == v for g, v in s.when)]
+def _pip_requirements(env: PythonEnv) -> tuple[str, ...]:
+    """From a lock, exactly its files (hashes required); otherwise what was asked for."""
+    if env.wheels:
+        return tuple(wheel_requirements(env.wheels))
+    return env.requirements
+
+
+def wheel_requirements(wheels: tuple[LockedWheel, ...]) -> list[str]:
+    """Exact pins with hashes for `pip install --require-hashes --no-deps`."""
+    return [f"{w.name}=={w.version} --hash=sha256:{w.sha256}" for w in wheels]
+
+
+def _wheel_source(env: PythonEnv) -> pyenv.WheelSource:
+    return pyenv.WheelSource(env.find_links, env.index_urls, env.no_index, bool(env.wheels))
 
 
 def _copy_files(recipe: Recipe, tmp: Path) -> None:

@@ -19,8 +19,9 @@ from cmpkg import atomic, config, envs, envvars
 from cmpkg.config import home
 from cmpkg.context import Context, Sources, gather, open_mirror
 from cmpkg.errors import CmpkgError, UsageError
-from cmpkg.lock import Lock, LockedTarget, read_lock, wheel_requirements
-from cmpkg.plan import Plan, make_plan
+from cmpkg.install import Installed, Policy, Reporter
+from cmpkg.lock import Lock, LockedTarget, LockedWheel, read_lock
+from cmpkg.plan import PYENV, Plan, PlanSources, make_plan, tool_env_name
 from cmpkg.project import LOCKFILE, Project
 from cmpkg.resolve import Resolution
 from cmpkg.store.store import Store
@@ -72,7 +73,9 @@ def install(
         as_resolve = ResolveInput(given.requests, given.sources, given.target, given.backend)
         resolution = solve(ctx, given.requests, as_resolve, installing=True).resolution
     store = Store(home())
-    plan = make_plan(resolution, lambda key: store.get(key) is not None)
+    offline = given.offline or envvars.get("CMPKG_OFFLINE") == "1" or config.load().offline
+    sources = plan_sources(given, ctx, resolution, offline)
+    plan = make_plan(resolution, lambda key: store.get(key) is not None, sources)
     if ctx.locked_target is not None:
         from cmpkg.lock.check import check_keys
 
@@ -83,7 +86,7 @@ def install(
         # Root the keys before building: a concurrent `cmpkg cache gc` must not collect an
         # entry between its completion and the environment record that references it.
         store.add_root(f"env-{name}", sorted(plan.keys().values()))
-        installed = _execute(given, ctx, plan, store, report, json_output)
+        installed = _execute(plan, store, Policy(offline=offline), Reporter(report, json_output))
         _record(ctx, resolution, plan, installed, name, given.requests or resolution.roots)
     took = time.monotonic() - started
     return InstallResult(name, plan, took, runnable, given.dry_run)
@@ -169,41 +172,42 @@ def _check_python(ctx: Context, locked: LockedTarget) -> None:
         )
 
 
-def _execute(
-    given: InstallInput,
-    ctx: Context,
-    plan: Plan,
-    store: Store,
-    report: Report,
-    json_output: bool,
-) -> Any:
-    from cmpkg import install as executor
-    from cmpkg import pyenv
-
-    # From a lock, pip installs exactly its files, hashes required.
-    pinned = tuple(wheel_requirements(ctx.locked_target)) if ctx.locked_target else ()
-    if ctx.python is None and plan.requirements:
-        raise CmpkgError("no-python", "no Python interpreter was found for the environment")
-    offline = given.offline or envvars.get("CMPKG_OFFLINE") == "1" or config.load().offline
-    links = (*(ctx.mirror.wheel_links() if ctx.mirror else ()), *given.find_links)
-    options = executor.Options(
-        python=ctx.python or sys.executable,
-        wheels=pyenv.WheelSource(links, (), given.no_index or offline, bool(pinned)),
-        pinned=pinned,
+def plan_sources(
+    given: InstallInput, ctx: Context, resolution: Resolution, offline: bool
+) -> PlanSources:
+    """Everything the plan needs besides the resolution, gathered here at the edge."""
+    mirror = ctx.mirror
+    filenames = {s.filename for p in resolution.pins.values() for s in p.recipe.sources}
+    wheels: dict[str, tuple[LockedWheel, ...]] = {}
+    platform: tuple[str, ...] = ()
+    if ctx.locked_target is not None:  # from a lock: exactly its files
+        locked = ctx.locked_target
+        wheels = {PYENV: locked.wheels}
+        wheels |= {tool_env_name(n): w for n, w in locked.tool_wheels.items()}
+        platform = tuple(locked.platform)
+    return PlanSources(
+        interpreter=ctx.python or sys.executable,
+        tools=dict(ctx.tools),
         user_paths=given.user_paths,
-        offline=offline,
-        mirror_urls=ctx.mirror.artifact_urls if ctx.mirror else (lambda _name: ()),
-        report=report,
-        json_output=json_output,
+        mirror_urls={f: mirror.artifact_urls(f) for f in sorted(filenames)} if mirror else {},
+        wheels=wheels,
+        platform=platform,
+        find_links=(*(mirror.wheel_links() if mirror else ()), *given.find_links),
+        no_index=given.no_index or offline,
     )
-    return executor.execute(plan, store, ctx.tools, options)
+
+
+def _execute(plan: Plan, store: Store, policy: Policy, reporter: Reporter) -> Installed:
+    from cmpkg.install import execute
+
+    return execute(plan, store, policy, reporter)
 
 
 def _record(
     ctx: Context,
     resolution: Resolution,
     plan: Plan,
-    installed: Any,
+    installed: Installed,
     name: str,
     requests: tuple[str, ...],
 ) -> None:

@@ -20,7 +20,6 @@ from cmpkg.lock.model import (
     LockedTarget,
     LockedWheel,
     recipe_label,
-    wheel_requirements,
 )
 from cmpkg.lock.parse import parse, read_lock
 from cmpkg.lock.render import render
@@ -36,5 +35,4 @@ __all__ = [
     "read_lock",
     "recipe_label",
     "render",
-    "wheel_requirements",
 ]

@@ -14,7 +14,7 @@ from cmpkg.errors import CmpkgError
 from cmpkg.index import Index
 from cmpkg.lock.model import Lock, LockedTarget, recipe_label
 from cmpkg.lock.parse import read_lock
-from cmpkg.plan import Plan
+from cmpkg.plan import PYENV, Plan
 from cmpkg.project import LOCKFILE, project_index, require
 
 
@@ -49,6 +49,13 @@ def stale_reasons(
 def check_keys(plan: Plan, target: LockedTarget) -> None:
     """The keys an install computes must be the locked ones: anything else is drift."""
     keys = plan.keys()
+    if target.environment_key is not None and keys.get(PYENV) != target.environment_key:
+        raise CmpkgError(
+            "key-mismatch",
+            f"the Python environment's store key {keys.get(PYENV, '?')[:12]} differs from the "
+            f"locked {target.environment_key[:12]}",
+            hint="the lock was written by another cmpkg version or index; run `cmpkg lock`",
+        )
     for name, locked in target.packages.items():
         if keys.get(name) != locked.key:
             raise CmpkgError(

@@ -18,10 +18,26 @@ from cmpkg.atomic import write_text
 from cmpkg.config import home
 from cmpkg.errors import CmpkgError
 from cmpkg.index import Index
-from cmpkg.lock.model import Lock, LockedPackage, LockedSource, LockedTarget, recipe_label
+from cmpkg.lock.model import (
+    Lock,
+    LockedPackage,
+    LockedSource,
+    LockedTarget,
+    LockedWheel,
+    recipe_label,
+)
 from cmpkg.lock.parse import read_lock
 from cmpkg.lock.render import render
-from cmpkg.plan import PYENV, Plan, make_plan, python_requirements
+from cmpkg.plan import (
+    PYENV,
+    Plan,
+    PlanSources,
+    active_sources,
+    closure,
+    make_plan,
+    python_requirements,
+    tool_env_name,
+)
 from cmpkg.project import LOCKFILE, project_index, require
 from cmpkg.pyenv import WheelSource
 from cmpkg.resolve import FactValue, Pin, Preference, parse_request, resolve
@@ -137,10 +153,23 @@ def lock_target(
     """One target's lock section, and the labels/digests of the recipes it used."""
     deps = [parse_request(r, index) for r in requests]
     resolution = resolve(index, inputs.facts, inputs.tools, deps, inputs.preference, backend)
-    plan = make_plan(resolution, lambda _key: False)
-    requirements, urls = python_requirements(resolution)
     python = inputs.python.rsplit(".", 1)[0] if inputs.python.count(".") > 1 else inputs.python
-    locked_wheels = resolve_wheels(requirements, urls, python, inputs.platforms, wheels)
+
+    def wheels_for(names: Collection[str] | None) -> tuple[LockedWheel, ...]:
+        requirements, urls = python_requirements(resolution, names)
+        return resolve_wheels(requirements, urls, python, inputs.platforms, wheels)
+
+    locked_wheels = wheels_for(None)
+    tool_wheels = {
+        name: found
+        for name, pin in resolution.pins.items()
+        if pin.recipe.provide is not None and pin.recipe.provide.method == "generate"
+        for found in [wheels_for(closure(resolution, name))]
+        if found
+    }
+    env_wheels = {PYENV: locked_wheels, **{tool_env_name(n): w for n, w in tool_wheels.items()}}
+    sources = PlanSources(wheels=env_wheels, platform=inputs.platforms)
+    plan = make_plan(resolution, lambda _key: False, sources)
     packages = {name: _package(pin, plan, fetch_source) for name, pin in resolution.pins.items()}
     used_facts = {f for p in resolution.pins.values() for f in p.facts}
     target = LockedTarget(
@@ -152,6 +181,7 @@ def lock_target(
         packages=packages,
         wheels=locked_wheels,
         environment_key=plan.keys().get(PYENV),
+        tool_wheels=tool_wheels,
     )
     recipes = {
         recipe_label(p.name, p.recipe.version): p.recipe.digest for p in resolution.pins.values()
@@ -161,14 +191,11 @@ def lock_target(
 
 def _package(pin: Pin, plan: Plan, fetch_source: Fetcher) -> LockedPackage:
     sources = []
-    for source in pin.recipe.sources:
-        if all(dict(pin.variant).get(g) == v for g, v in source.when):
-            if source.sha256 and source.size is not None:
-                sources.append(
-                    LockedSource(source.filename, source.urls, source.sha256, source.size)
-                )
-            else:  # the publisher gave only md5: fetch, verify md5, pin what we verified
-                sources.append(fetch_source(pin, source))
+    for source in active_sources(pin.recipe, dict(pin.variant)):
+        if source.sha256 and source.size is not None:
+            sources.append(LockedSource(source.filename, source.urls, source.sha256, source.size))
+        else:  # the publisher gave only md5: fetch, verify md5, pin what we verified
+            sources.append(fetch_source(pin, source))
     return LockedPackage(
         name=pin.name,
         version=pin.version,

@@ -59,6 +59,8 @@ class LockedTarget:
     packages: Mapping[str, LockedPackage]
     wheels: tuple[LockedWheel, ...]
     environment_key: str | None
+    #: The minimal tool environment of each `generate` step, by package (docs/lockfile.md).
+    tool_wheels: Mapping[str, tuple[LockedWheel, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,3 @@ class Lock:
 def recipe_label(name: str, version: object) -> str:
     """How the lock names a recipe in `[index.recipes]`: `name version` (tools: `name`)."""
     return f"{name} {version}" if version is not None else name
-
-
-def wheel_requirements(target: LockedTarget) -> list[str]:
-    """Exact pins with hashes for `pip install --require-hashes --no-deps`."""
-    return [f"{w.name}=={w.version} --hash=sha256:{w.sha256}" for w in target.wheels]

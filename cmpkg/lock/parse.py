@@ -80,6 +80,7 @@ def _read_target(parent: Fields, name: str) -> LockedTarget:
         else {},
         wheels=tuple(_read_wheel(t, i, w) for i, w in enumerate(t.list("wheels"))),
         environment_key=t.optional_str("environment-key"),
+        tool_wheels=_read_tool_wheels(t),
     )
     t.finish()
     return target
@@ -116,8 +117,20 @@ def _read_package(parent: Fields, name: str) -> LockedPackage:
     return package
 
 
-def _read_wheel(t: Fields, i: int, item: Any) -> LockedWheel:
-    w = Fields(item if isinstance(item, dict) else {}, t.key(f"wheels[{i}]"), t.problems)
+def _read_tool_wheels(t: Fields) -> dict[str, tuple[LockedWheel, ...]]:
+    table = t.sub("tool-wheels")
+    if table is None:
+        return {}
+    found = {
+        name: tuple(_read_wheel(table, i, w, name) for i, w in enumerate(table.list(name)))
+        for name in sorted(table.table)
+    }
+    table.finish()
+    return found
+
+
+def _read_wheel(t: Fields, i: int, item: Any, key: str = "wheels") -> LockedWheel:
+    w = Fields(item if isinstance(item, dict) else {}, t.key(f"{key}[{i}]"), t.problems)
     wheel = LockedWheel(
         w.str("name", required=True),
         w.str("version", required=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cmpkg.lock.model import Lock, LockedPackage, LockedTarget
+from cmpkg.lock.model import Lock, LockedPackage, LockedTarget, LockedWheel
 
 
 def render(lock: Lock) -> str:
@@ -37,11 +37,17 @@ def _target(t: LockedTarget) -> dict[str, Any]:
     }
     if t.environment_key:
         table["environment-key"] = t.environment_key
-    table["wheels"] = [
-        {"name": w.name, "version": w.version, "url": w.url, "sha256": w.sha256}
-        for w in sorted(t.wheels, key=lambda w: w.name.lower())
-    ]
+    table["wheels"] = _wheels(t.wheels)
+    if t.tool_wheels:
+        table["tool-wheels"] = {n: _wheels(w) for n, w in sorted(t.tool_wheels.items())}
     return table
+
+
+def _wheels(wheels: tuple[LockedWheel, ...]) -> list[dict[str, str]]:
+    return [
+        {"name": w.name, "version": w.version, "url": w.url, "sha256": w.sha256}
+        for w in sorted(wheels, key=lambda w: w.name.lower())
+    ]
 
 
 def _package(p: LockedPackage) -> dict[str, Any]:
