@@ -28,6 +28,7 @@ class Context:
     python: str | None  # the interpreter path for Python environments (host targets only)
     locked_target: Any = None  # the lock's target when installing from a lock
     mirror: Any = None  # the opened mirror, if any
+    choice: str | None = None  # why that lock target was chosen
 
     def preference(
         self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None

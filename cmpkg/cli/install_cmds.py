@@ -93,10 +93,17 @@ def _why(args: argparse.Namespace) -> int:
 
 def _install(args: argparse.Namespace) -> int:
     from cmpkg import console
-    from cmpkg.cli.render import plan_lines
-    from cmpkg.commands.install import InstallInput, install
+    from cmpkg.commands.install import install
 
-    given = InstallInput(
+    report = (lambda _t: None) if args.json else console.info
+    _show_install(args, install(_install_input(args), report, json_output=args.json))
+    return 0
+
+
+def _install_input(args: argparse.Namespace) -> Any:
+    from cmpkg.commands.install import InstallInput
+
+    return InstallInput(
         requests=tuple(args.requests),
         sources=sources(args),
         target=args.target,
@@ -110,12 +117,21 @@ def _install(args: argparse.Namespace) -> int:
         offline=args.offline,
         dry_run=args.dry_run,
     )
-    report = (lambda _t: None) if args.json else console.info
-    done = install(given, report, json_output=args.json)
+
+
+def _show_install(args: argparse.Namespace, done: Any) -> None:
+    from cmpkg import console
+    from cmpkg.cli.render import plan_lines
+
+    if done.choice and not args.json:
+        console.info(done.choice)
     if done.dry_run:
         _print_plan(args, plan_lines(done.plan), done.plan)
     elif args.json:
-        console.print_json({"env": done.env, "built": done.built, "packages": done.plan.keys()})
+        keys = done.plan.keys()
+        console.print_json(
+            {"env": done.env, "built": done.built, "target": done.target, "packages": keys}
+        )
     else:
         verb = "installed" if done.built else "already installed"
         steps = len(done.plan.steps)
@@ -124,7 +140,6 @@ def _install(args: argparse.Namespace) -> int:
         )
         if done.runnable:
             console.info(f"run it with `cmpkg run {done.env}`")
-    return 0
 
 
 def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:

@@ -38,6 +38,13 @@ def register(subparsers: Any) -> None:
     )
     lock.add_argument("--upgrade", action="store_true", help="ignore the previous lock's pins")
     lock.add_argument("--upgrade-package", action="append", default=[], metavar="NAME")
+    lock.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="re-lock only this target of cmpkg.toml (repeatable); the others stay as locked",
+    )
     add_wheel_options(lock)
     add_backend_option(lock)
     add_index_option(lock)
@@ -92,28 +99,39 @@ def _render_change(args: argparse.Namespace, change: Any) -> None:
 
 def _lock(args: argparse.Namespace) -> int:
     from cmpkg import console
-    from cmpkg.commands.lock import LockInput, lock, stale
+    from cmpkg.commands.lock import lock, stale
 
-    given = LockInput(
+    if args.check:
+        return _show_check(args, stale(_lock_input(args)))
+    done = lock(_lock_input(args))
+    if args.json:
+        console.print_json({"lock": str(done.path), "changed": done.changed})
+    else:
+        console.info(f"{'wrote' if done.changed else 'unchanged:'} {done.path}")
+    return 0
+
+
+def _lock_input(args: argparse.Namespace) -> Any:
+    from cmpkg.commands.lock import LockInput
+
+    return LockInput(
         index_dirs=tuple(args.index),
         find_links=tuple(args.find_links),
         no_index=args.no_index,
         backend=args.backend,
         upgrade_all=args.upgrade,
         upgrade=tuple(args.upgrade_package),
+        only=tuple(args.target),
     )
-    if args.check:
-        reasons = stale(given)
-        if args.json:
-            console.print_json({"fresh": not reasons, "reasons": reasons})
-        for reason in [] if args.json else reasons:
-            console.message("error", reason)
-        if not reasons and not args.json:
-            console.info("cmpkg.lock is up to date")
-        return 1 if reasons else 0
-    done = lock(given)
+
+
+def _show_check(args: argparse.Namespace, reasons: list[str]) -> int:
+    from cmpkg import console
+
     if args.json:
-        console.print_json({"lock": str(done.path), "changed": done.changed})
-    else:
-        console.info(f"{'wrote' if done.changed else 'unchanged:'} {done.path}")
-    return 0
+        console.print_json({"fresh": not reasons, "reasons": reasons})
+    for reason in [] if args.json else reasons:
+        console.message("error", reason)
+    if not reasons and not args.json:
+        console.info("cmpkg.lock is up to date")
+    return 1 if reasons else 0

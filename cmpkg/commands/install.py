@@ -20,7 +20,7 @@ from cmpkg.config import home
 from cmpkg.context import Context, Sources, gather, open_mirror
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.install import Installed, Policy, Reporter
-from cmpkg.lock import Lock, LockedTarget, LockedWheel, read_lock
+from cmpkg.lock import Lock, LockedWheel, read_lock
 from cmpkg.plan import PYENV, Plan, PlanSources, make_plan, tool_env_name
 from cmpkg.project import LOCKFILE, Project
 from cmpkg.resolve import Resolution
@@ -53,6 +53,8 @@ class InstallResult:
     seconds: float
     runnable: bool  # the environment's app has a run command
     dry_run: bool
+    target: str  # the target installed for: a lock's target, or the probed/named one
+    choice: str | None = None  # from a lock: which target was chosen, and why
 
     @property
     def built(self) -> int:
@@ -89,7 +91,8 @@ def install(
         installed = _execute(plan, store, Policy(offline=offline), Reporter(report, json_output))
         _record(ctx, resolution, plan, installed, name, given.requests or resolution.roots)
     took = time.monotonic() - started
-    return InstallResult(name, plan, took, runnable, given.dry_run)
+    target = ctx.locked_target.name if ctx.locked_target else ctx.target.name
+    return InstallResult(name, plan, took, runnable, given.dry_run, target, ctx.choice)
 
 
 def _project_requests(given: InstallInput) -> InstallInput:
@@ -125,14 +128,13 @@ def _from_lock(given: InstallInput) -> tuple[Context, Resolution]:
     lock = read_lock(path)
     project = project_file.load(found) if found else None
     index_dirs = (*(project.index_dirs() if project else ()), *given.sources.index_dirs)
-    forced = None if given.target in ("host", "cpu", "cuda") else given.target
     ctx = ctx_mod.load(index_dirs, "host", home(), opened)
     if given.lock_mode == "locked":
         _check_fresh(lock, path, project, ctx)
-    locked = choose_target(lock, ctx.target, forced)
-    _check_python(ctx, locked)
-    resolution = resolution_from_lock(ctx.index, locked)
-    return replace(ctx, locked_target=locked), resolution
+    python = ctx.tools.get("python")
+    choice = choose_target(lock, ctx.target, given.target, python.version if python else None)
+    resolution = resolution_from_lock(ctx.index, choice.target)
+    return replace(ctx, locked_target=choice.target, choice=choice.reason), resolution
 
 
 def _check_fresh(lock: Lock, path: Path, project: Project | None, ctx: Context) -> None:
@@ -156,20 +158,6 @@ def _default_lock(project: Path | None, opened: Any, start: Path) -> Path:
     if opened is not None:
         return Path(opened.lock_path())
     return start / LOCKFILE
-
-
-def _check_python(ctx: Context, locked: LockedTarget) -> None:
-    want = locked.packages.get("python")
-    have = ctx.tools.get("python")
-    if want is None:
-        return
-    if have is None or have.version.split(".")[:2] != want.version.split(".")[:2]:
-        found = f"Python {have.version} ({have.source})" if have else "no Python"
-        raise CmpkgError(
-            "python-mismatch",
-            f"the lock's environment is for Python {want.version}; this machine has {found}",
-            hint="install that Python, or lock for this machine's target",
-        )
 
 
 def plan_sources(
@@ -229,7 +217,7 @@ def _record(
     record = envs.EnvRecord(
         name=name,
         requests=list(requests),
-        target=ctx.target.name,
+        target=ctx.locked_target.name if ctx.locked_target else ctx.target.name,
         packages={
             s.name: {"key": s.key, "path": str(installed.entries[s.name].path)} for s in plan.steps
         },

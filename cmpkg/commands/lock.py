@@ -19,6 +19,7 @@ class LockInput:
     backend: str = "auto"
     upgrade_all: bool = False  # ignore the previous lock's pins
     upgrade: tuple[str, ...] = ()  # ignore them for these packages
+    only: tuple[str, ...] = ()  # re-lock these targets, keep the others as locked
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def lock(given: LockInput) -> LockResult:
         backend=given.backend,
         upgrade_all=given.upgrade_all,
         upgrade=given.upgrade,
+        only=given.only,
     )
     return LockResult(path, changed)
 

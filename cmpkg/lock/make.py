@@ -16,7 +16,7 @@ from typing import Any
 
 from cmpkg.atomic import write_text
 from cmpkg.config import home
-from cmpkg.errors import CmpkgError
+from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index import Index
 from cmpkg.lock.model import (
     Lock,
@@ -66,22 +66,32 @@ def write_lock(
     backend: str = "auto",
     upgrade_all: bool = False,
     upgrade: Collection[str] = (),
+    only: Sequence[str] = (),
 ) -> tuple[Path, bool]:
     """Lock the project at or above `start`; return the lock's path and whether it changed.
-    The previous lock's pins are preferred, except for `upgrade` (or all, `upgrade_all`)."""
+    The previous lock's pins are preferred, except for `upgrade` (or all, `upgrade_all`).
+    `only` re-locks those targets and keeps the previous lock's other targets as they are."""
     project = require(start)
     index = project_index(project, extra_index)
     path = project.root / LOCKFILE
-    previous = None if upgrade_all or not path.exists() else _previous(path)
+    previous = _previous(path) if path.exists() else None
+    targets = _selected(project.targets, only, previous, path)
     lock = make_lock(
         index,
         project.requests,
-        project.targets,
+        targets,
         wheels,
         backend=backend,
-        previous=previous,
+        previous=None if upgrade_all else previous,
         upgrade=upgrade,
     )
+    if only and previous is not None:
+        kept = {n: t for n, t in previous.targets.items() if n not in only}
+        lock = replace(
+            lock,
+            targets={**kept, **lock.targets},
+            recipes={**previous.recipes, **lock.recipes},
+        )
     lock = replace(
         lock, manifest_hash=project.content_hash(), index_sources=("shipped", *project.index)
     )
@@ -90,6 +100,28 @@ def write_lock(
     if changed:
         write_text(path, text)
     return path, changed
+
+
+def _selected(
+    targets: Sequence[str], only: Sequence[str], previous: Lock | None, path: Path
+) -> Sequence[str]:
+    """The targets to solve: all of the project's, or `only` (which must be among them)."""
+    if not only:
+        return targets
+    unknown = sorted(set(only) - set(targets))
+    if unknown:
+        raise UsageError(
+            "unknown-target",
+            f"cmpkg.toml has no target {', '.join(unknown)}",
+            hint=f"its targets: {', '.join(targets)}",
+        )
+    if previous is None:
+        raise UsageError(
+            "no-lock",
+            f"--target re-locks one target of {path}, which does not exist yet",
+            hint="run `cmpkg lock` first",
+        )
+    return only
 
 
 def make_lock(
@@ -109,7 +141,14 @@ def make_lock(
     recipes: dict[str, str] = {}
     for spec in targets:
         inputs = target_inputs(spec, index, home(), previous, set(upgrade))
-        locked[spec], used = lock_target(index, requests, inputs, wheels, _fetch_source, backend)
+        try:
+            locked[spec], used = lock_target(
+                index, requests, inputs, wheels, _fetch_source, backend
+            )
+        except CmpkgError as error:  # one target of several: the message must say which
+            error.message = f"lock target {spec}: {error.message}"
+            error.args = (error.message,)
+            raise
         recipes.update(used)
     return Lock("", index.revision, ("shipped",), recipes, locked, __version__)
 
@@ -139,7 +178,10 @@ def target_inputs(
         }
     python = tools["python"].version if "python" in tools else target.python
     platforms = () if is_host(target) else target.platform_tags
-    return TargetInputs(spec, facts, tools, python, platforms, cuda_preference(target, pins))
+    preference = cuda_preference(target, pins)
+    if target.cuda is not None:  # a GPU target must not silently lock a CPU build
+        preference = replace(preference, require_values=(("device", "cuda"),))
+    return TargetInputs(spec, facts, tools, python, platforms, preference)
 
 
 def lock_target(
