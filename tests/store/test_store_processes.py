@@ -94,8 +94,15 @@ def test_sigkills_during_download_and_unpack_then_install_resumes(
     sha = hashlib.sha256(data).hexdigest()
     store, key, rng = Store(tmp_path / "home"), key_of("downloaded"), random.Random(24)
     for _ in range(6):
+        seen = len(http_server.requests)
         proc = child("ensure", str(store.home), key, "fetch", url, sha)
-        time.sleep(rng.uniform(0.1, 0.5))
+        # Kill mid-download: wait until this child's request arrived (a loaded machine can
+        # take longer than the sleep below just to start Python), then a random moment in.
+        deadline = time.monotonic() + 60
+        while len(http_server.requests) == seen and proc.poll() is None:
+            assert time.monotonic() < deadline, "the child never started its download"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.05, 0.4))
         proc.kill()
         proc.wait()
         assert assert_no_corrupt_visible(store) <= 1
