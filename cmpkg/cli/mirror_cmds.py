@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
         "--target", action="append", default=[], metavar="T", help="targets to include"
     )
     create.add_argument("--all-targets", action="store_true", help="every target of the lock")
+    create.add_argument(
+        "--expires-days",
+        type=_positive,
+        metavar="N",
+        help="the mirror expires N days from now (default: keep the previous expiry, or 365)",
+    )
     add_wheel_options(create)
     add_backend_option(create)
     add_index_option(create)
@@ -50,66 +56,99 @@ def register(subparsers: Any) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from cmpkg import console, mirror
-    from cmpkg.atomic import write_text
-    from cmpkg.index import active_index_dirs
-    from cmpkg.lock import render
+    from cmpkg import console
+    from cmpkg.mirror.create import CreatePlan, create
     from cmpkg.pyenv import WheelSource
     from cmpkg.store.store import Store
 
-    lock, index_dirs = _lock_for(args)
-    targets = _selected(lock, args)
     root = args.dir.resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    previous = mirror.read_manifest(root)
-    wheels = WheelSource(tuple(args.find_links), (), args.no_index)
-    sources = {
-        s.filename: s for t in targets.values() for p in t.packages.values() for s in p.sources
-    }
-    artifacts = mirror.add_artifacts(
-        root, sources.values(), Store(home()).downloads_dir, offline=False
+    lock, index_dirs = _lock_for(args, root)
+    created = create(
+        CreatePlan(
+            root=root,
+            lock=lock,
+            targets=_selected(lock, args),
+            index_dirs=index_dirs,
+            wheels=WheelSource(tuple(args.find_links), (), args.no_index),
+            downloads=Store(home()).downloads_dir,
+            expires_days=args.expires_days,
+        )
     )
-    fetched = sum(mirror.add_wheels(root, t, wheels) for t in targets.values())
-    mirror.snapshot_index(index_dirs or active_index_dirs(args.index), root)
-    from dataclasses import replace
-
-    write_text(root / mirror.LOCK, render(replace(lock, targets=targets)))
-    manifest = mirror.write_manifest(root, previous)
+    files = len(created.manifest.files)
     if args.json:
         console.print_json(
             {
                 "mirror": str(root),
-                "files": len(manifest.files),
-                "new_artifacts": artifacts,
-                "new_wheels": fetched,
+                "files": files,
+                "new_artifacts": created.new_artifacts,
+                "new_wheels": created.new_wheels,
+                "changed": created.changed,
+                "created": created.manifest.to_json()["created"],
+                "expires": created.manifest.to_json().get("expires"),
+                "notes": list(created.notes),
             }
         )
-    else:
-        console.info(
-            f"mirror {root}: {len(manifest.files)} files "
-            f"({artifacts} artifacts and {fetched} wheels fetched)"
-        )
+        return 0
+    for note in created.notes:
+        console.message("note", note)
+    state = "updated" if created.changed else "unchanged"
+    console.info(
+        f"mirror {root} {state}: {files} files "
+        f"({created.new_artifacts} artifacts and {created.new_wheels} wheels fetched)"
+    )
     return 0
 
 
-def _lock_for(args: argparse.Namespace) -> tuple[Any, list[Path]]:
-    """The lock to mirror: one made now for REQs, the given file, or the project's."""
+def _lock_for(args: argparse.Namespace, root: Path) -> tuple[Any, list[Path]]:
+    """The lock to mirror and the index stack it was made from: one made now for REQs, the
+    given file (with the index of the project it belongs to), or the current project's."""
     from cmpkg import project as project_file
-    from cmpkg.index import active_index_dirs, load_active_index
+    from cmpkg.index import active_index_dirs
     from cmpkg.lock import read_lock
-    from cmpkg.lock.make import make_lock
-    from cmpkg.pyenv import WheelSource
 
     if args.requests:
-        index = load_active_index(args.index)
-        wheels = WheelSource(tuple(args.find_links), (), args.no_index)
-        targets = args.target or ["cpu"]
-        lock = make_lock(index, args.requests, targets, wheels, backend=args.backend)
-        return lock, list(active_index_dirs(args.index))
-    project = project_file.find(Path.cwd())
-    path = args.lock or ((project.parent if project else Path.cwd()) / project_file.LOCKFILE)
+        return _lock_requests(args, root)
+    if args.lock is not None:
+        path = args.lock.resolve()
+        project = project_file.find(path.parent)
+    else:
+        project = project_file.find(Path.cwd())
+        path = (project.parent if project else Path.cwd()) / project_file.LOCKFILE
     extra = project_file.load(project).index_dirs() if project else []
     return read_lock(path), list(active_index_dirs([*extra, *args.index]))
+
+
+def _lock_requests(args: argparse.Namespace, root: Path) -> tuple[Any, list[Path]]:
+    """Lock REQs now, unless the mirror's own lock was made for the same inputs and every
+    recipe it uses is unchanged: then re-creating needs no solve and no network."""
+    import hashlib
+    import json
+    from dataclasses import replace
+
+    from cmpkg.errors import CmpkgError
+    from cmpkg.index import active_index_dirs, load_index
+    from cmpkg.lock import read_lock
+    from cmpkg.lock.check import stale_reasons
+    from cmpkg.lock.make import make_lock
+    from cmpkg.mirror import LOCK
+    from cmpkg.pyenv import WheelSource
+
+    dirs = list(active_index_dirs(args.index))
+    index = load_index(dirs)
+    targets = args.target or ["cpu"]
+    inputs = {"requests": args.requests, "targets": targets, "index": [str(d) for d in dirs],
+              "find-links": args.find_links, "no-index": args.no_index}  # fmt: skip
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    if (root / LOCK).is_file():
+        try:
+            old = read_lock(root / LOCK)
+        except CmpkgError:
+            old = None
+        if old is not None and not stale_reasons(old, digest, tuple(targets), index):
+            return old, dirs
+    wheels = WheelSource(tuple(args.find_links), (), args.no_index)
+    lock = make_lock(index, args.requests, targets, wheels, backend=args.backend)
+    return replace(lock, manifest_hash=digest), dirs
 
 
 def _selected(lock: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -125,6 +164,12 @@ def _selected(lock: Any, args: argparse.Namespace) -> dict[str, Any]:
             hint=f"it has: {', '.join(lock.targets)}",
         )
     return {t: lock.targets[t] for t in args.target}
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of days")
+    return int(text)
 
 
 def _verify(args: argparse.Namespace) -> int:

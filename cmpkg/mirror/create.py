@@ -1,0 +1,194 @@
+"""Making a mirror: everything a lock needs, fetched and verified, then the manifest, last.
+
+`create(plan)` is the whole workflow behind `cmpkg mirror create` (the CLI only picks the
+lock). It is incremental: artifacts and wheels already present with the lock's sha256 are
+kept, files the lock no longer needs are removed, and when the resulting files are exactly
+those of the existing manifest, the manifest is not rewritten (its `created` stays), so
+re-running with an unchanged lock touches neither the network nor the mirror.
+"""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import sys
+import tempfile
+import urllib.parse
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cmpkg.errors import CmpkgError
+from cmpkg.lock import Lock, LockedSource, LockedTarget, render
+from cmpkg.mirror.manifest import (
+    LOCK,
+    MANIFEST,
+    Manifest,
+    hash_file,
+    key_problem,
+    read_manifest,
+    scan,
+    write_manifest,
+)
+from cmpkg.mirror.snapshot import snapshot_index
+from cmpkg.paths import check_part, safe_join
+from cmpkg.pyenv import WheelSource
+
+DEFAULT_EXPIRY_DAYS = 365
+
+
+@dataclass(frozen=True)
+class CreatePlan:
+    """What `create` needs: the lock and its chosen targets, and where things come from."""
+
+    root: Path  # the mirror directory
+    lock: Lock
+    targets: Mapping[str, LockedTarget]
+    index_dirs: Sequence[Path]  # the index stack the lock was made from
+    wheels: WheelSource
+    downloads: Path  # the store's downloads dir (fetched artifacts are shared with installs)
+    expires_days: int | None = None  # None: keep the previous expiry, or the default
+
+
+@dataclass(frozen=True)
+class Created:
+    manifest: Manifest
+    new_artifacts: int
+    new_wheels: int
+    changed: bool  # False: the mirror already held exactly this; its manifest was kept
+    notes: tuple[str, ...] = ()
+
+
+def create(plan: CreatePlan) -> Created:
+    root = plan.root
+    root.mkdir(parents=True, exist_ok=True)
+    previous = read_manifest(root)
+    notes = snapshot_index(plan.index_dirs, root, plan.lock)
+    sources = {s.filename: s for t in plan.targets.values() for p in t.packages.values()
+               for s in p.sources}  # fmt: skip
+    artifacts = add_artifacts(root, sources.values(), plan.downloads)
+    fetched = sum(add_wheels(root, t, plan.wheels) for t in plan.targets.values())
+    _prune(root / "artifacts", set(sources))
+    _prune(root / "wheels", {_wheel_name(w.url) for t in plan.targets.values() for w in t.wheels})
+    _write_if_changed(root / LOCK, render(replace(plan.lock, targets=dict(plan.targets))))
+    files = scan(root)
+    _check_keys(files)
+    if previous is not None and previous.files == files and plan.expires_days is None:
+        return Created(previous, artifacts, fetched, False, tuple(notes))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    days = plan.expires_days or _previous_days(previous) or DEFAULT_EXPIRY_DAYS
+    manifest = Manifest(
+        previous.id if previous else uuid.uuid4().hex,
+        now,
+        now + datetime.timedelta(days=days),
+        files,
+    )
+    write_manifest(root, manifest)
+    return Created(manifest, artifacts, fetched, True, tuple(notes))
+
+
+def _previous_days(previous: Manifest | None) -> int | None:
+    if previous is None or previous.expires is None:
+        return None
+    return max(1, round((previous.expires - previous.created).total_seconds() / 86400))
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    from cmpkg.atomic import write_text
+
+    if not path.is_file() or path.read_text() != text:
+        write_text(path, text)
+
+
+def _check_keys(files: Mapping[str, object]) -> None:
+    bad = [f"{rel}: {problem}" for rel in files if (problem := key_problem(rel))]
+    if bad:
+        raise CmpkgError(
+            "bad-mirror-file",
+            f"the mirror would hold {len(bad)} file(s) that cannot be listed in {MANIFEST}",
+            details=bad,
+            hint="rename them in the index (names must be portable relative paths)",
+        )
+
+
+def _prune(directory: Path, wanted: set[str]) -> None:
+    """Remove files the lock no longer needs: pip would otherwise pick them from the mirror."""
+    if directory.is_dir():
+        for path in directory.iterdir():
+            if path.name not in wanted and path.is_file():
+                path.unlink()
+
+
+# --- populating ---------------------------------------------------------------------------
+
+
+def add_artifacts(root: Path, sources: Iterable[LockedSource], downloads: Path) -> int:
+    """Copy every locked source into `artifacts/` (fetched and verified); skip present ones."""
+    from cmpkg import fetch
+
+    added = 0
+    for source in sources:
+        name = check_part(source.filename, f"{LOCK}: sources.filename")
+        target = safe_join(root / "artifacts", name, f"{LOCK}: sources.filename")
+        if _has(target, source.sha256):
+            continue
+        artifact = fetch.Artifact(name, tuple(source.urls), name, source.sha256, source.size)
+        got = fetch.fetch(artifact, downloads)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(got.path, target)
+        added += 1
+    return added
+
+
+def _wheel_name(url: str) -> str:
+    # `torch-2.4.0%2Bcpu-...whl` in a URL is `torch-2.4.0+cpu-...whl` on disk.
+    return urllib.parse.unquote(url.rsplit("/", 1)[-1].split("#", 1)[0])
+
+
+def add_wheels(root: Path, target: LockedTarget, source: WheelSource) -> int:
+    """A locked target's missing distributions into `wheels/`, each checked against the lock.
+
+    pip downloads into a scratch directory; only the files the lock names, with its sha256,
+    are moved into the mirror (pip may fetch other files, and names come from the lock).
+    """
+    directory = root / "wheels"
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted = {}
+    for wheel in target.wheels:
+        name = check_part(_wheel_name(wheel.url), f"{LOCK}: targets.{target.name}.wheels.url")
+        wanted[name] = wheel
+    missing = {n: w for n, w in wanted.items() if not _has(directory / n, w.sha256)}
+    if not missing:
+        return 0
+    with tempfile.TemporaryDirectory(dir=root, prefix=".pip-") as scratch:
+        _pip_download(
+            Path(scratch), target, source, [f"{w.name}=={w.version}" for w in missing.values()]
+        )
+        for name, wheel in missing.items():
+            got = Path(scratch) / name
+            if not _has(got, wheel.sha256):
+                raise CmpkgError(
+                    "mirror-hash-mismatch",
+                    f"{name}: the downloaded file does not match the lock's sha256",
+                    hint="the index serves other bytes than when the lock was made; re-lock",
+                )
+            got.replace(directory / name)
+    return len(missing)
+
+
+def _pip_download(dest: Path, target: LockedTarget, source: WheelSource, reqs: list[str]) -> None:
+    from cmpkg.process import run_or_raise
+    from cmpkg.wheels import pip_source_args, target_args
+
+    python = ".".join(target.python.split(".")[:2])
+    argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+            "--disable-pip-version-check", "-d", str(dest),
+            *target_args(python, target.platform), *pip_source_args(source, ()), *reqs]  # fmt: skip
+    run_or_raise(
+        argv, "mirror-wheels-failed", f"pip could not download the wheels of {target.name}"
+    )
+
+
+def _has(path: Path, sha256: str) -> bool:
+    return path.is_file() and hash_file(path).sha256 == sha256
