@@ -154,7 +154,7 @@ def key_problem(key: object) -> str | None:
     top, _, rest = key.partition("/")
     if key == LOCK or (top == "index" and "/" in rest):
         return None
-    if top in ("artifacts", "wheels") and rest and part_problem(rest) is None:
+    if top in ("artifacts", "wheels") and "/" not in rest and part_problem(rest) is None:
         return None  # flat: one plain file name (pip's --find-links reads one directory)
     return "is not cmpkg.lock, index/NN/..., artifacts/NAME or wheels/NAME"
 
