@@ -1,12 +1,9 @@
-"""MLPerf Inference ResNet-50 v1.5 harness run by cmpkg's ``mlperf-resnet50`` app.
+"""MLPerf Inference ResNet-50 v1.5 on the shared harness (``mlperf_harness``).
 
-Runs the benchmark under the real LoadGen (``mlperf_loadgen``) with an onnxruntime or
-PyTorch system under test over a preprocessed ImageNet directory, and writes LoadGen's logs
-plus ``result.json``. It runs inside the environment cmpkg builds and must not import
-cmpkg. Modules: ``cli`` (flags, environment defaults, the run), ``dataset`` (the query
-sample library), ``backends`` (inference engines), ``model_torch`` (the torch ResNet-50),
-``runner`` (the system under test and LoadGen settings), ``summary`` and ``accuracy``
-(pure parsers of LoadGen's outputs), ``report`` (result.json) and ``versions``.
+This package supplies only what is ResNet-50's own: flags and their recipe-environment
+defaults (``cli``), the preprocessed ImageNet set (``dataset``), the inference engines
+(``backends``, ``model_torch``) and top-1 scoring (``accuracy``). LoadGen, profiles, the
+results layout and result.json are the harness's. It must not import cmpkg.
 """
 
 MODEL_NAME = "resnet50"

@@ -1,28 +1,32 @@
-"""Flags, their environment defaults, and one run from flags to ``result.json``.
+"""ResNet-50's flags, their environment defaults, and opening model and data.
 
 Environment variables (exported by cmpkg's recipes; a flag always wins):
 ``CMPKG_RESNET50_MODEL`` (model file: .onnx, .pth or .npz), ``CMPKG_IMAGENET_PREPROCESSED``
-(preprocessed dataset directory), ``CMPKG_MLPERF_BACKEND`` (onnxruntime|pytorch),
-``CMPKG_MLPERF_DEVICE`` (cpu|cuda) and ``CMPKG_RUN_CONTEXT`` (a JSON file copied verbatim
-into result.json). Exit codes: 0 the test ran (VALID or INVALID is in the result), 1 it
-failed, 2 bad flags or inputs.
+(preprocessed dataset directory), ``CMPKG_IMAGENET_LABELS`` (a val_map.txt whose labels
+replace the dataset's: the synthetic model's own predictions), ``CMPKG_MLPERF_BACKEND``
+(onnxruntime|pytorch) and ``CMPKG_MLPERF_DEVICE`` (cpu|cuda). The shared flags (profile,
+scenario, mode, LoadGen settings, results) are the harness's: ``mlperf_harness.cli``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from mlperf_harness import cli as harness
+from mlperf_harness import rules
+from mlperf_harness.benchmark import Benchmark, Opened, UsageError
+
+from mlperf_resnet50 import MODEL_NAME
+
 ENV_MODEL = "CMPKG_RESNET50_MODEL"
 ENV_DATASET = "CMPKG_IMAGENET_PREPROCESSED"
+ENV_LABELS = "CMPKG_IMAGENET_LABELS"
 ENV_BACKEND = "CMPKG_MLPERF_BACKEND"
 ENV_DEVICE = "CMPKG_MLPERF_DEVICE"
-ENV_CONTEXT = "CMPKG_RUN_CONTEXT"
 
 DEFAULT_BATCH = {"cpu": 32, "cuda": 256}
 CPU_WARMUP_BATCH = 2
@@ -31,10 +35,8 @@ CPU_WARMUP_BATCH = 2
 MAX_GATHER_THREADS = 8
 # A 1001-class output has the TF background class at 0 (the official ONNX model).
 BACKGROUND_CLASSES = 1001
-
-
-class UsageError(Exception):
-    """Flags or inputs that cannot work; exit code 2."""
+# Smoke runs: 128 images take about 10 s per mode on two loaded CPU cores.
+SMOKE_COUNT = 128
 
 
 def _env_path(name: str) -> Path | None:
@@ -42,7 +44,7 @@ def _env_path(name: str) -> Path | None:
     return Path(value) if value else None
 
 
-def _add_inputs(p: argparse.ArgumentParser) -> None:
+def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         type=Path,
@@ -54,6 +56,12 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
         type=Path,
         default=_env_path(ENV_DATASET),
         help=f"preprocessed ImageNet directory (default: ${ENV_DATASET})",
+    )
+    p.add_argument(
+        "--labels",
+        type=Path,
+        default=_env_path(ENV_LABELS),
+        help=f"val_map.txt with the ground truth (default: ${ENV_LABELS}, else the dataset's)",
     )
     p.add_argument(
         "--backend",
@@ -70,67 +78,10 @@ def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--precision", choices=("fp32", "fp16"), default="fp32", help="fp16: pytorch on cuda only"
     )
-    p.add_argument(
-        "--results-dir", type=Path, default=None, help="default: ./results/<UTC timestamp>"
-    )
-    p.add_argument(
-        "--versions", action="store_true", help="print the stack's versions and devices, then exit"
-    )
-
-
-def _add_loadgen(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--scenario",
-        default="Offline",
-        choices=("Offline", "SingleStream", "MultiStream", "Server"),
-    )
-    p.add_argument("--mode", choices=("performance", "accuracy"), default="performance")
-    p.add_argument(
-        "--accuracy",
-        action="store_const",
-        const="accuracy",
-        dest="mode",
-        help="same as --mode accuracy",
-    )
-    p.add_argument(
-        "--count",
-        type=int,
-        help="use the first COUNT samples of the dataset; in "
-        "performance mode also the minimum query count (as the reference does)",
-    )
-    p.add_argument(
-        "--performance-sample-count",
-        type=int,
-        help="samples loaded for performance runs (default: 1024, capped by count)",
-    )
-    p.add_argument("--target-qps", type=float, help="Offline expected / Server target QPS")
-    p.add_argument(
-        "--target-latency-ms",
-        type=float,
-        help="Server latency bound; SingleStream/MultiStream expected latency",
-    )
-    p.add_argument("--min-duration", type=int, metavar="MS", help="minimum test duration")
-    p.add_argument("--max-duration", type=int, metavar="MS", help="maximum test duration")
-    p.add_argument("--time", type=int, metavar="S", help="minimum = maximum duration, seconds")
-    p.add_argument("--min-query-count", type=int)
-    p.add_argument("--max-query-count", type=int)
-    p.add_argument("--samples-per-query", type=int, help="MultiStream samples per query")
-    p.add_argument("--user-conf", type=Path, help="LoadGen user.conf (after mlperf.conf)")
-    p.add_argument(
-        "--audit-conf",
-        type=Path,
-        default=Path("audit.config"),
-        help="LoadGen audit config, read if it exists (default: ./audit.config)",
-    )
+    _add_engine(p)
 
 
 def _add_engine(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--max-batchsize",
-        type=int,
-        help=f"largest batch (default: {DEFAULT_BATCH['cpu']} on cpu, "
-        f"{DEFAULT_BATCH['cuda']} on cuda)",
-    )
     p.add_argument("--threads", type=int, help="intra-op CPU threads (default: the runtime's)")
     p.add_argument(
         "--label-offset",
@@ -164,16 +115,6 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     )
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="mlperf_resnet50", description="MLPerf Inference ResNet-50 v1.5 under LoadGen."
-    )
-    _add_inputs(p)
-    _add_loadgen(p)
-    _add_engine(p)
-    return p
-
-
 def check_args(args: argparse.Namespace) -> None:
     """Fill derived defaults and reject what cannot run (UsageError)."""
     if args.model is None:
@@ -184,136 +125,131 @@ def check_args(args: argparse.Namespace) -> None:
         raise UsageError(f"model file {args.model} not found")
     if not (args.dataset / "val_map.txt").is_file():
         raise UsageError(f"{args.dataset} has no val_map.txt; is it a preprocessed dataset?")
+    if args.labels is not None and not args.labels.is_file():
+        raise UsageError(f"labels file {args.labels} not found")
     if args.backend is None:
         args.backend = "onnxruntime" if args.model.suffix == ".onnx" else "pytorch"
     if args.max_batchsize is None:
         args.max_batchsize = DEFAULT_BATCH[args.device]
     if args.gather_threads is None:
         args.gather_threads = min(MAX_GATHER_THREADS, os.cpu_count() or 1)
-    if args.time is not None:
-        args.min_duration = args.max_duration = args.time * 1000
-    if args.count is not None and args.mode == "performance" and args.min_query_count is None:
-        args.min_query_count = args.count
-    if args.results_dir is None:
-        args.results_dir = Path("results") / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
-def run(args: argparse.Namespace) -> int:
-    """One LoadGen test; heavy imports happen here so --help and --versions stay cheap."""
-    from mlperf_resnet50 import accuracy, report, runner, summary, versions
-    from mlperf_resnet50.backends import BackendOptions, make_backend
-    from mlperf_resnet50.dataset import ImagenetQsl
+class LabelRows:
+    """An engine whose arg-max classes, shifted by the label offset, become one float32
+    per sample: the reference harness's response encoding."""
 
-    results_dir = args.results_dir.resolve()
-    results_dir.mkdir(parents=True, exist_ok=True)
-    backend = make_backend(
-        args.backend,
-        BackendOptions(
-            args.model,
-            args.device,
-            args.precision,
-            args.threads,
-            args.max_batchsize,
-            args.compile_mode,
-            args.data_on_device,
-            args.gather_threads,
-            args.fold_bn,
-        ),
-    )
+    def __init__(self, engine: Any, offset: int) -> None:
+        self.engine = engine
+        self.offset = offset
+
+    def load(self, samples: np.ndarray) -> None:
+        self.engine.load(samples)
+
+    def unload(self) -> None:
+        self.engine.unload()
+
+    def warmup(self, batch: int) -> None:
+        self.engine.warmup(batch)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = self.engine.describe()
+        return out
+
+    def launch(self, positions: np.ndarray) -> Any:
+        return Shifted(self.engine.launch(positions), self.offset)
+
+
+class Shifted:
+    __slots__ = ("offset", "pending")
+
+    def __init__(self, pending: Any, offset: int) -> None:
+        self.pending = pending
+        self.offset = offset
+
+    def wait(self) -> np.ndarray:
+        labels: np.ndarray = (self.pending.wait() + self.offset).astype(np.float32)
+        return labels
+
+
+def open_run(args: argparse.Namespace, count: int | None) -> Opened:
+    from mlperf_harness.report import sha256_of
+
+    from mlperf_resnet50 import accuracy
+    from mlperf_resnet50.backends import make_backend
+    from mlperf_resnet50.dataset import ImagenetSet
+
+    data = ImagenetSet(args.dataset, count)
+    if args.count is not None and args.count > data.count:
+        raise UsageError(f"--count {args.count} exceeds the {data.count} samples in {args.dataset}")
+    engine = make_backend(args.backend, _backend_options(args))
     offset = args.label_offset
     if offset is None:
-        offset = -1 if backend.classes == BACKGROUND_CLASSES else 0
-    qsl = ImagenetQsl(args.dataset, backend, args.count)
-    options = loadgen_options(args)
-    settings = runner.test_settings(options, results_dir)
-    perf_count = runner.performance_count(args.performance_sample_count, settings, qsl.count)
-    settings.performance_sample_count_override = perf_count
-    backend.warmup(CPU_WARMUP_BATCH if args.device == "cpu" else args.max_batchsize)
-    sut = runner.Sut(backend, qsl, args.max_batchsize, offset)
-    started = time.time()
-    runner.run_test(sut, qsl, perf_count, settings, results_dir, args.audit_conf)
-    elapsed = time.time() - started
-    parsed = summary.parse_summary((results_dir / "mlperf_log_summary.txt").read_text())
-    acc = None
-    if args.mode == "accuracy":
-        log = (results_dir / "mlperf_log_accuracy.json").read_text()
-        acc = accuracy.score_text(log, qsl.labels)
-    run_info = describe_run(args, backend.describe(), offset, perf_count, options, elapsed)
-    run_info["model"]["sha256"] = report.sha256_of(args.model)
-    result = report.build_result(
-        run_info,
-        parsed,
-        acc,
-        report.read_run_context(os.environ.get(ENV_CONTEXT)),
-        versions.collect(),
-    )
-    (results_dir / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(report.human_summary(result))
-    print(results_dir)
-    return 0
-
-
-def loadgen_options(args: argparse.Namespace) -> Any:
-    from mlperf_resnet50.runner import LoadgenOptions
-
-    return LoadgenOptions(
-        scenario=args.scenario,
-        mode=args.mode,
-        user_conf=args.user_conf,
-        target_qps=args.target_qps,
-        target_latency_ms=args.target_latency_ms,
-        min_duration_ms=args.min_duration,
-        max_duration_ms=args.max_duration,
-        min_query_count=args.min_query_count,
-        max_query_count=args.max_query_count,
-        performance_sample_count=args.performance_sample_count,
-        samples_per_query=args.samples_per_query,
-    )
-
-
-def describe_run(
-    args: argparse.Namespace,
-    engine: dict[str, Any],
-    offset: int,
-    perf_count: int,
-    options: Any,
-    elapsed: float,
-) -> dict[str, Any]:
-    from mlperf_resnet50.runner import overrides
-
-    return {
-        "scenario": args.scenario,
-        "mode": args.mode,
+        offset = -1 if engine.classes == BACKGROUND_CLASSES else 0
+    labels = data.labels if args.labels is None else _labels_for(data, args.labels)
+    describe = {
         "backend": args.backend,
         "device": args.device,
         "precision": args.precision,
-        "engine": engine,
+        "engine": engine.describe(),
         "max_batchsize": args.max_batchsize,
         "label_offset": offset,
-        "model": {"path": str(args.model.resolve())},
-        "dataset": {"path": str(args.dataset.resolve()), "count": args.count},
-        "performance_sample_count": perf_count,
-        "settings_overrides": overrides(options),
-        "user_conf": str(args.user_conf) if args.user_conf else None,
-        "wall_seconds": round(elapsed, 3),
-        "argv": sys.argv[1:],
+        "model": {"path": str(args.model.resolve()), "sha256": sha256_of(args.model)},
+        "dataset": {"path": str(args.dataset.resolve()), "count": data.count},
+        "labels": str(args.labels.resolve()) if args.labels else None,
     }
+    return Opened(
+        backend=LabelRows(engine, offset),
+        dataset=data,
+        describe=describe,
+        score=lambda samples: accuracy.score(samples, labels),
+        max_batch=args.max_batchsize,
+        warmup_batch=CPU_WARMUP_BATCH if args.device == "cpu" else args.max_batchsize,
+    )
+
+
+def _labels_for(data: Any, path: Path) -> list[int]:
+    """The dataset's samples labelled from another val_map.txt, matched by image name."""
+    from mlperf_resnet50.dataset import read_val_map
+
+    by_name = {e.name: e.label for e in read_val_map(path)}
+    missing = [e.name for e in data.entries if e.name not in by_name]
+    if missing:
+        raise UsageError(f"{path} has no label for {missing[0]} ({len(missing)} missing)")
+    return [by_name[e.name] for e in data.entries]
+
+
+def _backend_options(args: argparse.Namespace) -> Any:
+    from mlperf_resnet50.backends import BackendOptions
+
+    return BackendOptions(
+        args.model,
+        args.device,
+        args.precision,
+        args.threads,
+        args.max_batchsize,
+        args.compile_mode,
+        args.data_on_device,
+        args.gather_threads,
+        args.fold_bn,
+    )
+
+
+BENCHMARK = Benchmark(
+    name=MODEL_NAME,
+    loadgen_model=MODEL_NAME,
+    description="MLPerf Inference ResNet-50 v1.5 under LoadGen.",
+    add_flags=add_flags,
+    check=check_args,
+    open=open_run,
+    smoke_count=SMOKE_COUNT,
+    accuracy_target=rules.accuracy_target(MODEL_NAME),
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    return harness.parser(BENCHMARK)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = parser()
-    args = p.parse_args(argv)
-    if args.versions:
-        from mlperf_resnet50 import versions
-
-        print(versions.render(versions.collect()))
-        return 0
-    try:
-        check_args(args)
-        return run(args)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, OSError, RuntimeError, ImportError) as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    return harness.main(BENCHMARK, argv)

@@ -100,3 +100,20 @@ def parse_summary(text: str) -> Summary:
         if key and key not in fields:
             fields[key] = value
     return Summary(fields)
+
+
+def results_block(text: str) -> str:
+    """LoadGen's own "MLPerf Results Summary" block (banner to the next banner), as it
+    printed it: what a reader compares with other MLPerf results."""
+    lines = text.splitlines()
+    out: list[str] = []
+    banners = 0
+    for line in lines:
+        if line.startswith("="):
+            banners += 1
+            if banners == 3 and out:  # the banner that opens "Additional Stats"
+                break
+            continue
+        if banners >= 2:
+            out.append(line)
+    return "\n".join(line for line in out if line.strip())

@@ -49,8 +49,9 @@ def _loadgen() -> dict[str, Any] | None:
     return {"version": _dist_version("mlcommons-loadgen") or _dist_version("mlcommons_loadgen")}
 
 
-def collect() -> dict[str, Any]:
-    """What is importable, with versions; a missing package is None."""
+def collect(extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What is importable, with versions; a missing package is None. ``extra``: more
+    distributions an app depends on (tokenizers, ...), by name."""
     numpy = importlib.import_module("numpy")
     return {
         "python": platform.python_version(),
@@ -60,6 +61,8 @@ def collect() -> dict[str, Any]:
         "mlperf_loadgen": _loadgen(),
         "onnxruntime": _onnxruntime(),
         "torch": _torch(),
+        "mlperf_harness": importlib.import_module("mlperf_harness").__version__,
+        **{name: _dist_version(name) for name in extra},
     }
 
 

@@ -1,0 +1,71 @@
+"""Run profiles: how long a LoadGen run is (pure).
+
+``smoke`` is a short, honest LoadGen run of a few hundred samples that shows the whole
+stack works in a minute or two; its results are never a valid submission-length run and
+say so. ``full`` changes nothing: the round's mlperf.conf (built into LoadGen, or
+``--mlperf-conf``), then user.conf, then explicit flags, which is what a submission needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# MultiStream queries carry 8 samples each (the rules' samples_per_query).
+MULTISTREAM_SAMPLES = 8
+SMOKE_LABEL = "SMOKE RUN: short settings, not a valid submission-length run"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    description: str
+    #: TestSettings attributes set after mlperf.conf and user.conf (flags still win).
+    settings: dict[str, float | int] = field(default_factory=dict)
+    #: samples the QSL holds (None: the whole dataset, as the rules require).
+    count: int | None = None
+    #: the modes run when no --mode is given.
+    modes: tuple[str, ...] = ("performance",)
+    submission_length: bool = True
+
+    @property
+    def label(self) -> str | None:
+        return None if self.submission_length else SMOKE_LABEL
+
+
+def smoke(count: int, scenario: str) -> Profile:
+    """A short run over the first ``count`` samples: a performance run of about ``count``
+    samples (at least 2 s), then an accuracy run over the same samples. The expected QPS
+    is set low so LoadGen does not stretch an Offline query past ``count`` samples."""
+    queries = max(1, count // MULTISTREAM_SAMPLES) if scenario == "MultiStream" else count
+    return Profile(
+        name="smoke",
+        description=f"{count} samples, performance then accuracy (minutes, not a submission)",
+        settings={
+            "min_duration_ms": 2000,
+            "max_duration_ms": 120000,
+            "min_query_count": queries,
+            "max_query_count": queries,
+            "performance_sample_count_override": count,
+            "offline_expected_qps": 1.0,
+            "server_target_qps": 5.0,
+        },
+        count=count,
+        modes=("performance", "accuracy"),
+        submission_length=False,
+    )
+
+
+FULL = Profile(
+    name="full",
+    description="the round's official settings (mlperf.conf, then user.conf)",
+)
+
+NAMES = ("smoke", "full")
+
+
+def named(name: str, smoke_count: int, scenario: str) -> Profile:
+    if name == "smoke":
+        return smoke(smoke_count, scenario)
+    if name == "full":
+        return FULL
+    raise ValueError(f"unknown profile {name!r}; profiles: {', '.join(NAMES)}")
