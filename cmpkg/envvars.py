@@ -83,6 +83,10 @@ EXPORTED: dict[str, Variable] = {
             "CMPKG_RUN_CONTEXT",
             "A JSON file with the resolution, target facts and store keys of the environment.",
         ),
+        Variable(
+            "CMPKG_RESULTS_DIR",
+            "Where the app writes results: the project's results/, else $CMPKG_HOME/results.",
+        ),
     )
 }
 

@@ -66,6 +66,28 @@ def find(start: Path) -> Path | None:
     return None
 
 
+RESULTS = "results"
+
+
+def results_root(start: Path, home: Path) -> Path:
+    """Where an app run from `start` writes results: the project's `results/` when `start`
+    is inside a project, else `<CMPKG_HOME>/results`; never the current directory, which
+    may be cmpkg's own source checkout."""
+    found = find(start)
+    return (found.parent if found else home) / RESULTS
+
+
+def ignore_results(root: Path) -> None:
+    """List `results/` in the project's .gitignore (created if missing, kept otherwise):
+    run logs are outputs, not sources."""
+    path = root / ".gitignore"
+    text = path.read_text() if path.exists() else ""
+    if f"{RESULTS}/" in text.splitlines():
+        return
+    sep = "" if not text or text.endswith("\n") else "\n"
+    path.write_text(f"{text}{sep}{RESULTS}/\n")
+
+
 def require(start: Path) -> Project:
     path = find(start)
     if path is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from cmpkg.cli.common import home
@@ -34,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     import contextlib
     import subprocess
 
-    from cmpkg import envs
+    from cmpkg import envs, project
     from cmpkg.errors import UsageError
     from cmpkg.store.store import Store
 
@@ -43,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     if not record.run:
         raise UsageError("not-an-app", f"{args.name} has no run command", hint="use `cmpkg shell`")
     env = envs.run_environment(record, os.environ)
+    env.setdefault("CMPKG_RESULTS_DIR", str(project.results_root(Path.cwd(), home())))
     store = Store(home())
     with contextlib.ExitStack() as held:
         for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
@@ -52,18 +54,21 @@ def _run(args: argparse.Namespace) -> int:
             code = subprocess.call([*record.run, *extra], env=env)
         except FileNotFoundError:
             raise UsageError("bad-run-command", f"cannot start {record.run[0]!r}") from None
-    _record_run(record, extra, (started, time.time()), code)
+    where = {"CMPKG_RESULTS_DIR": env["CMPKG_RESULTS_DIR"]}
+    _record_run(record, {**record.variables, **where}, extra, (started, time.time()), code)
     return code
 
 
-def _record_run(record: Any, extra: list[str], times: tuple[float, float], code: int) -> None:
+def _record_run(
+    record: Any, variables: dict[str, str], extra: list[str], times: tuple[float, float], code: int
+) -> None:
     """Every run goes into the results database (docs/results.md); never fails the run."""
     from cmpkg import console
     from cmpkg.errors import CmpkgError
     from cmpkg.results.capture import record_run
 
     try:
-        record_run(home(), record.name, record.variables, extra, times, code)
+        record_run(home(), record.name, variables, extra, times, code)
     except (CmpkgError, OSError) as error:
         console.message("warning", f"the run was not recorded in the results database: {error}")
 

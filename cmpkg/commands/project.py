@@ -9,7 +9,7 @@ from pathlib import Path
 from cmpkg.errors import UsageError
 from cmpkg.index.model import normalize_name
 from cmpkg.index.query import check_versions
-from cmpkg.project import MANIFEST, Project, project_index, require, save
+from cmpkg.project import MANIFEST, Project, ignore_results, project_index, require, save
 from cmpkg.resolve import parse_request
 
 
@@ -20,6 +20,7 @@ def init(directory: Path, name: str | None, targets: Sequence[str]) -> Project:
         raise UsageError("manifest-exists", f"{path} already exists")
     project = Project(path, name or directory.name, (), tuple(targets) or ("cpu",), ())
     save(project)
+    ignore_results(directory)
     return project
 
 

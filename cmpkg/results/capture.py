@@ -1,8 +1,9 @@
 """Recording a finished `cmpkg run`: find its files, build its record, store it.
 
 The I/O edge of `cmpkg.results.record`. The app's `result.json` is looked for where the run
-put its results: the `--results-dir DIR` it was given, else the newest `results/*/` under the
-working directory written during the run (the MLPerf harness's default layout). A run
+put its results: the `--results-dir DIR` it was given, else the newest one written during the
+run under `CMPKG_RESULTS_DIR` (set by `cmpkg run`; the MLPerf harness's default root), else
+under `./results`. A run
 that wrote none is still recorded (status `no-result` or `failed`), so a failure is visible
 in `results list` too. Recording never fails the run: a problem is a warning.
 """
@@ -32,14 +33,17 @@ def results_dir_arg(args: Sequence[str]) -> Path | None:
     return None
 
 
-def find_result(args: Sequence[str], cwd: Path, since: float) -> Path | None:
+def find_result(
+    args: Sequence[str], cwd: Path, since: float, root: Path | None = None
+) -> Path | None:
+    """``root``: where the app writes results (`CMPKG_RESULTS_DIR`, which `cmpkg run` sets;
+    the harness nests runs as <benchmark>/<scenario>/<stamp>/), else ./results."""
     named = results_dir_arg(args)
     if named is not None:
         path = (cwd / named) / RESULT_FILE
         return path if path.is_file() else None
-    fresh = [
-        p for p in (cwd / "results").glob(f"*/{RESULT_FILE}") if p.stat().st_mtime >= since - 1
-    ]
+    base = root or cwd / "results"
+    fresh = [p for p in base.glob(f"**/{RESULT_FILE}") if p.stat().st_mtime >= since - 1]
     return max(fresh, key=lambda p: p.stat().st_mtime) if fresh else None
 
 
@@ -65,7 +69,8 @@ def record_run(
 
     cwd = Path.cwd()
     cell = _read_json(envvars.get("CMPKG_SWEEP_CELL"))
-    result_path = find_result(args, cwd, times[0])
+    root = variables.get("CMPKG_RESULTS_DIR")
+    result_path = find_result(args, cwd, times[0], Path(root) if root else None)
     facts = RunFacts(
         run_id=(cell or {}).get("run-id") or uuid.uuid4().hex,
         env=env,

@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -26,6 +27,8 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 APP = ROOT / "index" / "apps" / "mlperf-resnet50"
+HARNESS = ROOT / "index" / "libraries" / "mlperf-harness"
+LABEL = ROOT / "index" / "datasets" / "imagenet-synthetic-labels" / "label.py"
 MODEL_GEN = ROOT / "index" / "models" / "resnet50-synthetic" / "generate.py"
 IMAGES_GEN = ROOT / "index" / "datasets" / "imagenet-synthetic" / "generate.py"
 PREPROCESS = ROOT / "index" / "datasets" / "imagenet-preprocessed" / "preprocess.py"
@@ -44,10 +47,11 @@ def _load(path: Path, name: str) -> ModuleType:
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[None]:
-    """The harness package importable in-process (its stdlib-only modules)."""
-    sys.path.insert(0, str(APP))
+    """The app and the shared harness importable in-process."""
+    sys.path[:0] = [str(APP), str(HARNESS)]
     yield
     sys.path.remove(str(APP))
+    sys.path.remove(str(HARNESS))
 
 
 @functools.cache
@@ -93,7 +97,7 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 
 def test_offline_summary_gives_samples_per_second_and_validity(harness: None) -> None:
-    from mlperf_resnet50.summary import parse_summary
+    from mlperf_harness.summary import parse_summary
 
     summary = parse_summary((DATA / "summary_offline.txt").read_text())
     assert (summary.scenario, summary.mode, summary.valid) == ("Offline", "PerformanceOnly", True)
@@ -103,7 +107,7 @@ def test_offline_summary_gives_samples_per_second_and_validity(harness: None) ->
 
 
 def test_singlestream_summary_gives_the_90th_percentile_and_invalid(harness: None) -> None:
-    from mlperf_resnet50.summary import parse_summary
+    from mlperf_harness.summary import parse_summary
 
     summary = parse_summary((DATA / "summary_singlestream.txt").read_text())
     assert summary.valid is False
@@ -112,7 +116,7 @@ def test_singlestream_summary_gives_the_90th_percentile_and_invalid(harness: Non
 
 
 def test_server_summary_gives_completed_and_scheduled_rates(harness: None) -> None:
-    from mlperf_resnet50.summary import parse_summary
+    from mlperf_harness.summary import parse_summary
 
     summary = parse_summary((DATA / "summary_server.txt").read_text())
     assert summary.metric() == ("Completed samples per second", 5.67)
@@ -121,7 +125,7 @@ def test_server_summary_gives_completed_and_scheduled_rates(harness: None) -> No
 
 
 def test_accuracy_run_summary_has_no_validity(harness: None) -> None:
-    from mlperf_resnet50.summary import parse_summary
+    from mlperf_harness.summary import parse_summary
 
     summary = parse_summary("\nNo warnings encountered during test.\n")
     assert summary.valid is None and summary.metric() is None
@@ -135,36 +139,51 @@ def _entry(idx: int, label: float) -> dict[str, object]:
 
 
 def test_top1_counts_each_sample_once_and_reads_float32_labels(harness: None) -> None:
+    from mlperf_harness.accuracy_log import unique_by_sample
     from mlperf_resnet50.accuracy import score
 
     labels = [5, 7, 0, 999]
     entries = [_entry(0, 5), _entry(1, 6), _entry(2, 0), _entry(0, 5), _entry(3, 999)]
-    result = score(entries, labels)
-    assert (result.good, result.total) == (3, 4)
-    assert result.top1 == 75.0
+    result = score(unique_by_sample(entries), labels)
+    assert (result.details["good"], result.details["total"]) == (3, 4)
+    assert result.value == 75.0
+    assert result.lines == ["accuracy=75.000%, good=3, total=4"]
 
 
 def test_int64_labels_are_read_too(harness: None) -> None:
-    from mlperf_resnet50.accuracy import decode_label, score_text
+    from mlperf_resnet50.accuracy import decode_label, score
 
-    assert decode_label(struct.pack("<q", 412).hex()) == 412
-    assert score_text("", [1]).top1 == 0.0
+    assert decode_label(struct.pack("<q", 412)) == 412
+    assert score({}, [1]).value == 0.0
 
 
-def test_result_json_and_summary_carry_metric_validity_and_top1(harness: None) -> None:
-    from mlperf_resnet50.accuracy import Accuracy
-    from mlperf_resnet50.report import build_result, human_summary
-    from mlperf_resnet50.summary import parse_summary
+def test_result_json_and_summary_carry_metric_validity_and_top1(
+    harness: None, tmp_path: Path
+) -> None:
+    from mlperf_harness.report import (
+        accuracy_section,
+        build_result,
+        human_summary,
+        performance_section,
+    )
+    from mlperf_harness.summary import parse_summary, results_block
+    from mlperf_resnet50.accuracy import score
 
-    summary = parse_summary((DATA / "summary_offline.txt").read_text())
-    run = {"scenario": "Offline", "mode": "performance", "backend": "onnxruntime"}
-    run |= {"device": "cpu", "precision": "fp32"}
+    text = (DATA / "summary_offline.txt").read_text()
+    perf = performance_section(parse_summary(text), 1, tmp_path)
+    acc = accuracy_section(score({0: struct.pack("<f", 3)}, [3]), 75.6954, tmp_path)
+    head = {"benchmark": "resnet50", "scenario": "Offline", "profile": "smoke"}
+    head |= {"label": "SMOKE RUN: not a submission"}
     context: dict[str, object] = {"lock": {"packages": []}}
-    result = build_result(run, summary, Accuracy(3, 4), context, {"python": "3"})
-    assert result["result"]["value"] == 12.6762 and result["result"]["valid"] is True
-    assert result["result"]["top1"] == 75.0 and result["run_context"] == context
-    text = human_summary(result)
-    assert "VALID" in text and "Samples per second: 12.6762" in text and "75.000%" in text
+    result = build_result(head, perf, acc, {"run_context": context})
+    assert result["valid"] is True and result["metrics"]["samples_per_second"] == 12.6762
+    assert result["metrics"]["latency_ns"]["p90"] == 5048843155
+    assert result["accuracy"]["value"] == 100.0 and result["accuracy"]["passed"] is True
+    assert result["run_context"] == context and result["schema"] == 2
+    summary = human_summary(result, results_block(text))
+    assert "*** SMOKE RUN: not a submission ***" in summary
+    assert "Result is : VALID" in summary and "Samples per second: 12.6762" in summary
+    assert "top-1: 100.000% (1/1)" in summary and "PASS" in summary
 
 
 # --- harness flags and environment -------------------------------------------------------
@@ -197,17 +216,24 @@ def test_missing_model_is_a_usage_error_with_a_hint(
 def test_count_sets_the_minimum_query_count_in_performance_mode(
     harness: None, tmp_path: Path
 ) -> None:
+    from mlperf_harness import cli as harness_cli
     from mlperf_resnet50 import cli
 
     (tmp_path / "m.onnx").write_bytes(b"")
     (tmp_path / "val_map.txt").write_text("a.JPEG 1\n")
     base = ["--model", str(tmp_path / "m.onnx"), "--dataset", str(tmp_path), "--count", "8"]
     args = cli.parser().parse_args([*base, "--time", "3"])
+    harness_cli.check_args(args)
     cli.check_args(args)
-    assert (args.backend, args.min_query_count, args.min_duration) == ("onnxruntime", 8, 3000)
+    options = harness_cli.options_from(args, ("performance",))
+    assert (args.backend, options.min_query_count, options.min_duration_ms) == (
+        "onnxruntime",
+        8,
+        3000,
+    )
     args = cli.parser().parse_args([*base, "--accuracy"])
-    cli.check_args(args)
-    assert args.mode == "accuracy" and args.min_query_count is None
+    assert harness_cli.options_from(args, ("accuracy",)).min_query_count is None
+    assert args.mode == "accuracy" and args.profile == "smoke"
 
 
 # --- preprocessing geometry (the reference's resize_with_aspectratio and center_crop) ---
@@ -317,83 +343,128 @@ assert sum(n.op_type == "Conv" for n in m.graph.node) == 53
 
 # --- the harness end to end under the real LoadGen ---------------------------------------
 
-RELABEL = """
-import sys, numpy as np, onnxruntime as ort
-from pathlib import Path
-model, pre = sys.argv[1], Path(sys.argv[2])
-names = [line.split()[0] for line in (pre / "val_map.txt").read_text().splitlines()]
-x = np.stack([np.load(pre / f"{n}.npy") for n in names])
-session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-found = session.run(["ArgMax:0"], {"input_tensor:0": x})[0]
-(pre / "val_map.txt").write_text("".join(f"{n} {int(c) - 1}\\n" for n, c in zip(names, found)))
-print(len(set(found.tolist())))
-"""
+# The submission checker's accuracy.txt pattern for ResNet-50 (tools/submission constants).
+CHECKER_ACC = re.compile(r"^accuracy=([\d\.]+).*")
 
 
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """An interpreter with the stack, and a dir with a synthetic ONNX model and 12
-    preprocessed images whose val_map holds the model's own predictions (offset -1)."""
-    python = app_python("numpy", "PIL", "onnx", "onnxruntime", "mlperf_loadgen")
+    """An interpreter with the stack, and a dir with a synthetic ONNX model, 12
+    preprocessed images and labels.txt holding the model's own predictions (label.py, the
+    imagenet-synthetic-labels recipe's script)."""
+    python = app_python("numpy", "PIL", "onnx", "onnxruntime", "mlperf_loadgen", "tqdm")
     root = tmp_path_factory.mktemp("e2e")
     run_script(python, MODEL_GEN, "--out", root / "onnx")
     run_script(python, IMAGES_GEN, "--out", root / "img", "--count", "12")
     run_script(python, PREPROCESS, "--images", root / "img", "--out", root / "pre", "--jobs", "1")
-    run_script(python, "-c", RELABEL, root / "onnx" / "model.onnx", root / "pre")
+    model = root / "onnx" / "model.onnx"
+    run_script(python, LABEL, "--model", model, "--dataset", root / "pre", "--out", root / "lab")
     return python, root
 
 
-def test_offline_performance_run_writes_loadgen_logs_and_result(e2e: tuple[str, Path]) -> None:
+def _app(python: str, root: Path, *args: str | Path, env: dict[str, str] | None = None) -> str:
+    inputs = ["--model", root / "onnx" / "model.onnx", "--dataset", root / "pre"]
+    return run_script(python, APP / "main.py", *inputs, *args, env=env)
+
+
+def test_the_default_smoke_run_does_performance_then_accuracy_labelled_as_smoke(
+    e2e: tuple[str, Path],
+) -> None:
     python, root = e2e
-    out = root / "perf"
+    out = root / "smoke"
     context = root / "context.json"
     context.write_text(json.dumps({"lock": "abc", "target": {"__cuda": None}}))
     env = {
-        "CMPKG_RESNET50_MODEL": str(root / "onnx" / "model.onnx"),
-        "CMPKG_IMAGENET_PREPROCESSED": str(root / "pre"),
         "CMPKG_RUN_CONTEXT": str(context),
+        "CMPKG_IMAGENET_LABELS": str(root / "lab" / "val_map.txt"),
     }
-    stdout = run_script(
-        python,
-        APP / "main.py",
-        "--count",
-        "12",
-        "--min-duration",
-        "200",
-        "--max-batchsize",
-        "4",
-        "--results-dir",
-        out,
-        env=env,
-    )
-    assert stdout.strip().splitlines()[-1] == str(out.resolve())
-    assert (out / "mlperf_log_summary.txt").is_file() and (out / "mlperf_log_detail.txt").is_file()
+    stdout = _app(python, root, "--max-batchsize", "4", "--results-dir", out, env=env)
+    lines = stdout.strip().splitlines()
+    assert lines[-1] == str(out.resolve())
+    assert "*** SMOKE RUN: short settings, not a valid submission-length run ***" in lines
+    assert "Result is : VALID" in stdout and "top-1: 100.000% (12/12)" in stdout
     result = json.loads((out / "result.json").read_text())
-    assert result["result"]["scenario"] == "Offline" and result["result"]["valid"] is True
-    assert result["result"]["metric"] == "Samples per second" and result["result"]["value"] > 0
+    assert (result["profile"], result["submission_length"]) == ("smoke", False)
+    assert result["label"].startswith("SMOKE RUN") and result["modes"] == [
+        "performance",
+        "accuracy",
+    ]
+    assert result["valid"] is True and result["metrics"]["samples_per_second"] > 0
+    assert result["metrics"]["top1"] == 100.0 and result["accuracy"]["passed"] is True
     assert result["run_context"] == json.loads(context.read_text())
-    assert result["label_offset"] == -1 and len(result["model"]["sha256"]) == 64
-    assert result["versions"]["mlperf_loadgen"]["version"]
+    assert result["run"]["label_offset"] == -1 and len(result["run"]["model"]["sha256"]) == 64
+    assert result["versions"]["mlperf_loadgen"]["version"] and result["start"] <= result["end"]
+    assert result["loadgen"]["settings_overrides"]["min_query_count"] == 12
+    perf = out / "performance" / "run_1"
+    assert (perf / "mlperf_log_summary.txt").is_file() and (
+        perf / "mlperf_log_detail.txt"
+    ).is_file()
+    acc_lines = (out / "accuracy" / "accuracy.txt").read_text().splitlines()
+    match = CHECKER_ACC.match(acc_lines[0])
+    assert match is not None and float(match.group(1)) == 100.0
+    log = (out / "accuracy" / "mlperf_log_accuracy.json").read_bytes()
+    assert acc_lines[-1] == f"hash={hashlib.sha256(log).hexdigest()}"
+    assert (out / "user.conf").is_file()
+    # cmpkg's results database reads the same file (its schema-1 `result` section)
+    from cmpkg.results.record import RunFacts, build
 
-
-def test_accuracy_run_reports_top1_with_the_onnx_label_offset(e2e: tuple[str, Path]) -> None:
-    python, root = e2e
-    out = root / "acc"
-    stdout = run_script(
-        python,
-        APP / "main.py",
-        "--model",
-        root / "onnx" / "model.onnx",
-        "--dataset",
-        root / "pre",
-        "--accuracy",
-        "--max-batchsize",
-        "5",
-        "--results-dir",
-        out,
+    facts = RunFacts(
+        run_id="r", env="e", started=0.0, ended=1.0, exit_code=0, host="h", result_dir=str(out)
     )
-    assert "top-1: 100.000% (12/12)" in stdout
-    assert json.loads((out / "result.json").read_text())["result"]["top1"] == 100.0
+    row = build(facts, result, None, None)
+    assert row.samples_per_s == result["metrics"]["samples_per_second"] and row.valid == 1
+    assert row.accuracy == 100.0 and row.profile == "smoke" and row.scenario == "Offline"
+    assert row.latency_p90_ns == result["metrics"]["latency_ns"]["p90"]
+
+
+def test_breaking_one_label_drops_top1_by_one_sample(e2e: tuple[str, Path]) -> None:
+    python, root = e2e
+    lines = (root / "lab" / "val_map.txt").read_text().splitlines()
+    name, label = lines[0].split()
+    broken = root / "broken.txt"
+    broken.write_text("\n".join([f"{name} {(int(label) + 1) % 1000}", *lines[1:]]) + "\n")
+    stdout = _app(python, root, "--accuracy", "--labels", broken, "--results-dir", root / "b")
+    assert "top-1: 91.667% (11/12)" in stdout
+
+
+def test_full_profile_prints_its_estimate_before_running_with_the_rules(
+    e2e: tuple[str, Path],
+) -> None:
+    python, root = e2e
+    out = root / "full"
+    proc = subprocess.run(
+        [
+            *(python, str(APP / "main.py")),
+            *("--model", str(root / "onnx" / "model.onnx"), "--dataset", str(root / "pre")),
+            *("--profile", "full", "--min-query-count", "24", "--min-duration", "300"),
+            *("--results-dir", str(out), "--max-batchsize", "4"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "estimate: Offline performance run needs about 24 samples in" in proc.stderr
+    assert "SMOKE" not in proc.stdout
+    result = json.loads((out / "result.json").read_text())
+    assert (result["profile"], result["submission_length"], result["label"]) == ("full", True, None)
+    assert result["modes"] == ["performance"] and result["accuracy"] is None
+    assert result["loadgen"]["settings_overrides"] == {
+        "min_query_count": 24,
+        "min_duration_ms": 300,
+    }
+
+
+def test_a_test01_compliance_run_reads_the_audit_config_it_places(e2e: tuple[str, Path]) -> None:
+    python, root = e2e
+    out = root / "t01"
+    _app(python, root, "--compliance", "TEST01", "--results-dir", out, "--max-batchsize", "4")
+    audit = out / "TEST01" / "audit.config"
+    assert "*.*.accuracy_log_sampling_target = 64" in audit.read_text()
+    run = out / "TEST01" / "performance" / "run_1"
+    # TEST01 makes LoadGen log responses in a performance run: proof it read the file
+    assert json.loads((run / "mlperf_log_accuracy.json").read_text())
+    assert json.loads((out / "result.json").read_text())["loadgen"]["audit_config"] == str(audit)
 
 
 def test_pytorch_backend_agrees_with_onnx_after_label_offsets(e2e: tuple[str, Path]) -> None:
@@ -408,6 +479,8 @@ def test_pytorch_backend_agrees_with_onnx_after_label_offsets(e2e: tuple[str, Pa
         root / "pt" / "model.npz",
         "--dataset",
         root / "pre",
+        "--labels",
+        root / "lab" / "val_map.txt",
         "--accuracy",
         "--scenario",
         "SingleStream",

@@ -127,7 +127,7 @@ def run(benchmark: Benchmark, args: argparse.Namespace) -> int:
         benchmark, opened, profile, options_from(args, modes), modes, args.compliance, run_dir
     )
     ended = time.time()
-    result = _result(benchmark, args, profile, opened, outcome, (started, ended))
+    result = _result(benchmark, args, outcome.profile, opened, outcome, (started, ended))
     (run_dir / "result.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     from mlperf_harness.report import human_summary
 
@@ -153,6 +153,7 @@ def _result(
         "submission_length": profile.submission_length,
         "label": profile.label,
         "modes": list(outcome.modes),
+        "mode": "+".join(outcome.modes),
         "compliance": args.compliance,
         "start": report.iso(times[0]),
         "end": report.iso(times[1]),

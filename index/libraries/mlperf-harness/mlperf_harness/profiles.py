@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 # MultiStream queries carry 8 samples each (the rules' samples_per_query).
 MULTISTREAM_SAMPLES = 8
+SMOKE_SECONDS = 2
+SMOKE_MAX_SECONDS = 60
 SMOKE_LABEL = "SMOKE RUN: short settings, not a valid submission-length run"
 
 
@@ -32,22 +34,26 @@ class Profile:
         return None if self.submission_length else SMOKE_LABEL
 
 
-def smoke(count: int, scenario: str) -> Profile:
-    """A short run over the first ``count`` samples: a performance run of about ``count``
-    samples (at least 2 s), then an accuracy run over the same samples. The expected QPS
-    is set low so LoadGen does not stretch an Offline query past ``count`` samples."""
+def smoke(count: int, scenario: str, rate: float | None = None) -> Profile:
+    """A short run over the first ``count`` samples: a performance run of at least
+    ``count`` samples and ``SMOKE_SECONDS`` (so LoadGen's duration check can pass), then
+    an accuracy run over the same samples. ``rate`` is the samples/s measured just before
+    (None: not measured yet); Offline's expected QPS and Server's target QPS follow it, so
+    the run lasts seconds, not the rules' ten minutes."""
+    rate = rate or 1.0
     queries = max(1, count // MULTISTREAM_SAMPLES) if scenario == "MultiStream" else count
     return Profile(
         name="smoke",
         description=f"{count} samples, performance then accuracy (minutes, not a submission)",
         settings={
-            "min_duration_ms": 2000,
-            "max_duration_ms": 120000,
+            "min_duration_ms": SMOKE_SECONDS * 1000,
+            "max_duration_ms": SMOKE_MAX_SECONDS * 1000,
             "min_query_count": queries,
-            "max_query_count": queries,
             "performance_sample_count_override": count,
-            "offline_expected_qps": 1.0,
-            "server_target_qps": 5.0,
+            # twice the measured rate: Offline's one query must outlast min_duration even
+            # when the short calibration underestimates the rate
+            "offline_expected_qps": round(2 * rate, 3),
+            "server_target_qps": round(rate / 2, 3),
         },
         count=count,
         modes=("performance", "accuracy"),
@@ -63,9 +69,9 @@ FULL = Profile(
 NAMES = ("smoke", "full")
 
 
-def named(name: str, smoke_count: int, scenario: str) -> Profile:
+def named(name: str, smoke_count: int, scenario: str, rate: float | None = None) -> Profile:
     if name == "smoke":
-        return smoke(smoke_count, scenario)
+        return smoke(smoke_count, scenario, rate)
     if name == "full":
         return FULL
     raise ValueError(f"unknown profile {name!r}; profiles: {', '.join(NAMES)}")

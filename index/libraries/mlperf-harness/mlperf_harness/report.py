@@ -94,6 +94,29 @@ def accuracy_section(score: Score, target: float | None, where: Path) -> dict[st
     }
 
 
+def result_section(
+    performance: dict[str, Any] | None, accuracy: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The schema-1 ``result`` section (one mode's figures, LoadGen's latency names) that
+    cmpkg's results database reads; schema 2 keeps it beside the richer sections."""
+    perf = performance or {}
+    names = {short: long for long, short in PERCENTILES.items()}
+    out: dict[str, Any] = {
+        "scenario": perf.get("scenario"),
+        "mode": perf.get("mode") or ("AccuracyOnly" if accuracy else None),
+        "valid": perf.get("valid"),
+        "metric": perf.get("metric"),
+        "value": perf.get("value"),
+        "latency_ns": {names[k]: v for k, v in (perf.get("latency_ns") or {}).items()},
+        "extras": perf.get("extras") or {},
+    }
+    if accuracy is not None:
+        out["accuracy"] = accuracy["value"]
+        out["accuracy_target"] = accuracy["target"]
+        out[accuracy["metric"]] = accuracy["value"]
+    return out
+
+
 def build_result(
     head: dict[str, Any],
     performance: dict[str, Any] | None,
@@ -115,6 +138,7 @@ def build_result(
         "metrics": metrics,
         "performance": performance,
         "accuracy": accuracy,
+        "result": result_section(performance, accuracy),
         **rest,
     }
 

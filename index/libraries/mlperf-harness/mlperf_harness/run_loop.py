@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mlperf_harness import accuracy_log, compliance, estimate, layout, report, settings
+from mlperf_harness import accuracy_log, compliance, estimate, layout, profiles, report, settings
 from mlperf_harness.benchmark import Benchmark, Opened
 from mlperf_harness.profiles import Profile
 from mlperf_harness.progress import Progress
@@ -23,7 +23,8 @@ from mlperf_harness.settings import LoadgenOptions
 from mlperf_harness.summary import parse_summary, results_block
 from mlperf_harness.sut import Qsl, Sut, run_test
 
-CALIBRATION_BATCHES = 3
+CALIBRATION_BATCHES = 2
+CALIBRATION_BATCH = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Outcome:
     accuracy: dict[str, Any] | None
     loadgen: dict[str, Any]
     loadgen_block: str | None
+    profile: Profile  # as run (smoke settings follow the measured rate)
+    rate: float  # samples/s measured before the run
 
 
 def rules_of(test_settings: Any, scenario: str) -> estimate.Rules:
@@ -63,9 +66,6 @@ def calibrate(opened: Opened, qsl: Qsl, batch: int) -> float:
 def expected_samples(rules: estimate.Rules, profile: Profile, rate: float | None) -> int | None:
     if rules.scenario == "Offline":
         return max(rules.min_query_count, math.ceil(rules.expected_qps * rules.min_duration_s))
-    if not profile.submission_length:
-        per_query = rules.samples_per_query if rules.scenario == "MultiStream" else 1
-        return rules.min_query_count * per_query
     return estimate.performance(rules, rate).samples if rate else None
 
 
@@ -102,11 +102,13 @@ def run_modes(
     run_dir: Path,
 ) -> Outcome:
     qsl = Qsl(opened.dataset, opened.backend)
+    opened.backend.warmup(opened.warmup_batch)
+    rate = calibrate(opened, qsl, min(opened.max_batch, CALIBRATION_BATCH))
+    if not profile.submission_length:  # smoke settings follow the measured rate
+        profile = profiles.named(profile.name, qsl.count, options.scenario, rate)
     user_conf = settings.user_conf_path(options, run_dir)
     test_settings = settings.build(benchmark.loadgen_model, profile, options, user_conf, modes[0])
     rules = rules_of(test_settings, options.scenario)
-    opened.backend.warmup(opened.warmup_batch)
-    rate = calibrate(opened, qsl, opened.max_batch) if profile.submission_length else None
     _announce(profile, rules, modes, rate, qsl.count)
     audit = compliance.place(test, run_dir)
     perf = acc = None
@@ -130,8 +132,9 @@ def run_modes(
         "settings_overrides": settings.overrides(profile, options),
         "performance_sample_count": settings.performance_count(test_settings, qsl.count),
         "audit_config": str(audit) if test else None,
+        "calibrated_samples_per_second": round(rate, 3),
     }
-    return Outcome(modes, perf, acc, loadgen, block)
+    return Outcome(modes, perf, acc, loadgen, block, profile, rate)
 
 
 def _one_test(
