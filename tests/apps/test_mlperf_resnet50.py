@@ -382,14 +382,15 @@ def test_the_default_smoke_run_does_performance_then_accuracy_labelled_as_smoke(
     lines = stdout.strip().splitlines()
     assert lines[-1] == str(out.resolve())
     assert "*** SMOKE RUN: short settings, not a valid submission-length run ***" in lines
-    assert "Result is : VALID" in stdout and "top-1: 100.000% (12/12)" in stdout
+    # VALID or INVALID depends on the machine's speed during the run: only its presence
+    assert re.search(r"Result is : (VALID|INVALID)", stdout) and "top-1: 100.000% (12/12)" in stdout
     result = json.loads((out / "result.json").read_text())
     assert (result["profile"], result["submission_length"]) == ("smoke", False)
     assert result["label"].startswith("SMOKE RUN") and result["modes"] == [
         "performance",
         "accuracy",
     ]
-    assert result["valid"] is True and result["metrics"]["samples_per_second"] > 0
+    assert result["valid"] in (True, False) and result["metrics"]["samples_per_second"] > 0
     assert result["metrics"]["top1"] == 100.0 and result["accuracy"]["passed"] is True
     assert result["run_context"] == json.loads(context.read_text())
     assert result["run"]["label_offset"] == -1 and len(result["run"]["model"]["sha256"]) == 64
@@ -412,7 +413,8 @@ def test_the_default_smoke_run_does_performance_then_accuracy_labelled_as_smoke(
         run_id="r", env="e", started=0.0, ended=1.0, exit_code=0, host="h", result_dir=str(out)
     )
     row = build(facts, result, None, None)
-    assert row.samples_per_s == result["metrics"]["samples_per_second"] and row.valid == 1
+    assert row.samples_per_s == result["metrics"]["samples_per_second"]
+    assert row.valid == int(result["valid"])
     assert row.accuracy == 100.0 and row.profile == "smoke" and row.scenario == "Offline"
     assert row.latency_p90_ns == result["metrics"]["latency_ns"]["p90"]
 
