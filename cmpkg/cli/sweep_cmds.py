@@ -170,6 +170,11 @@ def _status(args: argparse.Namespace) -> int:
         [str(s.cell.index), s.cell.id, s.state, str(s.attempt or "-"), s.detail] for s in statuses
     ]
     print(console.table(rows, ["#", "cell", "state", "attempt", "detail"]))
+    counts: dict[str, int] = {}
+    for s in statuses:
+        counts[s.state] = counts.get(s.state, 0) + 1
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    console.info(f"{len(statuses)} cells: {summary}")
     return 0
 
 

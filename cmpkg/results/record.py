@@ -117,7 +117,9 @@ def build(
         lock=cell.get("lock") or lock.get("path"),
         lock_sha256=cell.get("lock-sha256") or lock.get("sha256"),
         lock_target=cell.get("lock-target") or lock.get("target"),
-        index_revision=lock.get("index-revision") or context.get("index-revision"),
+        index_revision=cell.get("index-revision")
+        or lock.get("index-revision")
+        or context.get("index-revision"),
         store_keys=json.dumps(cell.get("store-keys") or context.get("store-keys") or {}),
         metric=res.get("metric"),
         value=_number(res.get("value")),

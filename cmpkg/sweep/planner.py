@@ -47,6 +47,7 @@ class PlannedCell:
     lock_target: str
     store_keys: dict[str, str] = field(default_factory=dict)
     invalid: Invalid | None = None
+    index_revision: str = ""  # the index the lock was made from (RELIABILITY G.38)
 
     @property
     def id(self) -> str:
@@ -67,6 +68,7 @@ class PlannedCell:
             "lock-sha256": self.lock_sha256,
             "lock-target": self.lock_target,
             "store-keys": self.store_keys,
+            "index-revision": self.index_revision,
             "invalid": None if self.invalid is None else _invalid_json(self.invalid),
         }
 
@@ -129,7 +131,10 @@ def make_plan(
         mine = [c for c in all_cells if c.build == build]
         targets = sorted({c.target for c in mine}, key=spec.targets.index)
         locked, invalid, lock_path = _lock_build(spec, index, build, targets, wheels, backend)
-        planned += [_planned(all_cells.index(c), c, locked, invalid, lock_path, spec) for c in mine]
+        planned += [
+            _planned(all_cells.index(c), c, locked, invalid, lock_path, spec, index.revision)
+            for c in mine
+        ]
     plan = Plan(spec, digest, tuple(sorted(planned, key=lambda c: c.index)))
     atomic.write_text(spec.dir / PLAN, json.dumps(plan.to_json(), indent=1, sort_keys=True) + "\n")
     return plan
@@ -193,6 +198,7 @@ def _planned(
     invalid: dict[str, Invalid],
     lock_path: Path,
     spec: SweepSpec,
+    revision: str,
 ) -> PlannedCell:
     if cell.target in invalid:
         return PlannedCell(index, cell, "", "", "", {}, invalid[cell.target])
@@ -202,7 +208,7 @@ def _planned(
         keys["python-env"] = target.environment_key
     sha = hashlib.sha256(lock_path.read_bytes()).hexdigest()
     rel = str(lock_path.relative_to(spec.root))
-    return PlannedCell(index, cell, rel, sha, target.name, keys)
+    return PlannedCell(index, cell, rel, sha, target.name, keys, None, revision)
 
 
 def _read_plan(spec: SweepSpec, digest: str) -> Plan | None:
@@ -244,4 +250,5 @@ def _from_json(item: dict[str, Any], found: tuple[int, Cell]) -> PlannedCell:
         item["lock-target"],
         dict(item["store-keys"]),
         invalid,
+        item.get("index-revision", ""),
     )

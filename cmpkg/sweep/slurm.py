@@ -108,8 +108,13 @@ def queue(jobs: Sequence[str]) -> list[Task]:
     """The array tasks of `jobs` that Slurm still knows as queued or running."""
     if not jobs:
         return []
-    out = _call([_tool("squeue"), "-h", "-r", "-j", ",".join(jobs), "-o", "%F|%K|%T"])
-    return parse_squeue(out)
+    argv = [_tool("squeue"), "-h", "-r", "-j", ",".join(jobs), "-o", "%F|%K|%T"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0 and "Invalid job id" in done.stderr:
+        return []  # every job already purged from slurmctld (MinJobAge): nothing queued
+    if done.returncode != 0:
+        _call(argv)  # raises with squeue's own message
+    return parse_squeue(done.stdout)
 
 
 def parse_squeue(text: str) -> list[Task]:

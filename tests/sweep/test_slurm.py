@@ -76,6 +76,7 @@ def test_slurm_runs_every_cell_through_one_array_job(slurm_sweep: dict[str, Any]
         assert row["kind"] == "sweep-cell" and row["executor"] == "slurm"
         assert row["samples_per_s"] > 0 and row["latency_p90_ns"] > 0 and row["valid"] == 1
         assert len(row["lock_sha256"]) == 64 and row["lock_target"] == "cpu"
+        assert len(row["index_revision"]) == 64
         assert row["store_keys"]["sweepapp"] and Path(row["result_dir"], "result.json").is_file()
     listed = ok(cmpkg(project, home, "results", "list")).stdout
     assert all(cell in listed for cell in after)
