@@ -79,7 +79,16 @@ def status(current: Plan) -> list[CellStatus]:
         statuses.append(
             combine(planned, found, queued, found is not None and cell_state.alive(found))
         )
-    return statuses
+    return _with_accounting(statuses)
+
+
+def _with_accounting(statuses: list[CellStatus]) -> list[CellStatus]:
+    """Lost Slurm cells get sacct's word on why (where accounting runs)."""
+    lost = [s.job for s in statuses if s.state == "lost" and s.job]
+    said = slurm.accounting(lost) if lost else {}
+    return [
+        replace(s, detail=f"slurm says {said[s.job]}") if s.job in said else s for s in statuses
+    ]
 
 
 def _queued(submissions: Sequence[cell_state.Submission]) -> dict[str, tuple[str, str]]:

@@ -6,7 +6,8 @@ their state and results under the sweep directory). The environment of `sweep ru
 exported to the tasks (sbatch's default), so `CMPKG_HOME`, a shared cache or a mirror
 configured there applies on every node. State comes from `squeue` while a task is queued or
 running; after that from the cells' own state files, because `sacct` needs an accounting
-database that many clusters (and the test cluster of tools/slurm-local.sh) do not run.
+database that many clusters (and the test cluster of tools/slurm-local.sh) do not run: it is
+asked only why a runner died without a word (`accounting`), and may answer nothing.
 """
 
 from __future__ import annotations
@@ -136,6 +137,29 @@ def _expand(ids: str) -> list[int]:
         low, _, high = part.partition("-")
         if low.isdigit():
             found += range(int(low), int(high or low) + 1)
+    return found
+
+
+def accounting(tasks: Sequence[str]) -> dict[str, str]:
+    """`sacct`'s final state of each `job_task` (TIMEOUT, NODE_FAIL, OUT_OF_MEMORY...), for
+    cells whose runner died before it could say; empty where accounting is not enabled."""
+    tool = shutil.which("sacct")
+    if tool is None or not tasks:
+        return {}
+    argv = [tool, "-n", "-P", "-X", "-j", ",".join(tasks), "-o", "JobID,State"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:  # "Slurm accounting storage is disabled": no slurmdbd here
+        return {}
+    return parse_sacct(done.stdout)
+
+
+def parse_sacct(text: str) -> dict[str, str]:
+    """`JobID|State` lines; `CANCELLED by 0` is CANCELLED."""
+    found = {}
+    for line in text.splitlines():
+        job, _, state = line.strip().partition("|")
+        if job and state:
+            found[job] = state.split(" ", 1)[0]
     return found
 
 

@@ -63,5 +63,9 @@ def combine(
         return CellStatus(planned, "lost", "no process runs it", attempt, run_id, job)
     if found.state == cell_state.DONE:
         return CellStatus(planned, "done", "", attempt, run_id, job)
+    if found.state == cell_state.CANCELLED:
+        return CellStatus(
+            planned, found.state, f"stopped (exit {found.exit_code})", attempt, run_id, job
+        )
     detail = f"{found.step or 'run'} exited {found.exit_code}"
     return CellStatus(planned, found.state, detail, attempt, run_id, job)

@@ -98,6 +98,11 @@ def test_squeue_lines_expand_pending_ranges() -> None:
     ]
 
 
+def test_sacct_lines_name_each_task_state() -> None:
+    text = "12_3|CANCELLED by 0\n12_4|NODE_FAIL\n\n"
+    assert slurm.parse_sacct(text) == {"12_3": "CANCELLED", "12_4": "NODE_FAIL"}
+
+
 def test_the_job_script_runs_one_cell_per_task_from_the_project() -> None:
     text = slurm.render_script(
         name="sw",
