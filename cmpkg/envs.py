@@ -15,6 +15,7 @@ from typing import Any
 
 from cmpkg import atomic
 from cmpkg.errors import CmpkgError, UsageError
+from cmpkg.paths import check_part, safe_join
 
 ENVS_DIR = "envs"
 #: Search-path variables: `[paths]` entries are prepended, never replace.
@@ -43,13 +44,20 @@ def save(home: Path, record: EnvRecord) -> Path:
     """Write the record atomically (a reader sees the old or the new one, never half)."""
     directory = envs_dir(home)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{record.name}.json"
+    path = record_path(home, record.name)
     atomic.write_text(path, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
     return path
 
 
+def record_path(home: Path, name: str, suffix: str = ".json") -> Path:
+    """`envs/NAME.json` (or another suffix): the name comes from the command line or a
+    lock's roots, so it goes through the one checked join."""
+    where = "environment name"
+    return safe_join(envs_dir(home), check_part(check_part(name, where) + suffix, where), where)
+
+
 def load(home: Path, name: str) -> EnvRecord:
-    path = envs_dir(home) / f"{name}.json"
+    path = record_path(home, name)
     try:
         data = json.loads(path.read_text())
         return EnvRecord(**data)
@@ -72,7 +80,7 @@ def list_names(home: Path) -> list[str]:
 
 
 def remove(home: Path, name: str) -> None:
-    path = envs_dir(home) / f"{name}.json"
+    path = record_path(home, name)
     if not path.exists():
         raise UsageError("no-such-env", f"no environment named {name!r}")
     path.unlink()

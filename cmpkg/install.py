@@ -27,6 +27,7 @@ from cmpkg import envvars, pyenv
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index.model import Recipe
 from cmpkg.lock.model import LockedWheel
+from cmpkg.paths import safe_join
 from cmpkg.plan import PYENV, Plan, PythonEnv, Step
 from cmpkg.process import run_or_raise
 from cmpkg.store.store import Entry, Store
@@ -271,7 +272,8 @@ class _Builder:
             if source.extract:
                 archive.extract(got.path, tmp)
             else:
-                shutil.copyfile(got.path, tmp / source.filename)
+                where = f"{self.step.pin.label}: sources.filename"
+                shutil.copyfile(got.path, safe_join(tmp, source.filename, where))
             fetched.append(
                 {"file": source.filename, "url": got.url, "sha256": got.sha256, "size": got.size}
             )
@@ -286,7 +288,9 @@ class _Builder:
             envvars.substitute(a, values, str(pin.recipe.path)) for a in pin.recipe.provide.args
         ]
         python = self._python_for_steps()
-        script = pin.recipe.path.parent / pin.recipe.provide.script
+        script = safe_join(
+            pin.recipe.path.parent, pin.recipe.provide.script, f"{pin.label}: script"
+        )
         with tempfile.TemporaryDirectory() as scratch:
             env = envvars.step_environment(inherited, Path(scratch))
             _run_step(pin.label, [python, str(script), *args], env, tmp, Path(scratch))
@@ -337,12 +341,13 @@ def _wheel_source(env: PythonEnv) -> pyenv.WheelSource:
 def _copy_files(recipe: Recipe, tmp: Path) -> None:
     """Files a recipe ships beside it (an app's harness) go into its entry."""
     for rel in recipe.files:
-        source = recipe.path.parent / rel
+        where = f"{recipe.path}: files"
+        source, target = safe_join(recipe.path.parent, rel, where), safe_join(tmp, rel, where)
         if source.is_dir():
-            shutil.copytree(source, tmp / rel, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, tmp / rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
 
 
 def _run_step(label: str, argv: list[str], env: dict[str, str], cwd: Path, scratch: Path) -> None:

@@ -203,7 +203,7 @@ def _record(
     from cmpkg.resolve import resolution_json
 
     env_home = home()
-    context_file = envs.envs_dir(env_home) / f"{name}.context.json"
+    context_file = envs.record_path(env_home, name, ".context.json")
     context_file.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "resolution": resolution_json(ctx.target.name, resolution),

@@ -40,6 +40,7 @@ from cmpkg.fetch.model import (
     truncate,
 )
 from cmpkg.fetch.partial import locked_partial
+from cmpkg.paths import part_problem, safe_join
 
 _MAX_RETRY_AFTER = 60.0
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -160,14 +161,15 @@ def destination(artifact: Artifact, dest_dir: Path) -> Path:
         bucket = "md5-" + artifact.md5.lower()
     else:
         bucket = "url-" + hashlib.sha256("\n".join(artifact.urls).encode()).hexdigest()[:32]
-    return Path(dest_dir) / bucket / artifact.filename
+    return safe_join(Path(dest_dir) / bucket, artifact.filename, artifact.name)
 
 
 def _check_artifact(artifact: Artifact) -> None:
     name = artifact.filename
     problem = None
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
-        problem = f"filename {name!r} must be a plain file name"
+    name_problem = "contains a '/'" if "/" in name else part_problem(name)  # cmpkg.paths' rules
+    if name_problem is not None:
+        problem = f"filename {name!r} must be a plain file name ({name_problem})"
     elif artifact.sha256 is not None and not _HEX64.match(artifact.sha256):
         problem = f"sha256 {artifact.sha256!r} is not 64 hex digits"
     elif artifact.md5 is not None and not _HEX32.match(artifact.md5):

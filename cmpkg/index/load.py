@@ -28,7 +28,8 @@ from cmpkg.index.model import (
     VariantGroup,
     VariantValue,
 )
-from cmpkg.index.requirement import RESERVED_NAMES, check_name, parse_dependency
+from cmpkg.index.requirement import check_name, parse_dependency
+from cmpkg.paths import path_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -261,7 +262,7 @@ def _source(s: Fields, groups: tuple[VariantGroup, ...]) -> Source:
     filename = s.str("filename") or (urls[0].rstrip("/").rsplit("/", 1)[-1] if urls else "")
     source = Source(
         urls=urls,
-        filename=_relative(s, "filename", filename),
+        filename=_file_name(s, "filename", filename),
         sha256=sha256,
         size=size,
         md5=md5,
@@ -366,23 +367,27 @@ def _relative(f: Fields, key: str, path: str) -> str:
 
 
 def _unsafe(path: str) -> str | None:
-    """Why `path` cannot name a file inside an entry, or None."""
-    parts = path.replace("\\", "/").split("/")
-    if (
-        path.startswith(("/", "\\"))
-        or ".." in parts
-        or "\0" in path
-        or re.match(r"^[A-Za-z]:", path)
-    ):
-        return "must be a relative path inside the entry (no '..', not absolute)"
-    if any(_is_device_name(part) for part in parts):
+    """Why `path` cannot name a file inside an entry, or None: the rules of `cmpkg.paths`, the
+    one checked join (RELIABILITY 37); `.` names the entry itself, `dir/` the directory."""
+    if path == ".":
+        return None
+    problem = path_problem(path.removesuffix("/"))
+    if problem is None:
+        return None
+    if "device name" in problem:
         # `nul.txt` opens the NUL device on Windows: such an entry could not be stored there.
         return "contains a reserved device name on Windows"
-    return None
+    if any(word in problem for word in ("'..'", "absolute", "backslash", "':'", "NUL")):
+        return "must be a relative path inside the entry (no '..', not absolute)"
+    return f"is not a portable relative path ({problem})"
 
 
-def _is_device_name(part: str) -> bool:
-    return part.split(".")[0].lower() in RESERVED_NAMES
+def _file_name(f: Fields, key: str, name: str) -> str:
+    """A downloaded file's name: one plain name (it lands in a download bucket as is)."""
+    if _unsafe(name) is None and "/" in name:
+        f.error(key, f"{name!r} must be a plain file name, without '/'")
+        return name
+    return _relative(f, key, name)
 
 
 def _check_method_fields(f: Fields, r: Recipe) -> None:

@@ -101,3 +101,66 @@ def test_an_oversized_local_file_is_refused_before_reading(tmp_path: Path) -> No
     with pytest.raises(MetadataTooLargeError) as caught:
         read_capped(big, 32 << 20)
     assert "larger than 32 MiB" in caught.value.message
+
+
+# Every place a name from outside becomes a path goes through the same rules.
+
+
+def test_an_environment_name_is_one_checked_part(tmp_path: Path) -> None:
+    from cmpkg import envs
+
+    assert envs.record_path(tmp_path, "app2") == tmp_path / envs.ENVS_DIR / "app2.json"
+    for name in ("../../victim", "a/b", "con", ""):
+        with pytest.raises(UnsafePathError):
+            envs.record_path(tmp_path, name)
+
+
+@pytest.mark.parametrize("name", ["sub/x.bin", "con.txt", "a:b", "x."])
+def test_a_download_filename_is_one_checked_part(tmp_path: Path, name: str) -> None:
+    from cmpkg import fetch
+    from cmpkg.errors import CmpkgError
+
+    artifact = fetch.Artifact("demo", ("http://127.0.0.1:9/x",), name, "0" * 64, 1)
+    with pytest.raises(CmpkgError) as caught:
+        fetch.destination(artifact, tmp_path)
+    assert (
+        caught.value.code == "bad-artifact" and "must be a plain file name" in caught.value.message
+    )
+
+
+RECIPE = """\
+name = "data"
+version = "1"
+kind = "dataset"
+summary = "s"
+license = "MIT"
+homepage = "https://example.org"
+[provide]
+method = "download"
+[[sources]]
+url = "https://example.org/data.bin"
+filename = "{filename}"
+md5 = "0123456789abcdef0123456789abcdef"
+verified = "test"
+"""
+
+
+@pytest.mark.parametrize(
+    ("filename", "problem"),
+    [
+        ("sub/data.bin", "must be a plain file name, without '/'"),
+        ("nul.bin", "contains a reserved device name on Windows"),
+        ("../data.bin", "must be a relative path inside the entry"),
+        ("data.bin.", "is not a portable relative path (has a part ending in a dot"),
+    ],
+)
+def test_a_recipe_source_filename_follows_the_same_rules(
+    tmp_path: Path, filename: str, problem: str
+) -> None:
+    from cmpkg.errors import InputError
+    from cmpkg.index import load_index
+
+    (tmp_path / "data.toml").write_text(RECIPE.format(filename=filename))
+    with pytest.raises(InputError) as caught:
+        load_index([tmp_path])
+    assert any(f"sources[0].filename: {filename!r} {problem}" in d for d in caught.value.details)
