@@ -97,7 +97,7 @@ def build(
     res = (result or {}).get("result") or {}
     resolution = context.get("resolution") or {}
     lock = context.get("lock") or {}
-    metrics = _metrics(res)
+    metrics = _metrics(res, (result or {}).get("performance") or {})
     return RunRecord(
         run_id=facts.run_id,
         kind="sweep-cell" if cell else "run",
@@ -160,12 +160,15 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _metrics(res: Mapping[str, Any]) -> dict[str, float | None]:
-    """Throughput and latency columns from the harness's `result` section."""
+def _metrics(res: Mapping[str, Any], performance: Mapping[str, Any]) -> dict[str, float | None]:
+    """Throughput and latency columns from the harness's `result` section (and, from
+    result.json schema 2 on, the rate its `performance` section states for every scenario)."""
     metric = str(res.get("metric") or "").lower()
     value = _number(res.get("value"))
     extras = res.get("extras") or {}
-    samples = value if "samples per second" in metric else None
+    samples = _number(performance.get("samples_per_second"))
+    if samples is None and "samples per second" in metric:
+        samples = value
     if samples is None:  # SingleStream/MultiStream report a latency; their rate is an extra
         samples = _number(extras.get("QPS w/o loadgen overhead"))
     latencies = _percentiles(res.get("latency_ns") or {})

@@ -58,7 +58,7 @@ def run(submission: Submission, index: int) -> int:
     previous = signal.signal(signal.SIGTERM, _on_term)
     try:
         step, code = _steps(submission, cell, where)
-    except CancelledError:
+    except (CancelledError, KeyboardInterrupt):  # scancel / sweep cancel, or Ctrl-C
         step, code = "cancelled", EXIT_CANCELLED
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -126,8 +126,8 @@ def _call(argv: list[str], log: Path, cwd: str, extra_env: dict[str, str]) -> in
         )
         try:
             return child.wait()
-        except CancelledError:
-            _stop(child)
+        except (CancelledError, KeyboardInterrupt):
+            _stop(child)  # its own session: it saw neither the signal nor the Ctrl-C
             raise
 
 

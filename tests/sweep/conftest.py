@@ -43,16 +43,20 @@ def write_project(root: Path, sweep: str) -> Path:
 WHEELS = ("--find-links", "wheels", "--no-index")
 
 
+def cmpkg_env(home: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    full = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1", **(env or {})}
+    full.pop("CMPKG_OVERRIDE_CUDA", None)
+    return full
+
+
 def cmpkg(
     cwd: Path, home: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1", **(env or {})}
-    full.pop("CMPKG_OVERRIDE_CUDA", None)
     return subprocess.run(
         [sys.executable, "-m", "cmpkg", *args],
         capture_output=True,
         text=True,
-        env=full,
+        env=cmpkg_env(home, env),
         cwd=cwd,
         check=False,
         timeout=WAIT_S,

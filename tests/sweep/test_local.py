@@ -4,12 +4,23 @@ then the only one rerun, and a plain `cmpkg run` recorded in the same database."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.sweep.conftest import WHEELS, cmpkg, ok, status, write_project
+from tests.sweep.conftest import (
+    WAIT_S,
+    WHEELS,
+    cmpkg,
+    cmpkg_env,
+    ok,
+    status,
+    wait_until,
+    write_project,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +113,29 @@ def test_a_plain_run_is_recorded_with_its_context(swept: dict[str, Any]) -> None
     )
     (pair,) = json.loads(compared.stdout)  # the Offline cells pair up; SingleStream has no twin
     assert "scenario=Offline" in pair["group"] and pair["ratios"]["samples_per_s"] > 0
+
+
+def test_sweep_cancel_stops_a_running_local_cell(swept: dict[str, Any], tmp_path: Path) -> None:
+    home = swept["home"]  # the store is built: only the held app is left to run
+    project = write_project(tmp_path / "p", SWEEP.replace('"alpha", "beta"', '"alpha"'))
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    (hold / "Offline-alpha").write_text("")
+    env = cmpkg_env(home, {"SWEEPAPP_HOLD": str(hold)})
+    running = subprocess.Popen(
+        [sys.executable, "-m", "cmpkg", "sweep", "run", *WHEELS],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until((hold / "Offline-alpha.held").exists, "the cell's app to start")
+        cancelled = ok(cmpkg(project, home, "sweep", "cancel", "--json", *WHEELS))
+        assert json.loads(cancelled.stdout) == [GOOD]
+        _out, err = running.communicate(timeout=WAIT_S)
+    finally:
+        running.kill()
+    assert running.returncode == 1 and f"{GOOD}: failed (exit 143)" in err
+    assert status(project, home)[GOOD]["state"] == "cancelled"
