@@ -161,15 +161,17 @@ def _number(value: Any) -> float | None:
 
 
 def _metrics(res: Mapping[str, Any], performance: Mapping[str, Any]) -> dict[str, float | None]:
-    """Throughput and latency columns from the harness's `result` section (and, from
-    result.json schema 2 on, the rate its `performance` section states for every scenario)."""
+    """Throughput and latency columns from LoadGen's own figures in the harness's `result`
+    section: Offline's and Server's metric, else the latency scenarios' query rate (one
+    sample per query in SingleStream). Only MultiStream, whose queries hold several
+    samples, takes the rate the `performance` section derives (result.json schema 2)."""
     metric = str(res.get("metric") or "").lower()
     value = _number(res.get("value"))
     extras = res.get("extras") or {}
-    samples = _number(performance.get("samples_per_second"))
-    if samples is None and "samples per second" in metric:
-        samples = value
-    if samples is None:  # SingleStream/MultiStream report a latency; their rate is an extra
+    samples = value if "samples per second" in metric else None
+    if samples is None and performance.get("scenario") == "MultiStream":
+        samples = _number(performance.get("samples_per_second"))
+    if samples is None:
         samples = _number(extras.get("QPS w/o loadgen overhead"))
     latencies = _percentiles(res.get("latency_ns") or {})
     return {

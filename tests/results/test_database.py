@@ -56,6 +56,22 @@ def test_a_real_harness_result_fills_the_metric_columns() -> None:
     assert record.started == "2023-11-14T22:13:20Z"
 
 
+def test_a_schema_2_smoke_result_takes_loadgen_figures() -> None:
+    """A real smoke run of the shared harness on this 2-core VM (a sweep cell, Slurm)."""
+    result = json.loads(
+        (Path(__file__).parent / "data" / "smoke-singlestream-result.json").read_text()
+    )
+    record = build(_facts(), result, result["run_context"], None)
+    assert (record.scenario, record.profile, record.mode) == (
+        "SingleStream",
+        "smoke",
+        "performance+accuracy",
+    )
+    assert record.samples_per_s == 2.2  # LoadGen's QPS w/o overhead: one sample per query
+    assert record.latency_p90_ns == 589946528.0 and record.valid == 1
+    assert (record.accuracy, record.accuracy_target) == (100.0, 75.6954)
+
+
 def test_a_run_without_a_result_is_still_a_row() -> None:
     failed = build(_facts(exit_code=3), None, None, None)
     assert (failed.status, failed.exit_code, failed.samples_per_s) == ("failed", 3, None)
