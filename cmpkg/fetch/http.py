@@ -189,5 +189,30 @@ def _chunks(
 
 
 def short_error(error: BaseException) -> str:
+    """A connection library's exception as the words that matter ("connection refused",
+    "name or service not known"), never its chain of wrapper reprs: the innermost OS error
+    of the chain when there is one, else the message cut to 200 characters."""
+    root = _os_cause(error)
+    if root is not None:
+        return str(root.strerror).lower()
     text = str(error)
     return text if len(text) < 200 else text[:197] + "..."
+
+
+def _os_cause(error: BaseException) -> OSError | None:
+    """The innermost OSError with a message among `error`'s causes (requests wraps urllib3,
+    which wraps the socket error, in `reason`, `args`, `__cause__` or `__context__`)."""
+    found: OSError | None = None
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            found = current
+        reason = getattr(current, "reason", None)
+        stack += [current.__cause__, current.__context__]
+        stack += [a for a in (reason, *current.args) if isinstance(a, BaseException)]
+    return found
