@@ -174,7 +174,7 @@ def plan_sources(
         wheels |= {tool_env_name(n): w for n, w in locked.tool_wheels.items()}
         platform = tuple(locked.platform)
     return PlanSources(
-        interpreter=ctx.python or sys.executable,
+        interpreter=_interpreter(given, ctx, resolution),
         tools=dict(ctx.tools),
         user_paths=given.user_paths,
         mirror_urls={f: mirror.artifact_urls(f) for f in sorted(filenames)} if mirror else {},
@@ -182,6 +182,51 @@ def plan_sources(
         platform=platform,
         find_links=(*(mirror.wheel_links() if mirror else ()), *given.find_links),
         no_index=given.no_index or offline,
+    )
+
+
+def _interpreter(given: InstallInput, ctx: Context, resolution: Resolution) -> str:
+    """The Python that the environment is built with: the host's detected one, or for a
+    profile target this machine's interpreter of the profile's version. None found is an
+    error when an environment is really built (a dry run only plans it)."""
+    python = ctx.python or _profile_python(ctx)
+    if python is not None:
+        return python
+    needs = any(
+        p.recipe.provide and p.recipe.provide.method == "python" for p in resolution.pins.values()
+    )
+    if needs and not given.dry_run:
+        raise _no_python(ctx)
+    return sys.executable
+
+
+def _profile_python(ctx: Context) -> str | None:
+    """This machine's interpreter of the target's Python version (`python3.12` for a 3.12
+    profile), checked by running it; None when there is none."""
+    from cmpkg.probe.tools import DetectCache, find_interpreter
+
+    recipe = next(iter(ctx.index.get("python")), None)
+    if recipe is None or recipe.provide is None or not ctx.target.python:
+        return None
+    cache = DetectCache(home() / "detect-v2.json")
+    found = find_interpreter(recipe, ctx.target.python, cache)
+    return found.path if found else None
+
+
+def _no_python(ctx: Context) -> CmpkgError:
+    """No interpreter for the environment: which Python, where cmpkg looked, how to get one."""
+    want = str(ctx.target.python)
+    recipe = next(iter(ctx.index.get("python")), None)
+    provide = recipe.provide if recipe is not None else None
+    names = ", ".join([f"python{want}", *(provide.executables if provide else ())])
+    places = ", ".join(["PATH", *(provide.locations if provide else ())])
+    return CmpkgError(
+        "no-python",
+        f"target {ctx.target.name} builds its environment with Python {want}, "
+        "and this machine has none",
+        details=[f"looked for {names} in {places}"],
+        hint=f"install Python {want} (your distribution, pyenv or `uv python install {want}`), "
+        "or install for this machine itself with `--target host`",
     )
 
 

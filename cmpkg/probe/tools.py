@@ -165,3 +165,17 @@ def detect(recipe: Recipe, cache: DetectCache) -> Detected | None:
             version = read_file_version(path, recipe.provide.version_regex)
         cache.remember(recipe.name, path, print_, version)
     return Detected(recipe.name, str(path), version, print_) if version else None
+
+
+def find_interpreter(recipe: Recipe, version: str, cache: DetectCache) -> Detected | None:
+    """An interpreter of `version` (major.minor) for a profile target's environment:
+    `python{version}` first, then the recipe's own executables, each checked by running it."""
+    from dataclasses import replace
+
+    assert recipe.provide is not None
+    for exe in (f"python{version}", *recipe.provide.executables):
+        only = replace(recipe, provide=replace(recipe.provide, executables=(exe,)))
+        found = detect(only, cache)
+        if found and found.version.split(".")[:2] == version.split(".")[:2]:
+            return found
+    return None
