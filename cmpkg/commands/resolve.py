@@ -10,7 +10,7 @@ from pathlib import Path
 from cmpkg import atomic
 from cmpkg.config import home
 from cmpkg.context import Context, Sources, gather
-from cmpkg.errors import UsageError
+from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index.model import normalize_name
 from cmpkg.resolve import Resolution, build_problem, parse_request, resolve
 
@@ -39,7 +39,22 @@ class Why:
 
 def resolve_requests(given: ResolveInput) -> Resolved:
     """Solve the requests against the gathered index, target and tools."""
-    return solve(gather(given.sources, given.target), given.requests, given)
+    ctx = gather(given.sources, given.target)
+    try:
+        return solve(ctx, given.requests, given)
+    except CmpkgError as error:
+        raise _with_probe_sources(error, ctx) from None
+
+
+def _with_probe_sources(error: CmpkgError, ctx: Context) -> CmpkgError:
+    """`--target cuda` on a machine where the probe found no CUDA: an unsatisfiable answer
+    also says what each GPU source reported, as `install` does before solving."""
+    target = ctx.target
+    if error.code != "unsatisfiable" or not target.requires_cuda or target.cuda is not None:
+        return error
+    probed = [f"  {s.name}: {s.status}: {s.detail}".rstrip(": ") for s in target.sources]
+    details = [*error.details, "where this machine was probed for __cuda:", *probed]
+    return CmpkgError(error.code, error.message, hint=error.hint, details=details, data=error.data)
 
 
 def solve(
@@ -69,7 +84,11 @@ def why(given: ResolveInput, package: str) -> Why:
     resolution = resolve_requests(given).resolution
     name = normalize_name(package)
     if name not in resolution.pins:
-        raise UsageError("not-in-resolution", f"{name} is not part of this resolution")
+        raise UsageError(
+            "not-in-resolution",
+            f"{name} is not part of this resolution",
+            hint=f"it holds: {', '.join(sorted(resolution.pins))}",
+        )
     chains = tuple(tuple(chain) for chain in resolution.why(name))
     labels = tuple(" -> ".join(resolution.pins[n].label for n in chain) for chain in chains)
     return Why(name, chains, labels)
