@@ -24,6 +24,7 @@ def register(subparsers: Any) -> None:
     env = subparsers.add_parser("env", help="list, show, export or remove named environments")
     env.add_argument("words", nargs="*", metavar="list | rm NAME | NAME")
     env.add_argument("--export", choices=("sh", "fish", "json"), default="sh")
+    env.add_argument("--json", action="store_true", help="print one JSON document")
     env.set_defaults(handler=_env)
 
     shell = subparsers.add_parser("shell", help="start $SHELL inside an environment")
@@ -79,26 +80,44 @@ def _env(args: argparse.Namespace) -> int:
 
     words = args.words
     if not words or words == ["list"]:
-        names = envs.list_names(home())
-        print("\n".join(n for n in names if not n.endswith(".context")))
+        names = [n for n in envs.list_names(home()) if not n.endswith(".context")]
+        if args.json:
+            console.print_json([_env_json(envs.load(home(), n)) for n in names])
+        else:
+            print("\n".join(names))
         return 0
     if words[0] == "rm" and len(words) == 2:
         from cmpkg.store.store import Store
 
         envs.remove(home(), words[1])
         Store(home()).remove_root(f"env-{words[1]}")  # its entries become collectable by gc
+        if args.json:
+            console.print_json({"removed": words[1]})
         return 0
     if len(words) != 1:
         raise UsageError(
-            "bad-usage", "expected `cmpkg env list`, `cmpkg env rm NAME` or `cmpkg env NAME`"
+            "bad-usage",
+            "expected `cmpkg env list`, `cmpkg env rm NAME` or `cmpkg env NAME`",
+            hint="`cmpkg env list` names the environments",
         )
     record = envs.load(home(), words[0])
-    if args.export == "json":
+    if args.export == "json" or args.json:
         console.print_json(record.variables)
         return 0
     for key, value in sorted(record.variables.items()):
         print(_export_line(args.export, key, value))
     return 0
+
+
+def _env_json(record: Any) -> dict[str, Any]:
+    """One row of `cmpkg env list --json` (schema in docs/cli.md)."""
+    return {
+        "name": record.name,
+        "target": record.target,
+        "requests": list(record.requests),
+        "packages": sorted(record.packages),
+        "app": bool(record.run),
+    }
 
 
 def _export_line(shell: str, key: str, value: str) -> str:

@@ -134,10 +134,8 @@ def _show_install(args: argparse.Namespace, done: Any) -> None:
         )
     else:
         verb = "installed" if done.built else "already installed"
-        steps = len(done.plan.steps)
-        console.info(
-            f"{verb} {done.env}: {steps} packages, {done.built} built, in {done.seconds:.2f}s"
-        )
+        steps = console.plural(len(done.plan.steps), "package")
+        console.info(f"{verb} {done.env}: {steps}, {done.built} built, in {done.seconds:.2f}s")
         if done.runnable:
             console.info(f"run it with `cmpkg run {done.env}`")
 
@@ -168,6 +166,10 @@ def _user_paths(items: list[str]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         name, dot, attr = key.rpartition(".")
         if not sep or not dot or attr != "path":
-            raise UsageError("bad-option", f"--with {item}: expected NAME.path=DIR")
+            raise UsageError(
+                "bad-option",
+                f"--with {item}: expected NAME.path=DIR",
+                hint="for example `--with imagenet-val.path=/data/imagenet/val`",
+            )
         paths[normalize_name(name)] = value
     return paths

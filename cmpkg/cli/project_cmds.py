@@ -127,11 +127,17 @@ def _lock_input(args: argparse.Namespace) -> Any:
 
 def _show_check(args: argparse.Namespace, reasons: list[str]) -> int:
     from cmpkg import console
+    from cmpkg.errors import CmpkgError
 
     if args.json:
         console.print_json({"fresh": not reasons, "reasons": reasons})
-    for reason in [] if args.json else reasons:
-        console.message("error", reason)
-    if not reasons and not args.json:
-        console.info("cmpkg.lock is up to date")
-    return 1 if reasons else 0
+        return 1 if reasons else 0
+    if reasons:
+        raise CmpkgError(
+            "stale-lock",
+            "cmpkg.lock is out of date",
+            details=reasons,
+            hint="run `cmpkg lock` to bring it up to date, and commit it",
+        )
+    console.info("cmpkg.lock is up to date")
+    return 0

@@ -51,7 +51,7 @@ def plan_lines(plan: Plan) -> list[str]:
         what = (
             step.pin.label
             if step.pin
-            else f"python environment ({len(plan.requirements)} requirements)"
+            else f"python environment ({plural(len(plan.requirements), 'requirement')})"
         )
         lines.append(f"{state} {step.method:<9} {what}  {step.key[:12]}")
     todo = len(plan.todo)

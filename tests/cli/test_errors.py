@@ -43,6 +43,16 @@ BAD_INPUTS: list[tuple[list[str], int, str]] = [
     (["add", "nosuch"], 2, "error: no package named 'nosuch'"),
     (["add", "numpy>=9"], 2, "error: numpy has no version >=9; versions: 2.4.6, 2.3.5, 2.2.6"),
     (["add", "mlperf-resnet50[backend=tf]"], 2, "error: variant group `backend`"),
+    (["why", "numpy", "onnx"], 2, "error: numpy is not part of this resolution"),
+    (["install", "--locked", "numpy"], 2, "error: --locked and --frozen install the lock's"),
+    (["install", "numpy", "--with", "bad"], 2, "error: --with bad: expected NAME.path=DIR"),
+    (["env", "rm", "a", "b"], 2, "error: expected `cmpkg env list`"),
+    (
+        ["install", "numpy", "--target", "cpu-x86_64:python=3.99"],
+        1,
+        "error: target cpu-x86_64 builds its environment with Python 3.99, and this machine "
+        "has none [no-python]",
+    ),
 ]
 
 
@@ -77,6 +87,39 @@ def test_bad_input_gives_the_code_a_one_line_error_and_a_hint(
     assert any(line.startswith("hint: ") for line in lines), err
     assert "Traceback" not in err
     assert (project / "cmpkg.toml").read_text() == before  # nothing half-done
+
+
+def test_a_mirror_that_is_down_is_named_in_words_not_a_library_exception(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a loopback port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/m"
+    assert main(["--mirror", url, "install", "numpy"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == (
+        f"error: cannot read {url}/mirror.json: connection refused [mirror-unreachable]"
+    )
+    assert "hint: " in err
+    assert "HTTPConnection" not in err and "Errno" not in err and "Traceback" not in err
+
+
+def test_resolve_for_cuda_without_cuda_names_what_each_gpu_source_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CMPKG_OVERRIDE_CUDA", "")  # this machine: no CUDA, whatever it has
+    assert main(["resolve", "mlperf-resnet50", "--target", "cuda"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "error: cannot install mlperf-resnet50 [unsatisfiable]"
+    assert "      this target has no __cuda" in lines  # a derivation step, indented
+    probed = lines.index("  where this machine was probed for __cuda:")
+    assert lines[probed + 1 : probed + 3] == [
+        "    nvml: skipped: CMPKG_OVERRIDE_CUDA is empty",
+        "    nvidia-smi: skipped: CMPKG_OVERRIDE_CUDA is empty",
+    ]
 
 
 def test_an_unexpected_exception_is_an_internal_error_with_a_log(
