@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmpkg import envvars, pyenv
+from cmpkg import envvars, process, pyenv
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index.model import Recipe
 from cmpkg.lock.model import LockedWheel
@@ -67,7 +67,11 @@ def execute(
         todo = sum(1 for s in wave if not s.cached)
         if todo > 1:
             with ThreadPoolExecutor(max_workers=policy.jobs, thread_name_prefix="build") as pool:
-                entries = list(pool.map(provide, wave))
+                try:
+                    entries = list(pool.map(provide, wave))
+                except KeyboardInterrupt:  # the pool waits for its workers, they for children
+                    process.stop_all()
+                    raise
         else:
             entries = [provide(step) for step in wave]
         for step, entry in zip(wave, entries, strict=True):  # plan order: deterministic exports

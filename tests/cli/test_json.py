@@ -74,7 +74,9 @@ def test_a_failing_json_command_prints_the_error_as_json_too(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     index = ("--index", str(project / "recipes"))
-    error = _json(capsys, "resolve", "app[device=cuda]", "--json", "--target", "cpu", *index, code=1)
+    error = _json(
+        capsys, "resolve", "app[device=cuda]", "--json", "--target", "cpu", *index, code=1
+    )
     assert error["error"]["code"] == "unsatisfiable"
     steps = error["error"]["explanation"]
     assert {"kind", "text", "depth"} <= set(steps[0])
