@@ -121,6 +121,7 @@ def _from_lock(given: InstallInput) -> tuple[Context, Resolution]:
         raise UsageError(
             "bad-usage",
             "--locked and --frozen install the lock's requests; give no requests with them",
+            hint="drop the requests, or drop --locked/--frozen to solve them afresh",
         )
     found = project_file.find(given.start)
     opened = open_mirror(given.sources)
