@@ -98,3 +98,11 @@ def test_a_stale_lock_check_has_a_code_and_a_hint(
     assert lines[0] == "error: cmpkg.lock is out of date [stale-lock]"
     assert lines[-1].startswith("hint: run `cmpkg lock`")
     assert _json(capsys, "lock", "--check", "--json", code=1)["fresh"] is False
+
+
+def test_counts_read_as_english(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = ("--index", str(project / "recipes"))
+    assert main(["install", "--dry-run", "tiny-model", *index]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "1 package: 0 cached, 1 to do"
+    assert main(["install", "--dry-run", "tiny-model", "big-model", *index]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "2 packages: 0 cached, 2 to do"
