@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -25,7 +26,8 @@ def report(error: BaseException, argv: Sequence[str]) -> int:
     from cmpkg import console
 
     log = write_log(error, argv)
-    console.message("error", f"internal error: {type(error).__name__}: {error}")
+    first = (str(error).strip().splitlines() or [""])[0][:200]  # one line, whatever it holds
+    console.message("error", f"internal error: {type(error).__name__}: {first}".rstrip(": "))
     where = f"the traceback is in {log}" if log else "the traceback could not be written"
     console.message("hint", f"this is a bug in cmpkg; {where} (please attach it to a report)")
     return EXIT_INTERNAL
@@ -35,7 +37,7 @@ def write_log(error: BaseException, argv: Sequence[str]) -> Path | None:
     text = "".join(
         [
             f"cmpkg {__version__} on Python {platform.python_version()} ({sys.platform})\n",
-            f"command: cmpkg {' '.join(argv)}\n\n",
+            f"command: cmpkg {_redacted(' '.join(argv))}\n\n",
             *traceback.format_exception(error),
         ]
     )
@@ -49,6 +51,11 @@ def write_log(error: BaseException, argv: Sequence[str]) -> Path | None:
         except OSError:
             continue
     return None
+
+
+def _redacted(text: str) -> str:
+    """Credentials in URLs (`https://user:token@host`) stay out of the log (RELIABILITY 38)."""
+    return re.sub(r"//[^/@\s]+@", "//***@", text)
 
 
 def _log_dirs() -> list[Path]:

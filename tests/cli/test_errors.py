@@ -128,11 +128,11 @@ def test_an_unexpected_exception_is_an_internal_error_with_a_log(
     """A real bug (a handler raising), in a real process: exit 70, one line, the log."""
     boom = (
         "import sys\n"
-        "import cmpkg.cli.target_cmds as t\n"
-        "def broken(args): raise RuntimeError('the probe fell over')\n"
-        "t._list = broken\n"
+        "import cmpkg.cli.install_cmds as c\n"
+        "def broken(args): raise RuntimeError('the probe fell over\\nsecond line')\n"
+        "c._resolve = broken\n"
         "from cmpkg.cli import main\n"
-        "sys.exit(main(['target', 'list']))\n"
+        "sys.exit(main(['resolve', 'x', '--mirror', 'https://bob:s3cret@h.example/m']))\n"
     )
     env = {**os.environ, "CMPKG_HOME": str(tmp_path / "home")}
     done = subprocess.run(
@@ -146,4 +146,5 @@ def test_an_unexpected_exception_is_an_internal_error_with_a_log(
     assert len(logs) == 1 and str(logs[0]) in lines[1]
     text = logs[0].read_text()
     assert "Traceback" in text and "the probe fell over" in text
-    assert "command: cmpkg target list" in text
+    assert "command: cmpkg resolve x --mirror https://***@h.example/m" in text
+    assert "s3cret" not in text  # no credential is written anywhere
