@@ -90,6 +90,10 @@ def _fetch(artifact: Artifact, dest_dir: Path, options: Options) -> Fetched:
         return _try_urls(artifact, urls, dest, partial, options)
 
 
+def _skipped_offline(artifact: Artifact, urls: Sequence[str]) -> list[str]:
+    return [f"{u}: not local; skipped offline" for u in artifact.urls if u not in urls]
+
+
 def fetch_many(
     artifacts: Sequence[Artifact],
     dest_dir: Path,
@@ -236,7 +240,8 @@ def _try_urls(
             _warn(f"{artifact.name}: {warning}")
         return Fetched(result.path, result.sha256, result.size, url, warnings)
     _discard_if_empty(dest)
-    raise _failure(artifact, failures, tampered)
+    # Offline, the URLs that were not tried are places looked at too (RELIABILITY E27).
+    raise _failure(artifact, failures + _skipped_offline(artifact, urls), tampered)
 
 
 def _failure(artifact: Artifact, failures: list[str], tampered: list[str]) -> CmpkgError:
