@@ -82,9 +82,9 @@ def load(index_dirs: Sequence[Path], target_spec: str, home: Path, mirror: Any =
     from cmpkg.index import load_active_index, load_index
 
     if mirror is not None:
-        index = load_index([*mirror.index_dirs(), *index_dirs])
+        index = load_index([*mirror.index_dirs(), *index_dirs], home / "index-v1")
     else:
-        index = load_active_index(list(index_dirs))
+        index = load_active_index(list(index_dirs), home / "index-v1")
     target = resolve_target(target_spec)
     facts = {name: FactValue(f.version, f.source) for name, f in target.facts().items()}
     tools = tools_for(target, index, home)
@@ -104,9 +104,7 @@ class DetectedTools(Mapping[str, FactValue]):
     (`cmpkg install` of a CPU app never imports torch to see whether it is there)."""
 
     def __init__(self, index: Index, cache: DetectCache) -> None:
-        self._recipes = {
-            r.name: r for r in index.all() if r.provide is not None and r.provide.method == "detect"
-        }
+        self._recipes = {r.name: r for r in index.detected()}
         self._cache = cache
         self._found: dict[str, FactValue | None] = {}
 

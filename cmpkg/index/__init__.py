@@ -11,33 +11,48 @@ builds that stack.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from packaging.version import Version
-
 from cmpkg.errors import InputError
-from cmpkg.index.fields import Problems
-from cmpkg.index.load import load_recipe
 from cmpkg.index.model import Dependency, Recipe
+from cmpkg.index.table import DIGEST, METHOD, PATH, VERSION, Row, TagIndex, row
 from cmpkg.shipped import SHIPPED_INDEX
 
 #: Directories inside an index that hold other data than recipes.
 NOT_RECIPES = {"targets"}
 
+_HINT = "fix the recipes above; `cmpkg index check` re-checks them"
 
-@dataclass(frozen=True)
+
 class Index:
-    """All recipes of a stack of index directories, by name, newest version first."""
+    """All recipes of a stack of index directories, by name, newest version first.
 
-    recipes: dict[str, tuple[Recipe, ...]]
-    dirs: tuple[Path, ...]
-    revision: str  # sha256 over every recipe's digest: changes whenever any recipe does
+    `recipes` maps each name to its recipes. Loaded with a compiled cache, a name's recipes
+    are parsed from their files on first look-up (the compact table answers names, tags,
+    digests and detected tools without parsing), so a command pays for the packages it
+    reaches, not for the size of the index. A plain class rather than a frozen dataclass
+    because of that memo; nothing in it changes once loaded.
+    """
+
+    __slots__ = ("_table", "_tags", "dirs", "recipes", "revision")
+
+    def __init__(
+        self,
+        recipes: Mapping[str, tuple[Recipe, ...]],
+        dirs: tuple[Path, ...],
+        revision: str,  # sha256 over every recipe's digest: changes whenever any recipe does
+        table: Callable[[], Mapping[str, tuple[Row, ...]]] | None = None,
+    ) -> None:
+        self.recipes = recipes
+        self.dirs = dirs
+        self.revision = revision
+        self._table = table or (lambda: {n: tuple(map(row, rs)) for n, rs in recipes.items()})
+        self._tags: TagIndex | None = None
 
     def all(self) -> Iterator[Recipe]:
+        """Every recipe, parsed (the whole index: for `index check`, not for resolving)."""
         for name in sorted(self.recipes):
             yield from self.recipes[name]
 
@@ -46,8 +61,60 @@ class Index:
 
     def match_tags(self, tags: Sequence[str]) -> list[str]:
         """Names of packages whose recipes carry every tag (CM's tag query)."""
-        wanted = set(tags)
-        return sorted(n for n, rs in self.recipes.items() if any(wanted <= set(r.tags) for r in rs))
+        if self._tags is None:
+            self._tags = TagIndex(dict(self._table()))
+        return self._tags.match(list(tags))
+
+    def detected(self) -> list[Recipe]:
+        """The recipes provided by detection (`method = "detect"`), parsed only they."""
+        table = self._table()
+        names = [n for n, rows in table.items() if any(r[METHOD] == "detect" for r in rows)]
+        return [r for n in names for r in self.get(n) if r.provide and r.provide.method == "detect"]
+
+    def digests(self) -> dict[tuple[str, str | None], str]:
+        """(name, version text or None) -> the recipe's digest, for every recipe, unparsed."""
+        return {(n, r[VERSION]): r[DIGEST] for n, rows in self._table().items() for r in rows}
+
+
+class _LazyRecipes(Mapping[str, tuple[Recipe, ...]]):
+    """A name's recipes, parsed from their files on first look-up (see `Index`)."""
+
+    def __init__(
+        self, table: Callable[[], Mapping[str, tuple[Row, ...]]], seed: Mapping[str, Recipe]
+    ) -> None:
+        self._table = table
+        self._seed = seed  # recipes a rebuild has just parsed, by path: not parsed twice
+        self._parsed: dict[str, tuple[Recipe, ...]] = {}
+
+    def __getitem__(self, name: str) -> tuple[Recipe, ...]:
+        found = self._parsed.get(name)
+        if found is None:
+            found = self._parsed[name] = tuple(map(self._recipe, self._table()[name]))
+        return found
+
+    def _recipe(self, entry: Row) -> Recipe:
+        from cmpkg.index.fields import Problems
+        from cmpkg.index.load import load_recipe
+
+        seeded = self._seed.get(entry[PATH])
+        if seeded is not None:
+            return seeded
+        problems = Problems(entry[PATH])
+        recipe = load_recipe(Path(entry[PATH]), problems)
+        if recipe is None:
+            raise InputError(problems.lines, hint=_HINT)
+        if recipe.digest != entry[DIGEST]:
+            raise InputError(
+                [f"{entry[PATH]}: changed while cmpkg was reading the index"],
+                hint="run the command again",
+            )
+        return recipe
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
 
 
 def recipe_files(directory: Path) -> list[Path]:
@@ -55,26 +122,23 @@ def recipe_files(directory: Path) -> list[Path]:
     return sorted(p for p in files if not NOT_RECIPES & set(p.relative_to(directory).parts[:-1]))
 
 
-def load_index(dirs: Sequence[Path]) -> Index:
-    """Load and validate a stack of index directories; raise InputError with every problem."""
-    from cmpkg.index.checks import check_index
+def load_index(dirs: Sequence[Path], cache: Path | None = None) -> Index:
+    """Load and validate a stack of index directories; raise InputError with every problem.
 
-    problems: list[str] = []
-    layers = [_load_layer(d, problems) for d in dirs]
-    merged: dict[tuple[str, Version | None], Recipe] = {}
-    for layer in layers:
-        merged.update(layer)
-    by_name: dict[str, list[Recipe]] = {}
-    for recipe in merged.values():
-        by_name.setdefault(recipe.name, []).append(recipe)
-    recipes = {
-        n: tuple(sorted(rs, key=_newest_first, reverse=True)) for n, rs in sorted(by_name.items())
-    }
-    index = Index(recipes, tuple(dirs), _revision(merged.values()))
-    problems += check_index(index)
-    if problems:
-        raise InputError(problems, hint="fix the recipes above; `cmpkg index check` re-checks them")
-    return index
+    With `cache` (a directory, `$CMPKG_HOME/index-v1`), the compiled cache answers when no
+    file of the stack changed, and recipes are parsed only when looked up
+    (`cmpkg.index.compiled`); without, every recipe is parsed and validated now.
+    """
+    from cmpkg.index.stack import compile_stack
+
+    built = compile_stack(dirs, cache)
+    if built.compiled.problems:
+        raise InputError(list(built.compiled.problems), hint=_HINT)
+    table = built.compiled.table
+    if cache is None:
+        recipes = {n: tuple(built.parsed[r[PATH]] for r in rows) for n, rows in table().items()}
+        return Index(recipes, tuple(dirs), built.compiled.revision, table)
+    return Index(_LazyRecipes(table, built.parsed), tuple(dirs), built.compiled.revision, table)
 
 
 def active_index_dirs(extra_dirs: Sequence[Path] = ()) -> tuple[Path, ...]:
@@ -86,43 +150,13 @@ def active_index_dirs(extra_dirs: Sequence[Path] = ()) -> tuple[Path, ...]:
     return (SHIPPED_INDEX, *from_env, *config.load().index, *extra_dirs)
 
 
-def load_active_index(extra_dirs: Sequence[Path] = ()) -> Index:
+def load_active_index(extra_dirs: Sequence[Path] = (), cache: Path | None = None) -> Index:
     """The index every command uses: `active_index_dirs(extra_dirs)` loaded and validated.
 
     `extra_dirs` are the `--index` directories of the command line (highest precedence).
-    Raises `InputError` listing every problem in any layer.
+    Raises `InputError` listing every problem in any layer. `cache`: see `load_index`.
     """
-    return load_index(active_index_dirs(extra_dirs))
-
-
-def _load_layer(directory: Path, problems: list[str]) -> dict[tuple[str, Version | None], Recipe]:
-    """One directory's recipes; the same name and version twice in one layer is an error."""
-    if not directory.exists():
-        problems.append(f"{directory}: index directory does not exist")
-        return {}
-    layer: dict[tuple[str, Version | None], Recipe] = {}
-    for path in recipe_files(directory):
-        file_problems = Problems(path)
-        recipe = load_recipe(path, file_problems)
-        problems += file_problems.lines
-        if recipe is None:
-            continue
-        key = (recipe.name, recipe.version)
-        if key in layer:
-            problems.append(f"{path}: name: {recipe.label} is also defined in {layer[key].path}")
-        layer[key] = recipe
-    return layer
-
-
-def _newest_first(recipe: Recipe) -> tuple[int, Version]:
-    return (0, Version("0")) if recipe.version is None else (1, recipe.version)
-
-
-def _revision(recipes: Iterable[Recipe]) -> str:
-    h = hashlib.sha256()
-    for digest in sorted(r.digest for r in recipes):
-        h.update(digest.encode())
-    return h.hexdigest()
+    return load_index(active_index_dirs(extra_dirs), cache)
 
 
 __all__ = [

@@ -1,20 +1,36 @@
 """Checks across the recipes of a loaded index: what no single file can know.
 
 Tag queries that match nothing, dependencies on packages no recipe provides, and cycles
-among unconditional dependencies. Returns problem lines; raising is the caller's job.
+among unconditional dependencies. They read only the compact table's summaries
+(`cmpkg.index.table`), so the compiled cache can re-run them without parsing any recipe.
+Returns problem lines; raising is the caller's job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from cmpkg.index import Index
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
 from cmpkg.index.model import Dependency, Recipe, is_virtual
+from cmpkg.index.table import Summary
+
+#: name -> summaries newest first, and the tag query of the same index.
+Summaries = Mapping[str, Sequence[Summary]]
+MatchTags = Callable[[Sequence[str]], list[str]]
 
 
-def check_index(index: Index) -> list[str]:
-    problems = [p for r in index.all() for p in _check_targets(index, r)]
-    return problems + _check_cycles(index)
+def check_summaries(by_name: Summaries, match_tags: MatchTags) -> list[str]:
+    """Every cross-recipe problem, in name order (then newest first, then key order)."""
+    versions: dict[str, Version] = {}
+    problems = [
+        problem
+        for name in sorted(by_name)
+        for summary in by_name[name]
+        for problem in _check_targets(by_name, match_tags, summary, versions)
+    ]
+    return problems + _check_cycles(by_name)
 
 
 def all_dependencies(recipe: Recipe) -> Iterator[tuple[str, Dependency]]:
@@ -27,52 +43,63 @@ def all_dependencies(recipe: Recipe) -> Iterator[tuple[str, Dependency]]:
                 yield f"variants.{group.name}.{value.value}.depends[{i}]", dep
 
 
-def _check_targets(index: Index, recipe: Recipe) -> Iterator[str]:
-    for key, dep in all_dependencies(recipe):
-        if dep.name and is_virtual(dep.name):
+def _check_targets(
+    by_name: Summaries, match_tags: MatchTags, summary: Summary, versions: dict[str, Version]
+) -> Iterator[str]:
+    path = summary[2]
+    for key, name, tags, spec, variants, when, _ in summary[4]:
+        if name and is_virtual(name):
             continue
-        names = index.match_tags(dep.tags) if dep.tags else [dep.name or ""]
-        if dep.tags and not names:
-            yield f"{recipe.path}: {key}: tag query {','.join(dep.tags)} matches no recipe"
-        elif dep.name and not index.get(dep.name):
-            yield f"{recipe.path}: {key}: no recipe named {dep.name!r}"
+        names = match_tags(tags) if tags else [name or ""]
+        if tags and not names:
+            yield f"{path}: {key}: tag query {','.join(tags)} matches no recipe"
+        elif name and not by_name.get(name):
+            yield f"{path}: {key}: no recipe named {name!r}"
         else:
-            problem = _unsatisfiable(index, names, dep)
+            dep = Dependency(name, tags, SpecifierSet(spec), variants, when)
+            problem = _unsatisfiable(by_name, names, dep, versions)
             if problem:
-                yield f"{recipe.path}: {key}: {problem}"
+                yield f"{path}: {key}: {problem}"
 
 
-def _unsatisfiable(index: Index, names: list[str], dep: Dependency) -> str | None:
+def _unsatisfiable(
+    by_name: Summaries, names: list[str], dep: Dependency, versions: dict[str, Version]
+) -> str | None:
     """Why no recipe could ever satisfy `dep` (a version range or a variant pin), or None.
 
     A typo in a pin (`compute=cu1288`) would otherwise surface only as an unsatisfiable
     solve on the one machine whose variant choice reaches it.
     """
-    candidates = [r for n in names for r in index.get(n) if _in_range(r, dep)]
+    candidates = [s for n in names for s in by_name.get(n, ()) if _in_range(s, dep, versions)]
     if not candidates:
-        have = ", ".join(str(r.version) for n in names for r in index.get(n))
+        have = ", ".join(str(s[1]) for n in names for s in by_name.get(n, ()))
         return f"no version of {dep.describe()} exists (have: {have})"
     for group, value in dep.variants:
-        if not any(_has_value(r, group, value) for r in candidates):
+        if not any(_has_value(s, group, value) for s in candidates):
             return f"{dep.describe()}: no candidate has variant {group}={value}"
     return None
 
 
-def _in_range(recipe: Recipe, dep: Dependency) -> bool:
+def _in_range(summary: Summary, dep: Dependency, versions: dict[str, Version]) -> bool:
     """Detected tools have no fixed version: their range is checked when they are found."""
-    return recipe.version is None or dep.specifier.contains(recipe.version, prereleases=True)
+    text = summary[1]
+    if text is None:
+        return True
+    version = versions.get(text)
+    if version is None:
+        version = versions[text] = Version(text)
+    return dep.specifier.contains(version, prereleases=True)
 
 
-def _has_value(recipe: Recipe, group: str, value: str) -> bool:
-    found = recipe.group(group)
-    return found is not None and value in found.names
+def _has_value(summary: Summary, group: str, value: str) -> bool:
+    return any(name == group and value in values for name, values in summary[3])
 
 
-def _check_cycles(index: Index) -> list[str]:
+def _check_cycles(by_name: Summaries) -> list[str]:
     """Cycles among dependencies that hold for every variant (no `when`), by name."""
     edges = {
-        name: sorted({d.name for r in rs for d in r.depends if d.name and not d.when})
-        for name, rs in index.recipes.items()
+        name: sorted({d[1] for s in ss for d in s[4] if d[6] and d[1] and not d[5]})
+        for name, ss in by_name.items()
     }
     problems: list[str] = []
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
@@ -82,8 +109,9 @@ def _check_cycles(index: Index) -> list[str]:
         for nxt in edges.get(name, []):
             if state.get(nxt) == 1:
                 cycle = [*path[path.index(nxt) :], nxt]
-                recipe = index.recipes[name][0]
-                problems.append(f"{recipe.path}: depends: dependency cycle {' -> '.join(cycle)}")
+                problems.append(
+                    f"{by_name[name][0][2]}: depends: dependency cycle {' -> '.join(cycle)}"
+                )
             elif nxt not in state:
                 visit(nxt, [*path, nxt])
         state[name] = 2

@@ -37,7 +37,7 @@ def stale_reasons(
     missing = sorted(set(targets) - set(lock.targets))
     if missing:
         reasons.append(f"targets not in the lock: {', '.join(missing)}")
-    current = {recipe_label(r.name, r.version): r.digest for r in index.all()}
+    current = {recipe_label(n, v): digest for (n, v), digest in index.digests().items()}
     for label, digest in sorted(lock.recipes.items()):
         if label not in current:
             reasons.append(f"recipe {label} is no longer in the index")
