@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from cmpkg.errors import InputError
+from cmpkg.index.compiled import Built, Table
 from cmpkg.index.model import Dependency, Recipe
 from cmpkg.index.table import DIGEST, METHOD, PATH, VERSION, Row, TagIndex, row
 from cmpkg.shipped import SHIPPED_INDEX
@@ -129,9 +130,7 @@ def load_index(dirs: Sequence[Path], cache: Path | None = None) -> Index:
     file of the stack changed, and recipes are parsed only when looked up
     (`cmpkg.index.compiled`); without, every recipe is parsed and validated now.
     """
-    from cmpkg.index.stack import compile_stack
-
-    built = compile_stack(dirs, cache)
+    built = _compile(dirs, cache)
     if built.compiled.problems:
         raise InputError(list(built.compiled.problems), hint=_HINT)
     table = built.compiled.table
@@ -139,6 +138,26 @@ def load_index(dirs: Sequence[Path], cache: Path | None = None) -> Index:
         recipes = {n: tuple(built.parsed[r[PATH]] for r in rows) for n, rows in table().items()}
         return Index(recipes, tuple(dirs), built.compiled.revision, table)
     return Index(_LazyRecipes(table, built.parsed), tuple(dirs), built.compiled.revision, table)
+
+
+def _compile(dirs: Sequence[Path], cache: Path | None) -> Built:
+    """A cache hit needs only `compiled` (no TOML, no version parsing imported)."""
+    from cmpkg.index import compiled
+
+    if cache is not None:
+        base = cache / compiled.cache_key(dirs)
+
+        def rebuilt_table() -> Table:
+            from cmpkg.index.stack import rebuild
+
+            return rebuild(dirs, base).compiled.table()
+
+        hit = compiled.lookup(base, rebuilt_table)
+        if hit is not None:
+            return Built(hit, {})
+    from cmpkg.index.stack import rebuild
+
+    return rebuild(dirs, None if cache is None else cache / compiled.cache_key(dirs))
 
 
 def active_index_dirs(extra_dirs: Sequence[Path] = ()) -> tuple[Path, ...]:

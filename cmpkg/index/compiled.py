@@ -85,7 +85,15 @@ class Compiled:
 
     revision: str
     problems: tuple[str, ...]
-    table: Callable[[], Table]  # loads `.table` when first called
+    table: Callable[[], Table]  # loads `.table` when first called, once
+
+
+@dataclass(frozen=True)
+class Built:
+    """A lookup's or a rebuild's result, plus the recipes a rebuild parsed on the way."""
+
+    compiled: Compiled
+    parsed: dict[str, Any]  # path -> cmpkg.index.model.Recipe (not imported here)
 
 
 def cache_key(dirs: Sequence[Path]) -> str:
@@ -114,11 +122,14 @@ def lookup(base: Path, rebuilt_table: Callable[[], Table]) -> Compiled | None:
     if racy_files or racy_dirs:
         _settle(base, token, scan, revision, problems)
 
+    memo: list[Table] = []
+
     def table() -> Table:
-        found = read(base.with_suffix(".table"))
-        if found is not None and found[0] == token and isinstance(found[1], dict):
-            return found[1]
-        return rebuilt_table()
+        if not memo:
+            found = read(base.with_suffix(".table"))
+            ok = found is not None and found[0] == token and isinstance(found[1], dict)
+            memo.append(found[1] if ok else rebuilt_table())
+        return memo[0]
 
     return Compiled(revision, tuple(problems), table)
 

@@ -1,17 +1,16 @@
 """Compiling a stack of index directories: per-file records, merged layers, checks, revision.
 
-`compile_stack(dirs, cache)` answers from the compiled cache (`cmpkg.index.compiled`) when
-no file of the stack moved, and otherwise rebuilds it, parsing only the recipe files whose
-inputs changed. `cache=None` parses everything and writes nothing (what `cmpkg index check`
-and the tests of the loader use). Either way the result is the same: the revision, every
-problem (per file first, in layer and path order, then across recipes) and the table.
+`rebuild(dirs, base)` runs when the compiled cache (`cmpkg.index.compiled`) missed: it
+walks the stack and parses only the recipe files whose inputs changed. `base=None` parses
+everything and writes nothing (what `cmpkg index check` and the tests of the loader use).
+Either way the result is the same: the revision, every problem (per file first, in layer
+and path order, then across recipes) and the table.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from packaging.version import Version
 
 from cmpkg.index import compiled
 from cmpkg.index.checks import check_summaries
-from cmpkg.index.compiled import RACY_NS, Compiled, Record, Scan, Table
+from cmpkg.index.compiled import RACY_NS, Built, Compiled, Record, Scan, Table
 from cmpkg.index.fields import Problems
 from cmpkg.index.load import load_recipe
 from cmpkg.index.model import Recipe
@@ -27,23 +26,6 @@ from cmpkg.index.table import TagIndex, row, summary
 
 #: Directories inside an index that hold other data than recipes.
 NOT_RECIPES = frozenset({"targets"})
-
-
-@dataclass(frozen=True)
-class Built:
-    """A rebuild's result: what the cache holds, plus the recipes it parsed on the way."""
-
-    compiled: Compiled
-    parsed: dict[str, Recipe]
-
-
-def compile_stack(dirs: Sequence[Path], cache: Path | None) -> Built:
-    """The stack's compiled form: from the cache when nothing moved, else rebuilt."""
-    if cache is None:
-        return rebuild(dirs, None)
-    base = cache / compiled.cache_key(dirs)
-    hit = compiled.lookup(base, lambda: rebuild(dirs, base).compiled.table())
-    return Built(hit, {}) if hit is not None else rebuild(dirs, base)
 
 
 # --- rebuilding ---------------------------------------------------------------------------
