@@ -20,7 +20,7 @@ from typing import Any
 from solvers.backends import BackendGaveUpError, Deadline, SolveTimeoutError
 from solvers.catalog import Catalog
 from solvers.explanation import Explanation
-from solvers.model import Candidate, Problem
+from solvers.model import Candidate, Problem, Requirement
 from solvers.verify import needed, verify
 
 PREFERENCE_ORDER = (
@@ -129,15 +129,46 @@ def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
 
 
 def certainly_optimal(catalog: Catalog, pins: Mapping[str, Candidate]) -> bool:
-    """True if every pin is its name's most preferred candidate and no requirement met by
-    the pins could be met through a provide. Then every zero-cost answer must choose the
-    same candidates for the same names (each requirement forces its name's first
-    candidate), so `pins` (already pruned) is optimal in all three tiers. O(pins x depends).
+    """True if `pins` (already pruned to what is needed) is provably optimal, cheaply.
+
+    Requires that no requirement met by the pins could be met through a provide. A pin is
+    *forced* when a requirement that exactly one candidate meets reaches it from the requests
+    through forced pins: every valid answer contains it. Then `pins` is optimal if
+    1. every requested pin is its name's first candidate or forced: no answer has a lower
+       tier 1, and any answer with the same tier 1 has the same requested pins;
+    2. every other pin is its name's first candidate or forced from the requested pins:
+       such an answer contains the forced pins, its other pins cost at least 0, and at equal
+       cost they are the same first candidates (each requirement names one first candidate),
+       so it is `pins` (tiers 2 and 3).
+    "Every pin first" (the common case) is the special case with nothing forced.
+    O(pins x depends); `matches` is cached per requirement.
     """
-    reqs = [*catalog.problem.requests, *(r for c in pins.values() for r in c.depends)]
+    problem = catalog.problem
+    reqs = [*problem.requests, *(r for c in pins.values() for r in c.depends)]
     if any(catalog.providers.get(r.name) for r in reqs):
         return False
-    return all(c is catalog.problem.packages[n][0] for n, c in pins.items())
+    first = {n for n, c in pins.items() if c is problem.packages[n][0]}
+    if len(first) == len(pins):
+        return True
+    requested = {r.name for r in problem.requests}
+    unavoidable = _forced(catalog, list(problem.requests))
+    if any(n not in first and n not in unavoidable for n in requested if n in pins):
+        return False
+    depends = [r for n in requested if n in pins for r in pins[n].depends]
+    forced = _forced(catalog, [*problem.requests, *depends])
+    return all(n in first or n in forced for n in pins)
+
+
+def _forced(catalog: Catalog, start: list[Requirement]) -> set[str]:
+    """Names reached from `start` through requirements that exactly one candidate meets."""
+    forced: set[str] = set()
+    todo = list(start)
+    while todo:
+        hits = catalog.matches(todo.pop())
+        if len(hits) == 1 and catalog.candidates[hits[0]].name not in forced:
+            forced.add(catalog.candidates[hits[0]].name)
+            todo.extend(catalog.candidates[hits[0]].depends)
+    return forced
 
 
 def _checked(problem: Problem, catalog: Catalog, chosen: list[int], name: str) -> Result:

@@ -137,6 +137,8 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=5)
     parser.add_argument("--worker", nargs=2, metavar=("PROFILE", "BACKEND"))
+    parser.add_argument("--profiles", default="realistic,dense")
+    parser.add_argument("--backends", default=",".join(BACKENDS))
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker, args.names, args.requests)))
@@ -146,8 +148,8 @@ def main() -> None:
         " | peak RSS MiB | size | outcome |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for profile in ("realistic", "dense"):
-        for backend in BACKENDS:
+    for profile in args.profiles.split(","):
+        for backend in args.backends.split(","):
             cmd = [sys.executable, __file__, "--worker", profile, backend]
             cmd += ["--names", str(args.names), "--requests", str(args.requests)]
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

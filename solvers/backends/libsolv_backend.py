@@ -22,12 +22,12 @@ ranks; see the clingo backend), so this backend never claims `optimal`.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import solv
 
-from solvers.backends import Deadline
+from solvers.backends import Deadline, SolveTimeoutError
 from solvers.catalog import Catalog
 from solvers.model import Requirement
 
@@ -39,58 +39,105 @@ _ONE_OF = solv.Job.SOLVER_SOLVABLE_ONE_OF
 # The refinement is a nicety (libsolv is not the optimal backend): past this bound the
 # answer found so far, already valid, is returned. Huge dense problems end here.
 REFINE_SECONDS = 2.0
+# Candidates encoded between two deadline checks (a few milliseconds of Python).
+CHECK_EVERY = 512
 
 
 class Encoding:
-    """A libsolv pool for the candidates `cids` of a catalog.
+    """A libsolv pool for the candidates `cids` of a catalog, extensible by `extend`.
 
     With `switchable=True` every depends edge (cid, j) gets its own token plus a "relax"
     solvable that also provides it; locking the relax solvable enforces the edge, leaving it
     unlocked drops it. The explainer uses this to minimise an unsatisfiable core without
-    rebuilding the pool. Building costs O(encoded candidates x requirements + matches).
+    rebuilding the pool. Building costs O(encoded candidates x requirements + matches) and
+    checks `deadline` every `CHECK_EVERY` candidates (it is the Python-bound part).
     """
 
-    def __init__(self, catalog: Catalog, cids: Sequence[int], switchable: bool = False) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        cids: Iterable[int],
+        switchable: bool = False,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.catalog = catalog
         self.pool = solv.Pool()
         self.pool.setarch("x86_64")
         self.repo = self.pool.add_repo("problem")
-        self.included = set(cids)
+        self.included: set[int] = set()
         self.cid_of: dict[int, int] = {}
         self.solvable_id: dict[int, int] = {}
         self.relax_id: dict[tuple[int, int], int] = {}
         self._tokens: dict[Requirement, int] = {}
-        self._provides: dict[int, list[int]] = {cid: [] for cid in cids}
-        self._build(cids, switchable)
+        self._token_names: dict[str, list[Requirement]] = {}
+        self._provides: dict[int, list[int]] = {}
+        self._switchable = switchable
+        for req in catalog.problem.requests:
+            self.token(req)
+        self.extend(cids, deadline or Deadline(None))
 
     def token(self, req: Requirement) -> int:
-        """The dep id that exactly the included matches of `req` provide."""
+        """The dep id that exactly the included matches of `req` provide (candidates added
+        later get it from `extend`)."""
         dep = self._tokens.get(req)
         if dep is None:
             dep = int(self.pool.str2id(f"r:{len(self._tokens)}"))
             self._tokens[req] = dep
+            self._token_names.setdefault(req.name, []).append(req)
             for cid in self.catalog.matches(req):
-                if cid in self.included:
+                if cid in self.solvable_id:  # already in the pool: extend its provides
+                    self.pool.solvables[self.solvable_id[cid]].add_deparray(
+                        solv.SOLVABLE_PROVIDES, dep
+                    )
+                elif cid in self.included:
                     self._provides[cid].append(dep)
         return dep
 
-    def _build(self, cids: Sequence[int], switchable: bool) -> None:
+    def extend(self, cids: Iterable[int], deadline: Deadline) -> None:
+        """Add the candidates `cids` not in the pool yet (each one's depends must be matched
+        by candidates already in, or in `cids`: callers pass closed sets). O(new ones x
+        their requirements), plus libsolv's O(pool) index rebuild when anything was new."""
+        new = [cid for cid in cids if cid not in self.included]
+        if not new:
+            return
+        self.included.update(new)
+        for cid in new:
+            self._provides[cid] = self._existing_tokens(cid)
         requires: dict[int, list[int]] = {}
-        for cid in cids:
+        for count, cid in enumerate(new):
+            if count % CHECK_EVERY == 0:
+                deadline.check()
             cand = self.catalog.candidates[cid]
             requires[cid] = [
-                self._edge_token(cid, j, req) if switchable else self.token(req)
+                self._edge_token(cid, j, req) if self._switchable else self.token(req)
                 for j, req in enumerate(cand.depends)
             ]
         conflicts = {
-            cid: [self.token(r) for r in self.catalog.candidates[cid].conflicts] for cid in cids
+            cid: [self.token(r) for r in self.catalog.candidates[cid].conflicts] for cid in new
         }
-        for req in self.catalog.problem.requests:
-            self.token(req)
-        for cid in cids:
+        for count, cid in enumerate(new):
+            if count % CHECK_EVERY == 0:
+                deadline.check()
             self._add_candidate(cid, requires[cid], conflicts[cid])
         self.repo.internalize()
         self.pool.createwhatprovides()
+
+    def _existing_tokens(self, cid: int) -> list[int]:
+        """Tokens made before `cid` joined whose requirement it meets (by name or provide);
+        the same rule as `Catalog.matches`."""
+        cand = self.catalog.candidates[cid]
+        found = [
+            self._tokens[req]
+            for req in self._token_names.get(cand.name, ())
+            if req.allows(cand.version, cand.variant)
+        ]
+        for pname, pversion in cand.provides:
+            found += [
+                self._tokens[req]
+                for req in self._token_names.get(pname, ())
+                if req.allows(pversion, cand.variant)
+            ]
+        return list(dict.fromkeys(found))
 
     def _edge_token(self, cid: int, j: int, req: Requirement) -> int:
         dep = int(self.pool.str2id(f"e:{cid}:{j}"))
@@ -183,7 +230,7 @@ class LibsolvBackend:
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
         problem = catalog.problem
-        enc = _encoding_for(catalog)
+        enc = _encoding_for(catalog, deadline)
         base = enc.request_jobs(problem.requests) + enc.constraint_jobs(problem.constraints)
         deadline.check()
         first = enc.run(base)
@@ -192,19 +239,43 @@ class LibsolvBackend:
         return _refine(enc, base, first, deadline)
 
 
-def _encoding_for(catalog: Catalog) -> Encoding:
-    """The first solve on a package set encodes only the reachable candidates (cheapest for
-    one-shot use). A second solve on the same set (a batch, an adapter solving repeatedly)
-    builds the pool of every candidate once, O(index), and keeps it in the catalog's cache
-    (shared by `Catalog.rebind`), so later solves only add jobs."""
+def _encoding_for(catalog: Catalog, deadline: Deadline) -> Encoding:
+    """One pool per package set, kept in the catalog's cache (shared by `Catalog.rebind`)
+    and extended by what each request newly reaches: the first request encodes its
+    reachable candidates, a later one only those it reaches beyond them. An encoding
+    interrupted by the deadline is dropped, never reused half-built."""
     enc = catalog.cache.get("libsolv")
-    if isinstance(enc, Encoding):
-        return enc
-    if not catalog.cache.get("libsolv-solved"):
-        catalog.cache["libsolv-solved"] = True
-        return Encoding(catalog, catalog.reachable(catalog.problem.requests))
-    enc = catalog.cache["libsolv"] = Encoding(catalog, range(len(catalog.candidates)))
+    try:
+        if not isinstance(enc, Encoding):
+            reach = catalog.reachable(catalog.problem.requests)
+            enc = catalog.cache["libsolv"] = Encoding(catalog, reach, deadline=deadline)
+        else:
+            enc.extend(_beyond(catalog, enc.included, deadline), deadline)
+    except SolveTimeoutError:
+        catalog.cache.pop("libsolv", None)
+        raise
     return enc
+
+
+def _beyond(catalog: Catalog, included: set[int], deadline: Deadline) -> list[int]:
+    """Candidates reachable from the requests that are not in `included`. The pool is closed
+    under depends (it holds whole reachable sets), so the walk stops at its candidates:
+    O(newly reached candidates x their depends + matches of the requests)."""
+    seen: set[int] = set()
+    todo = list(catalog.problem.requests)
+    done: set[Requirement] = set()
+    while todo:
+        req = todo.pop()
+        if req in done:
+            continue
+        done.add(req)
+        for cid in catalog.matches(req):
+            if cid not in included and cid not in seen:
+                seen.add(cid)
+                todo.extend(catalog.candidates[cid].depends)
+                if len(seen) % CHECK_EVERY == 0:
+                    deadline.check()
+    return sorted(seen)
 
 
 def _refine(enc: Encoding, base: list[Any], chosen: list[int], deadline: Deadline) -> list[int]:
