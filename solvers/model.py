@@ -8,9 +8,8 @@ know about TOML, recipes, hardware probing or installing, and imports nothing fr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -41,8 +40,12 @@ def parse_specifier(text: str) -> SpecifierSet:
     return SpecifierSet(text)
 
 
-@dataclass(frozen=True, slots=True)
-class Requirement:
+# The value types are NamedTuples, not dataclasses: the backends hash requirements and
+# compare candidates millions of times (a tuple's hash and == run in C), and importing
+# `dataclasses` (with `inspect`) was a sixth of `python -m solvers`'s start-up.
+
+
+class Requirement(NamedTuple):
     """`[name, specifier, {group: value}]`: a candidate of `name` (or a provider of it)
     at a version in `specifier` whose variant has every listed value."""
 
@@ -64,8 +67,7 @@ class Requirement:
         return parse_specifier(self.specifier).contains(parse_version(version), prereleases=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """One installable choice: a package at a version with variant values."""
 
     name: str
@@ -89,8 +91,7 @@ class Candidate:
         return any(n == req.name and req.allows(v, self.variant) for n, v in self.provides)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """A whole problem. `packages[name]` lists candidates MOST PREFERRED FIRST.
 
     `constraints` restrict a name only if a candidate *of that name* is chosen (providers of
@@ -101,7 +102,7 @@ class Problem:
     packages: Mapping[str, tuple[Candidate, ...]]
     requests: tuple[Requirement, ...] = ()
     constraints: tuple[Requirement, ...] = ()
-    notes: Mapping[str, str] = field(default_factory=dict)
+    notes: Mapping[str, str] = {}  # never mutated (a shared default)
 
     def with_requests(
         self, requests: Sequence[Requirement], constraints: Sequence[Requirement] = ()
@@ -110,8 +111,7 @@ class Problem:
         return Problem(self.packages, tuple(requests), tuple(constraints), self.notes)
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(NamedTuple):
     """One case of a batch: an id and the problem it poses."""
 
     id: str

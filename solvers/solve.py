@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from solvers.backends import BackendGaveUpError, Deadline, SolveTimeoutError
 from solvers.catalog import Catalog
-from solvers.explanation import Explanation
 from solvers.model import Candidate, Problem, Requirement
 from solvers.verify import needed, verify
+
+if TYPE_CHECKING:  # the explanation (and its dataclasses) is imported only when one is built
+    from solvers.explanation import Explanation
 
 PREFERENCE_ORDER = (
     "min sum of preference ranks of the requested names' chosen candidates",
@@ -56,15 +57,14 @@ class SolverBugError(RuntimeError):
     """A backend's answer failed verification: an internal error, never a silent answer."""
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """The answer. `pins` maps each chosen name to its candidate; `backend` says who answered;
     `optimal` is True when the pins are proven optimal for PREFERENCE_ORDER (always for
     "auto" and "clingo" unless their optimisation bound ran out; never claimed by
     "libsolv" or "resolvelib", whose answers are valid but greedy)."""
 
     satisfiable: bool
-    pins: Mapping[str, Candidate] = field(default_factory=dict)
+    pins: Mapping[str, Candidate] = {}  # never mutated (a shared default)
     explanation: Explanation | None = None
     backend: str = ""
     optimal: bool = False
@@ -115,17 +115,17 @@ def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
         return _unsatisfiable(catalog, deadline, "libsolv")
     result = _checked(problem, catalog, chosen, "libsolv")
     if certainly_optimal(catalog, result.pins):
-        return replace(result, optimal=True)
+        return result._replace(optimal=True)
     left = deadline.left()
     optimiser = backend_class("clingo")(anytime=True)
     budget = OPTIMISE_SECONDS if left is None else min(left, OPTIMISE_SECONDS)
     try:
         better = optimiser.solve(catalog, Deadline(budget))
     except SolveTimeoutError:
-        return replace(result, optimal=False)
+        return result._replace(optimal=False)
     if better is None:
         raise SolverBugError("clingo found no solution where libsolv found one")
-    return replace(_checked(problem, catalog, better, "clingo"), optimal=optimiser.proven)
+    return _checked(problem, catalog, better, "clingo")._replace(optimal=optimiser.proven)
 
 
 def certainly_optimal(catalog: Catalog, pins: Mapping[str, Candidate]) -> bool:

@@ -1,0 +1,84 @@
+"""The import budget: which of cmpkg's modules a command imports, checked with `-X importtime`.
+
+Start-up is most of a small command's cost, and it creeps: one convenient import at the top
+of a module pulls the resolver (or the GPU probe) into every command. These tests fail when a
+change adds a cmpkg module to `cmpkg --version` or to a no-op install, or when cmpkg's own
+modules take a much larger share of the import time. No wall-clock assertion: the share is a
+ratio of self times measured in the same process, so a loaded machine slows both sides, and
+the margin is generous. To grow a budget on purpose, add the module here with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.install.wheels import build_wheel
+
+INDEX = Path(__file__).parent / "resolve" / "index"
+
+#: `cmpkg --version` must stay at the interpreter's start-up plus the CLI's entry point.
+VERSION_BUDGET = {"cmpkg", "cmpkg.__main__", "cmpkg.cli", "cmpkg.cli.common", "cmpkg.errors"}
+
+#: What a no-op `cmpkg install` must not import: rebuilding the compiled index (nothing
+#: changed). Today it still resolves from the memo, which parses the reached recipes
+#: (`cmpkg.index.load`) and probes the target (`cmpkg.probe.nvidia` comes with the probe).
+NOOP_FORBIDDEN = {"cmpkg.index.stack", "cmpkg.index.checks"}
+
+#: cmpkg's own modules' share of all import self time (theirs + the standard library's +
+#: packaging's ...); measured about 0.45 for a no-op and 0.2 for --version on 2 cores.
+SHARE_MARGIN = {"version": 0.5, "noop": 0.75}
+
+
+def import_times(argv: list[str], env: dict[str, str]) -> dict[str, int]:
+    """Module -> self time in microseconds of one `python -X importtime` run of `argv`."""
+    env = {**env, "PYTHONDONTWRITEBYTECODE": ""}
+    env.pop("PYTHONDONTWRITEBYTECODE")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    times: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "self [us]" not in line:
+            self_us, _, name = line[len("import time:") :].split("|")
+            times[name.strip()] = int(self_us)
+    return times
+
+
+def ours(times: dict[str, int]) -> set[str]:
+    return {m for m in times if m == "cmpkg" or m.startswith("cmpkg.")}
+
+
+def share(times: dict[str, int]) -> float:
+    """cmpkg's modules' self time over all modules' (the editable-install hook excluded)."""
+    total = sum(t for m, t in times.items() if "__editable__" not in m)
+    return sum(times[m] for m in ours(times)) / max(total, 1)
+
+
+def test_version_imports_only_the_entry_point() -> None:
+    times = import_times(["-m", "cmpkg", "--version"], dict(os.environ))
+    assert ours(times) <= VERSION_BUDGET, sorted(ours(times) - VERSION_BUDGET)
+    assert share(times) < SHARE_MARGIN["version"]
+
+
+@pytest.mark.slow
+def test_noop_install_stays_within_its_import_budget(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "rt", "2.0", "VERSION = '2.0'\n")
+    env = {**os.environ, "CMPKG_HOME": str(tmp_path / "home"), "NO_COLOR": "1"}
+    argv = ["-m", "cmpkg", "install", "app", "--index", str(INDEX), "--target", "cpu"]
+    argv += ["--find-links", str(wheels), "--no-index", "--json"]
+    first = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    times = import_times(argv, env)
+    assert not ours(times) & NOOP_FORBIDDEN, sorted(ours(times) & NOOP_FORBIDDEN)
+    assert share(times) < SHARE_MARGIN["noop"]
+    again = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
+    assert json.loads(again.stdout)["built"] == 0
