@@ -1,0 +1,154 @@
+"""Issue #14's start-up tables as ratios from one interleaved run (a script, not a test).
+
+    python tools/bench_startup.py [--repeat 21] [--home DIR] [--sizes 1000,5000,50000]
+
+Every row of a table runs once per round, rounds repeated (A B C A B C ...), so drift on a
+shared machine hits every row alike. Reported per row: CPU time (user + system of the child,
+from `wait4`) and wall time, each as minimum and median, and the ratio of each to the
+table's anchor (its first row). Tables:
+
+* start-up: `python -c pass` (anchor), `cmpkg --version`, a no-op `cmpkg install
+  mlperf-resnet50 --target cpu`, `cmpkg resolve mlperf-resnet50 --target cpu`, and
+  `python -m solvers solve` on a one-package problem;
+* index size: the same no-op install with the shipped 41 recipes (anchor) and with synthetic
+  recipes stacked on them (`--index`, written by tools/gen_index.py).
+
+Needs `mlperf-resnet50` installed for `--target cpu` in `--home` (CMPKG_HOME; default: the
+current one). Each stacked size is run once before timing, so its resolution memo and
+compiled index exist (a no-op is what is measured). Byte-code writing is left on (unset
+PYTHONDONTWRITEBYTECODE), as for a user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gen_index import write as write_index
+
+PY = sys.executable
+CMPKG = [PY, "-m", "cmpkg"]
+NOOP = [*CMPKG, "install", "mlperf-resnet50", "--target", "cpu"]
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(CPU seconds of the child, wall seconds); the command must succeed."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        err = child.stderr.read().decode() if child.stderr else ""
+        raise SystemExit(f"{' '.join(argv)} failed ({child.returncode}):\n{err}")
+    if child.stderr:
+        child.stderr.close()
+    return usage.ru_utime + usage.ru_stime, wall
+
+
+def interleaved(
+    rows: list[tuple[str, list[str]]], repeat: int, env: dict[str, str]
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Each row once per round, `repeat` rounds, after one untimed warm-up round."""
+    times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label, _ in rows}
+    for round_ in range(repeat + 1):
+        for label, argv in rows:
+            cpu, wall = run(argv, env)
+            if round_:
+                times[label][0].append(cpu)
+                times[label][1].append(wall)
+    return times
+
+
+def table(title: str, times: dict[str, tuple[list[float], list[float]]], repeat: int) -> str:
+    anchor_label = next(iter(times))
+    a_cpu, a_wall = times[anchor_label]
+    lines = [
+        f"{title} ({repeat} interleaved rounds; ratios to `{anchor_label}`)",
+        "",
+        "| command | CPU min ms | CPU median ms | CPU ratio (min / median) "
+        "| wall min ms | wall median ms | wall ratio (min / median) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, (cpu, wall) in times.items():
+        cells = [
+            f"{1000 * min(cpu):.0f}",
+            f"{1000 * statistics.median(cpu):.0f}",
+            _ratios(cpu, a_cpu),
+            f"{1000 * min(wall):.0f}",
+            f"{1000 * statistics.median(wall):.0f}",
+            _ratios(wall, a_wall),
+        ]
+        lines.append(f"| `{label}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _ratios(values: list[float], anchor: list[float]) -> str:
+    low = min(values) / min(anchor)
+    mid = statistics.median(values) / statistics.median(anchor)
+    return f"{low:.2f}x / {mid:.2f}x"
+
+
+def trivial_problem(directory: Path) -> Path:
+    path = directory / "trivial.json"
+    problem = {
+        "format": "solvers-problem/1",
+        "packages": {"a": [{"version": "1.0"}]},
+        "requests": [["a", ""]],
+    }
+    path.write_text(json.dumps(problem))
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--home", type=Path, default=None, help="CMPKG_HOME to use")
+    parser.add_argument("--sizes", default="1000,5000,50000", help="stacked recipe counts")
+    parser.add_argument("--only", choices=["startup", "index"], default=None)
+    args = parser.parse_args()
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if args.home is not None:
+        env["CMPKG_HOME"] = str(args.home)
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        work = Path(tmp)
+        if args.only in (None, "startup"):
+            rows = [
+                ("python -c pass", [PY, "-c", "pass"]),
+                ("cmpkg --version", [*CMPKG, "--version"]),
+                ("no-op cmpkg install mlperf-resnet50 --target cpu", NOOP),
+                (
+                    "cmpkg resolve mlperf-resnet50 --target cpu",
+                    [*CMPKG, "resolve", "mlperf-resnet50", "--target", "cpu"],
+                ),
+                (
+                    "python -m solvers solve (1 package)",
+                    [PY, "-m", "solvers", "solve", str(trivial_problem(work))],
+                ),
+            ]
+            print(table("Start-up", interleaved(rows, args.repeat, env), args.repeat))
+            print()
+        if args.only in (None, "index"):
+            rows = [("no-op install, 41 recipes", NOOP)]
+            for size in [int(s) for s in args.sizes.split(",") if s]:
+                directory = work / f"index-{size}"
+                write_index(directory, size)
+                rows.append(
+                    (f"no-op install, 41 + {size:,} recipes", [*NOOP, "--index", str(directory)])
+                )
+            print(table("Index size", interleaved(rows, args.repeat, env), args.repeat))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
