@@ -27,7 +27,7 @@ from typing import Any
 
 import solv
 
-from solvers.backends import Deadline, SolveTimeoutError
+from solvers.backends import Deadline
 from solvers.catalog import Catalog
 from solvers.model import Requirement
 
@@ -70,15 +70,16 @@ class Encoding:
         self.relax_id: dict[tuple[int, int], int] = {}
         self._tokens: dict[Requirement, int] = {}
         self._token_names: dict[str, list[Requirement]] = {}
-        self._provides: dict[int, list[int]] = {}
+        self._provides: dict[int, list[int]] = {}  # of candidates prepared, not yet added
+        self._pending: list[int] = []  # included, not yet in the pool (see `extend`)
         self._switchable = switchable
         for req in catalog.problem.requests:
             self.token(req)
         self.extend(cids, deadline or Deadline(None))
 
     def token(self, req: Requirement) -> int:
-        """The dep id that exactly the included matches of `req` provide (candidates added
-        later get it from `extend`)."""
+        """The dep id that exactly the included matches of `req` provide (candidates not
+        prepared yet get it from `_existing_tokens` when their turn comes)."""
         dep = self._tokens.get(req)
         if dep is None:
             dep = int(self.pool.str2id(f"r:{len(self._tokens)}"))
@@ -89,38 +90,50 @@ class Encoding:
                     self.pool.solvables[self.solvable_id[cid]].add_deparray(
                         solv.SOLVABLE_PROVIDES, dep
                     )
-                elif cid in self.included:
+                elif cid in self._provides:
                     self._provides[cid].append(dep)
         return dep
 
     def extend(self, cids: Iterable[int], deadline: Deadline) -> None:
         """Add the candidates `cids` not in the pool yet (each one's depends must be matched
         by candidates already in, or in `cids`: callers pass closed sets). O(new ones x
-        their requirements), plus libsolv's O(pool) index rebuild when anything was new."""
+        their requirements), plus libsolv's O(pool) index rebuild when anything was new.
+
+        Work goes in chunks of `CHECK_EVERY` candidates with a deadline check between them;
+        a chunk is all or nothing, so an interrupted extension leaves a consistent pool and
+        the rest pending, and the next call finishes it (a dense index is encoded across
+        requests instead of never)."""
         new = [cid for cid in cids if cid not in self.included]
-        if not new:
-            return
         self.included.update(new)
-        for cid in new:
-            self._provides[cid] = self._existing_tokens(cid)
-        requires: dict[int, list[int]] = {}
-        for count, cid in enumerate(new):
-            if count % CHECK_EVERY == 0:
-                deadline.check()
-            cand = self.catalog.candidates[cid]
-            requires[cid] = [
-                self._edge_token(cid, j, req) if self._switchable else self.token(req)
-                for j, req in enumerate(cand.depends)
-            ]
-        conflicts = {
-            cid: [self.token(r) for r in self.catalog.candidates[cid].conflicts] for cid in new
-        }
-        for count, cid in enumerate(new):
-            if count % CHECK_EVERY == 0:
-                deadline.check()
-            self._add_candidate(cid, requires[cid], conflicts[cid])
+        self._pending.extend(new)
+        if not self._pending:
+            return
+        # The explainer's edge tokens are given out eagerly: one chunk for everything.
+        size = len(self._pending) if self._switchable else CHECK_EVERY
+        while self._pending:
+            deadline.check()
+            chunk = self._pending[:size]
+            self._add_chunk(chunk)
+            del self._pending[: len(chunk)]
         self.repo.internalize()
         self.pool.createwhatprovides()
+
+    def _add_chunk(self, chunk: list[int]) -> None:
+        for cid in chunk:
+            self._provides[cid] = self._existing_tokens(cid)
+        requires = {
+            cid: [
+                self._edge_token(cid, j, req) if self._switchable else self.token(req)
+                for j, req in enumerate(self.catalog.candidates[cid].depends)
+            ]
+            for cid in chunk
+        }
+        conflicts = {
+            cid: [self.token(r) for r in self.catalog.candidates[cid].conflicts] for cid in chunk
+        }
+        for cid in chunk:
+            self._add_candidate(cid, requires[cid], conflicts[cid])
+            del self._provides[cid]
 
     def _existing_tokens(self, cid: int) -> list[int]:
         """Tokens made before `cid` joined whose requirement it meets (by name or provide);
@@ -142,7 +155,7 @@ class Encoding:
     def _edge_token(self, cid: int, j: int, req: Requirement) -> int:
         dep = int(self.pool.str2id(f"e:{cid}:{j}"))
         for match in self.catalog.matches(req):
-            if match in self.included:
+            if match in self._provides:
                 self._provides[match].append(dep)
         relax = self.repo.add_solvable()
         relax.name, relax.evr, relax.arch = f"x:{cid}:{j}", "0", "noarch"
@@ -242,18 +255,12 @@ class LibsolvBackend:
 def _encoding_for(catalog: Catalog, deadline: Deadline) -> Encoding:
     """One pool per package set, kept in the catalog's cache (shared by `Catalog.rebind`)
     and extended by what each request newly reaches: the first request encodes its
-    reachable candidates, a later one only those it reaches beyond them. An encoding
-    interrupted by the deadline is dropped, never reused half-built."""
+    reachable candidates, a later one only those it reaches beyond them. An extension that
+    the deadline interrupts is kept, consistent, and finished by the next request."""
     enc = catalog.cache.get("libsolv")
-    try:
-        if not isinstance(enc, Encoding):
-            reach = catalog.reachable(catalog.problem.requests)
-            enc = catalog.cache["libsolv"] = Encoding(catalog, reach, deadline=deadline)
-        else:
-            enc.extend(_beyond(catalog, enc.included, deadline), deadline)
-    except SolveTimeoutError:
-        catalog.cache.pop("libsolv", None)
-        raise
+    if not isinstance(enc, Encoding):
+        enc = catalog.cache["libsolv"] = Encoding(catalog, (), deadline=deadline)
+    enc.extend(_beyond(catalog, enc.included, deadline), deadline)
     return enc
 
 
