@@ -21,6 +21,7 @@ ranks; see the clingo backend), so this backend never claims `optimal`.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -246,10 +247,19 @@ class LibsolvBackend:
         enc = _encoding_for(catalog, deadline)
         base = enc.request_jobs(problem.requests) + enc.constraint_jobs(problem.constraints)
         deadline.check()
+        started = time.monotonic()
         first = enc.run(base)
         if first is None:
             return None
-        return _refine(enc, base, first, deadline)
+        took = time.monotonic() - started
+        left = deadline.left()
+        return _refine(
+            enc,
+            base,
+            first,
+            Deadline(REFINE_SECONDS if left is None else min(REFINE_SECONDS, left)),
+            took,
+        )
 
 
 def _encoding_for(catalog: Catalog, deadline: Deadline) -> Encoding:
@@ -285,21 +295,25 @@ def _beyond(catalog: Catalog, included: set[int], deadline: Deadline) -> list[in
     return sorted(seen)
 
 
-def _refine(enc: Encoding, base: list[Any], chosen: list[int], deadline: Deadline) -> list[int]:
+def _refine(
+    enc: Encoding, base: list[Any], chosen: list[int], budget: Deadline, took: float
+) -> list[int]:
     """Lexicographic improvement: BFS over pins from the requests; for each, the most
-    preferred candidate that stays satisfiable with all earlier pins fixed. Bounded by
-    REFINE_SECONDS; each step costs one libsolv solve per more preferred candidate tried."""
+    preferred candidate that stays satisfiable with all earlier pins fixed. Each step costs
+    one libsolv solve (about `took` seconds, and not interruptible) per more preferred
+    candidate tried, so a step starts only while `budget` (REFINE_SECONDS, or what is left
+    of the caller's bound) has more than `took` left: the answer found so far, already
+    valid, is returned rather than running past the bound."""
     catalog = enc.catalog
     fixed: list[Any] = []
     done: set[str] = set()
     queue = deque(catalog.problem.requests)
-    budget = Deadline(REFINE_SECONDS)
-    while queue and budget.left():
+    while queue and (budget.left() or 0.0) > took:
         req = queue.popleft()
         pin = _satisfier(catalog, set(chosen), req)
         if pin is None or catalog.candidates[pin].name in done:
             continue
-        chosen, pin = _improve(enc, base + fixed, chosen, pin, deadline, budget)
+        chosen, pin = _improve(enc, base + fixed, chosen, pin, budget, took)
         done.add(catalog.candidates[pin].name)
         fixed.append(enc.pin_job(pin))
         queue.extend(catalog.candidates[pin].depends)
@@ -315,8 +329,8 @@ def _improve(
     jobs: list[Any],
     chosen: list[int],
     pin: int,
-    deadline: Deadline,
     budget: Deadline,
+    took: float,
 ) -> tuple[list[int], int]:
     catalog = enc.catalog
     for better in catalog.by_name[catalog.candidates[pin].name]:
@@ -324,8 +338,7 @@ def _improve(
             break
         if better not in enc.included:
             continue
-        deadline.check()
-        if not budget.left():
+        if (budget.left() or 0.0) <= took:
             break
         answer = enc.run([*jobs, enc.pin_job(better)])
         if answer is not None:
