@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from cmpkg.index.model import Dependency, Recipe, is_virtual
+from cmpkg.index.model import Dependency, all_dependencies, is_virtual
 from cmpkg.index.table import Summary
 
 #: name -> summaries newest first, and the tag query of the same index.
 Summaries = Mapping[str, Sequence[Summary]]
 MatchTags = Callable[[Sequence[str]], list[str]]
+
+__all__ = ["all_dependencies", "check_summaries"]  # all_dependencies: its old home
 
 
 def check_summaries(by_name: Summaries, match_tags: MatchTags) -> list[str]:
@@ -31,16 +33,6 @@ def check_summaries(by_name: Summaries, match_tags: MatchTags) -> list[str]:
         for problem in _check_targets(by_name, match_tags, summary, versions)
     ]
     return problems + _check_cycles(by_name)
-
-
-def all_dependencies(recipe: Recipe) -> Iterator[tuple[str, Dependency]]:
-    """Every dependency of a recipe with its key path, variant-value ones included."""
-    for i, dep in enumerate(recipe.depends):
-        yield f"depends[{i}]", dep
-    for group in recipe.variants:
-        for value in group.values:
-            for i, dep in enumerate(value.depends):
-                yield f"variants.{group.name}.{value.value}.depends[{i}]", dep
 
 
 def _check_targets(

@@ -8,6 +8,7 @@ problem at once. The TOML format is documented in docs/recipes.md.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -172,3 +173,13 @@ class Recipe:
 
     def default_variant(self) -> Pairs:
         return tuple(sorted((g.name, g.default) for g in self.variants))
+
+
+def all_dependencies(recipe: Recipe) -> Iterator[tuple[str, Dependency]]:
+    """Every dependency of a recipe with its key path, variant-value ones included."""
+    for i, dep in enumerate(recipe.depends):
+        yield f"depends[{i}]", dep
+    for group in recipe.variants:
+        for value in group.values:
+            for i, dep in enumerate(value.depends):
+                yield f"variants.{group.name}.{value.value}.depends[{i}]", dep

@@ -18,8 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from cmpkg.index import Index
-from cmpkg.index.checks import all_dependencies
-from cmpkg.index.model import Dependency, Provide, Recipe, Source, VariantGroup, is_virtual
+from cmpkg.index.model import (
+    Dependency,
+    Provide,
+    Recipe,
+    Source,
+    VariantGroup,
+    all_dependencies,
+    is_virtual,
+)
 
 
 @dataclass(frozen=True, slots=True)
