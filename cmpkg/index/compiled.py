@@ -36,9 +36,8 @@ import marshal
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmpkg import __version__
 from cmpkg.index.table import Row, Summary
@@ -51,21 +50,23 @@ Stat = tuple[int, int]
 Table = dict[str, tuple[Row, ...]]
 
 
-@dataclass(frozen=True)
-class Scan:
+# NamedTuples rather than dataclasses: this module is imported by every command that reads
+# the index, and a dataclass costs a generated-code `exec` per class at import.
+
+
+class Scan(NamedTuple):
     """Every directory and file of a stack, in walk order, with their stats."""
 
-    dirs: list[str] = field(default_factory=list)
-    dir_mtimes: list[int] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    file_stats: list[Stat] = field(default_factory=list)
+    dirs: list[str]
+    dir_mtimes: list[int]
+    files: list[str]
+    file_stats: list[Stat]
 
     def stats(self) -> dict[str, Stat]:
         return dict(zip(self.files, self.file_stats, strict=True))
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One recipe file as compiled: its inputs (path, size, mtime_ns), and its row and
     summary, or the problems that kept it out of the index."""
 
@@ -79,8 +80,7 @@ class Record:
     problems: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Compiled:
+class Compiled(NamedTuple):
     """What a cache hit or a rebuild hands to `cmpkg.index.Index`."""
 
     revision: str
@@ -88,8 +88,7 @@ class Compiled:
     table: Callable[[], Table]  # loads `.table` when first called, once
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(NamedTuple):
     """A lookup's or a rebuild's result, plus the recipes a rebuild parsed on the way."""
 
     compiled: Compiled
@@ -163,7 +162,7 @@ def write_scan(
 
 def walk(roots: Sequence[Path]) -> Scan:
     """Every directory and file under `roots` (skipping `__pycache__`); a root may be a file."""
-    scan = Scan()
+    scan = Scan([], [], [], [])
     for root in roots:
         _walk_root(str(root), scan)
     return scan

@@ -162,20 +162,7 @@ def _write(
 ) -> None:
     """`.table` and `.detail` first, `.scan` (which makes them current) last."""
     token = compiled.new_token()
-    detail = {path: tuple(vars_of(r)) for path, r in records.items()}
+    detail = {path: tuple(r) for path, r in records.items()}  # plain tuples for marshal
     compiled.write(base.with_suffix(".table"), token, table)
     compiled.write(base.with_suffix(".detail"), token, detail)
     compiled.write_scan(base, token, scan, racy, result.revision, result.problems)
-
-
-def vars_of(record: Record) -> tuple[Any, ...]:
-    return (
-        record.inputs,
-        record.shipped,
-        record.created_ns,
-        record.name,
-        record.version,
-        record.row,
-        record.summary,
-        record.problems,
-    )
