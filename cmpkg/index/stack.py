@@ -9,6 +9,7 @@ and path order, then across recipes) and the table.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +39,7 @@ def rebuild(dirs: Sequence[Path], base: Path | None) -> Built:
     now = compiled.now_ns()
     racy = compiled.racy(scan, now) if base is not None else ([], [])
     old = _old_records(base)
-    stats = scan.stats()
+    stats = _Files(scan.stats())
     problems: list[str] = []
     parsed: dict[str, Recipe] = {}
     records: dict[str, Record] = {}
@@ -96,15 +97,31 @@ def _recipe_paths(directory: Path, scan: Scan) -> list[str]:
     return [str(p) for p in sorted(found)]
 
 
-def _inputs(path: str, shipped: Sequence[str], stats: dict[str, compiled.Stat]) -> tuple[Any, ...]:
+class _Files:
+    """The scanned files' stats, with the files under a path found by bisection."""
+
+    def __init__(self, stats: dict[str, compiled.Stat]) -> None:
+        self.stats = stats
+        self._sorted = sorted(stats)
+
+    def under(self, target: str) -> list[str]:
+        """`target` itself if it is a file, else every file below it. O(log n + found)."""
+        if target in self.stats:
+            return [target]
+        prefix = target + "/"
+        start = bisect.bisect_left(self._sorted, prefix)
+        end = bisect.bisect_left(self._sorted, target + "0")  # "0" sorts right after "/"
+        return self._sorted[start:end]
+
+
+def _inputs(path: str, shipped: Sequence[str], files: _Files) -> tuple[Any, ...]:
     """The recipe file and every scanned file under the paths it ships, with their stats."""
     parent = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
-    targets = [(parent + rel).rstrip("/") for rel in shipped]
-    under = sorted(p for p in stats for t in targets if p == t or p.startswith(t + "/"))
-    return tuple((p, *stats.get(p, (-1, -1))) for p in dict.fromkeys([path, *under]))
+    under = sorted(p for rel in shipped for p in files.under((parent + rel).rstrip("/")))
+    return tuple((p, *files.stats.get(p, (-1, -1))) for p in dict.fromkeys([path, *under]))
 
 
-def _fresh(record: Record, stats: dict[str, compiled.Stat]) -> bool:
+def _fresh(record: Record, stats: _Files) -> bool:
     """Reusable: no problems, the same inputs with the same stats, none of them racy."""
     if record.problems or record.row is None:
         return False  # a failing file is always parsed again: its cure may be anywhere
@@ -113,9 +130,7 @@ def _fresh(record: Record, stats: dict[str, compiled.Stat]) -> bool:
     return all(mtime <= record.created_ns - RACY_NS for _, _, mtime in record.inputs)
 
 
-def _compile_file(
-    path: str, stats: dict[str, compiled.Stat], now: int, parsed: dict[str, Recipe]
-) -> Record:
+def _compile_file(path: str, stats: _Files, now: int, parsed: dict[str, Recipe]) -> Record:
     problems = Problems(path)
     recipe = load_recipe(Path(path), problems)
     if recipe is None:
