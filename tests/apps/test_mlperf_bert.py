@@ -170,3 +170,68 @@ def test_breaking_one_answer_drops_f1_by_one_question(bert: tuple[str, Path]) ->
     result = json.loads((root / "b" / "result.json").read_text())
     assert result["benchmark"] == "bert-99.9" and result["accuracy"]["passed"] is True
     assert result["accuracy"]["target"] == pytest.approx(90.874 * 0.999, abs=1e-6)
+
+
+def _read_all(fd: int, into: list[bytes]) -> None:
+    import os
+
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed its end
+            return
+        if not chunk:
+            return
+        into.append(chunk)
+
+
+@pytest.mark.parametrize("wanted", [True, False])
+def test_progress_is_drawn_on_a_terminal_stderr_and_never_on_stdout(
+    bert: tuple[str, Path], wanted: bool
+) -> None:
+    import os
+    import pty
+    import threading
+
+    python, root = bert
+    master, slave = pty.openpty()
+    drawn: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(master, drawn))
+    reader.start()
+    inputs = ["--model", root / "model" / "model.onnx", "--vocab", root / "model" / "vocab.txt"]
+    args = [*inputs, "--dataset", root / "squad" / "dev-v1.1.json", "--results-dir", root / "tty"]
+    quiet = {} if wanted else {"CMPKG_NO_PROGRESS": "1"}
+    proc = subprocess.run(
+        [python, str(APP / "main.py"), *map(str, args)],
+        env={**os.environ, **quiet},
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+        timeout=240,
+    )
+    os.close(slave)
+    reader.join(timeout=60)
+    os.close(master)
+    assert proc.returncode == 0
+    terminal = b"".join(drawn).decode(errors="replace")
+    # tqdm's bar: redrawn in place, with the mode as label and the rate in samples/s
+    drew = "\r" in terminal and "performance:" in terminal and "sample/s" in terminal
+    assert drew is wanted and "estimate:" in terminal
+    assert "sample/s" not in proc.stdout and "\r" not in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["SingleStream", "MultiStream", "Server"])
+def test_every_scenario_runs_on_the_shared_harness(bert: tuple[str, Path], scenario: str) -> None:
+    python, root = bert
+    out = root / scenario
+    args = ("--scenario", scenario, "--mode", "performance", "--count", "16")
+    proc = _app(python, root, root / "squad" / "dev-v1.1.json", *args, "--results-dir", out)
+    assert f"Scenario : {scenario}" in proc.stdout
+    result = json.loads((out / "result.json").read_text())
+    perf = result["performance"]
+    assert perf["scenario"] == scenario and perf["valid"] in (True, False)
+    assert result["metrics"]["samples_per_second"] > 0 and perf["latency_ns"]["p90"] > 0
+    if scenario == "SingleStream":  # one sample per query: the rate is the query rate
+        qps = perf["extras"]["QPS w/ loadgen overhead"]
+        assert result["metrics"]["samples_per_second"] == pytest.approx(qps)

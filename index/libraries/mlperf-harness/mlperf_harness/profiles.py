@@ -44,7 +44,7 @@ def smoke(count: int, scenario: str, rate: float | None = None) -> Profile:
     queries = max(1, count // MULTISTREAM_SAMPLES) if scenario == "MultiStream" else count
     return Profile(
         name="smoke",
-        description=f"{count} samples, performance then accuracy (minutes, not a submission)",
+        description=f"the first {count} samples",
         settings={
             "min_duration_ms": SMOKE_SECONDS * 1000,
             "max_duration_ms": SMOKE_MAX_SECONDS * 1000,

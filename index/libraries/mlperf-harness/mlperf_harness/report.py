@@ -69,6 +69,8 @@ def performance_section(summary: Summary, samples_per_query: int, where: Path) -
     rate = summary.first_of(THROUGHPUT_KEYS)
     if rate is None and "QPS w/ loadgen overhead" in extras:
         rate = str(extras["QPS w/ loadgen overhead"] * samples_per_query)
+    if rate is None and latency.get("Mean latency"):  # MultiStream prints no QPS line
+        rate = str(samples_per_query * 1e9 / latency["Mean latency"])
     return {
         "scenario": summary.scenario,
         "mode": summary.mode,

@@ -77,7 +77,7 @@ def _announce(
     profile: Profile, rules: estimate.Rules, modes: tuple[str, ...], rate: float | None, count: int
 ) -> None:
     if profile.label:
-        _say(f"{profile.label} ({profile.description})")
+        _say(f"{profile.label}: {profile.description}, {' then '.join(modes)}")
     if rate is None:
         return
     for mode in modes:
@@ -122,7 +122,8 @@ def run_modes(
         if mode == "performance":
             text = (out / "mlperf_log_summary.txt").read_text()
             block = results_block(text)
-            perf = report.performance_section(parse_summary(text), rules.samples_per_query, out)
+            per_query = rules.samples_per_query if rules.scenario == "MultiStream" else 1
+            perf = report.performance_section(parse_summary(text), per_query, out)
         else:
             acc = _score(benchmark, opened, out)
     loadgen = {
