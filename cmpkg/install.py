@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ from cmpkg.paths import safe_join
 from cmpkg.plan import PYENV, Plan, PythonEnv, Step
 from cmpkg.process import run_or_raise
 from cmpkg.store.store import Entry, Store
+from cmpkg.wheels import WheelSource
 
 
 @dataclass(frozen=True)
@@ -251,9 +253,8 @@ class _Builder:
         pyenv.create(tmp, env.interpreter, system_site=env.system_site)
         installed: list[dict[str, Any]] = []
         if env.requirements:
-            with tempfile.TemporaryDirectory() as scratch:
-                step_env = envvars.step_environment({}, Path(scratch))
-                installed = pyenv.install(tmp, _pip_requirements(env), _wheel_source(env), step_env)
+            wheels = env.wheels or _resolve_wheels(env, self.store.home)
+            installed = pyenv.install(tmp, wheels, _wheel_source(env), self.store.home)
         pyenv.relocate(tmp, self.store.entry_path(self.step.key))
         return {"python": env.interpreter, "installed": installed}
 
@@ -326,20 +327,18 @@ class _Builder:
         return {"path": str(path)}
 
 
-def _pip_requirements(env: PythonEnv) -> tuple[str, ...]:
-    """From a lock, exactly its files (hashes required); otherwise what was asked for."""
-    if env.wheels:
-        return tuple(wheel_requirements(env.wheels))
-    return env.requirements
+def _resolve_wheels(env: PythonEnv, home: Path) -> tuple[LockedWheel, ...]:
+    """Without a lock, the exact wheels for this interpreter, resolved first (uv, memoised):
+    the install is then as hash-checked as one from a lock, and its record as complete."""
+    from cmpkg.wheels import host_platform, resolve_wheels
+
+    version = env.python or ".".join(map(str, sys.version_info[:2]))
+    platform = host_platform(env.interpreter, version)
+    return resolve_wheels(env.requirements, (), platform, _wheel_source(env), home)
 
 
-def wheel_requirements(wheels: tuple[LockedWheel, ...]) -> list[str]:
-    """Exact pins with hashes for `pip install --require-hashes --no-deps`."""
-    return [f"{w.name}=={w.version} --hash=sha256:{w.sha256}" for w in wheels]
-
-
-def _wheel_source(env: PythonEnv) -> pyenv.WheelSource:
-    return pyenv.WheelSource(env.find_links, env.index_urls, env.no_index, bool(env.wheels))
+def _wheel_source(env: PythonEnv) -> WheelSource:
+    return WheelSource(env.find_links, env.index_urls, env.no_index)
 
 
 def _copy_files(recipe: Recipe, tmp: Path) -> None:

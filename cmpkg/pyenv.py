@@ -1,36 +1,32 @@
 """Isolated Python environments: one venv per environment, ONE installer call for all of it.
 
-Owns creating the venv (virtualenv, from the detected interpreter, never touching the system
-one), the single `pip install` of every requirement (so pip sees every conflict: CM's "last
-pip install wins" cannot happen), the record of what pip installed with each file's URL and
-sha256 (from pip's `--report`, for the lockfile), and making the venv valid at its final store
-path after the store renames the build directory into place.
+Owns creating the venv (`uv venv`, from the detected interpreter, never touching the system
+one), the single hash-checked `uv pip install` of every wheel (so every conflict is seen at
+once: CM's "last pip install wins" cannot happen), the record of what was installed with each
+file's URL and sha256 (for the lockfile and the store entry), and making the venv valid at its
+final store path after the store renames the build directory into place.
+
+The wheels are always resolved first (`cmpkg.wheels`, for this interpreter) and installed
+as exact pins with `--require-hashes --no-deps`: an install gets precisely the files listed,
+whether they come from a lock or from a fresh resolution. The venv holds no pip (uv does
+not seed one); files are hard-linked from uv's cache in `$CMPKG_HOME` and byte-compiled.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmpkg.errors import CmpkgError
+from cmpkg import installer
 from cmpkg.process import run_or_raise
+from cmpkg.wheels import LockedWheel, WheelSource, source_args
+
+__all__ = ["VENV", "WheelSource", "create", "install", "relocate", "venv_python"]
 
 VENV = "venv"
-
-
-@dataclass(frozen=True)
-class WheelSource:
-    """Where pip may take distributions from (a mirror, test wheels, extra indexes)."""
-
-    find_links: tuple[str, ...] = ()
-    index_urls: tuple[str, ...] = ()  # extra indexes asked for by variants (torch cu128 ...)
-    no_index: bool = False  # offline or mirror-only: never a remote index
-    require_hashes: bool = False
 
 
 def venv_python(root: Path) -> Path:
@@ -38,22 +34,21 @@ def venv_python(root: Path) -> Path:
 
 
 def create(dest: Path, python: str, *, system_site: bool = False) -> None:
-    """A fresh venv at `dest/venv` for interpreter `python`, with pip seeded offline.
+    """A fresh venv at `dest/venv` for interpreter `python`.
 
     `system_site` lets the venv see the interpreter's own packages: how a recipe reuses a
     framework installed system-wide (an HPC image's CUDA PyTorch) instead of downloading it.
     """
-    from virtualenv import cli_run
-
-    argv = [str(dest / VENV), "--python", python, "--no-setuptools", "--quiet"]
-    try:
-        cli_run([*argv, "--system-site-packages"] if system_site else argv, setup_logging=False)
-        if system_site:
-            _see_interpreter_site(dest, python)
-    except Exception as error:  # virtualenv raises many kinds; all mean the same to a user
-        raise CmpkgError(
-            "venv-failed", f"cannot create a virtual environment with {python}: {error}"
-        ) from None
+    argv = installer.uv_command("venv", str(dest / VENV), "--python", python, "--quiet")
+    run_or_raise(
+        [*argv, "--system-site-packages"] if system_site else argv,
+        "venv-failed",
+        f"cannot create a virtual environment with {python}",
+        hint="check that this interpreter runs: `cmpkg target show` lists the one detected",
+        env=installer.isolated_environment(),
+    )
+    if system_site:
+        _see_interpreter_site(dest, python)
 
 
 _SITE_DIRS = (
@@ -83,61 +78,39 @@ def _see_interpreter_site(dest: Path, python: str) -> None:
     pth.write_text("".join(line + "\n" for line in lines[1:] if line))
 
 
-def pip_command(
-    root: Path, requirements: Sequence[str], source: WheelSource, report: Path
-) -> list[str]:
-    """One `pip install` of everything. Hash-pinned requirements (from a lock) go through a
-    requirements file, the only place pip accepts `--hash`, with `--no-deps`: the lock
-    already lists every distribution."""
-    argv = [str(venv_python(root)), "-m", "pip", "install", "--disable-pip-version-check"]
-    argv += ["--no-input", "--progress-bar", "off", "--report", str(report)]
-    if source.no_index:
-        argv.append("--no-index")
-    for link in source.find_links:
-        argv += ["--find-links", link]
-    for url in source.index_urls:
-        argv += ["--extra-index-url", url]
-    if source.require_hashes:
-        pinned = report.with_name("requirements.txt")
-        pinned.write_text("".join(r + "\n" for r in requirements))
-        return [*argv, "--require-hashes", "--no-deps", "-r", str(pinned)]
-    return [*argv, *requirements]
+def install_command(
+    root: Path, wheels: Sequence[LockedWheel], source: WheelSource, home: Path
+) -> tuple[list[str], str]:
+    """One `uv pip install` of exactly `wheels` (argv, and the pins it reads on stdin).
+
+    `--no-deps`: the wheel set is complete. `--require-hashes`: each file must have its
+    locked sha256, whichever source serves it (an index, find-links, a mirror).
+    """
+    argv = installer.uv_command("pip", "install", "--python", str(venv_python(root)))
+    argv += ["--quiet", "--require-hashes", "--no-deps", "--only-binary", ":all:"]
+    argv += ["--link-mode", "hardlink", "--compile-bytecode"]
+    argv += ["--cache-dir", str(home / installer.UV_CACHE), *source_args(source), "-r", "-"]
+    return argv, "".join(w.requirement() + "\n" for w in wheels)
 
 
 def install(
-    root: Path, requirements: Sequence[str], source: WheelSource, env: dict[str, str]
+    root: Path, wheels: Sequence[LockedWheel], source: WheelSource, home: Path
 ) -> list[dict[str, Any]]:
-    """Install every requirement in one pip call; return what was installed, with hashes."""
-    report = root / "pip-report.json"
+    """Install every wheel in one uv call; return what was installed, with hashes."""
+    argv, pins = install_command(root, wheels, source, home)
     run_or_raise(
-        pip_command(root, requirements, source, report),
-        "pip-failed",
-        f"pip could not install the environment ({len(requirements)} requirements)",
-        hint="pip sees every requirement at once: a conflict above is a real one",
-        env=env,
+        argv,
+        "install-failed",
+        f"uv could not install the environment ({len(wheels)} wheels)",
+        hint="every wheel is installed at once with its sha256: a mismatch above means a "
+        "tampered or stale source",
+        env=installer.isolated_environment(),
+        stdin=pins,
     )
-    installed = parse_report(json.loads(report.read_text()))
-    report.unlink()
-    report.with_name("requirements.txt").unlink(missing_ok=True)
-    return installed
-
-
-def parse_report(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """pip's installation report as sorted records {name, version, url, sha256}."""
-    records = []
-    for item in report.get("install", []):
-        info = item.get("download_info", {})
-        hashes = info.get("archive_info", {}).get("hashes", {})
-        meta = item.get("metadata", {})
-        records.append(
-            {
-                "name": meta.get("name", ""),
-                "version": meta.get("version", ""),
-                "url": info.get("url", ""),
-                "sha256": hashes.get("sha256", ""),
-            }
-        )
-    return sorted(records, key=lambda r: str(r["name"]).lower())
+    return [
+        {"name": w.name, "version": w.version, "url": w.url, "sha256": w.sha256}
+        for w in sorted(wheels, key=lambda w: w.name.lower())
+    ]
 
 
 def relocate(tmp: Path, final: Path) -> None:
@@ -153,7 +126,15 @@ def relocate(tmp: Path, final: Path) -> None:
             continue
         data = path.read_bytes()
         if old.encode() in data[:4096] and b"\0" not in data[:1024]:
-            path.write_bytes(data.replace(old.encode(), new.encode()))
+            _replace(path, data.replace(old.encode(), new.encode()))
     cfg = tmp / VENV / "pyvenv.cfg"
     if cfg.exists():
-        cfg.write_text(cfg.read_text().replace(old, new))
+        _replace(cfg, cfg.read_bytes().replace(old.encode(), new.encode()))
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a new file over `path`: a file hard-linked from uv's cache is never edited."""
+    fresh = path.with_name(path.name + ".cmpkg-new")
+    fresh.write_bytes(data)
+    fresh.chmod(path.stat().st_mode & 0o7777)
+    fresh.replace(path)

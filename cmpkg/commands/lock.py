@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cmpkg.lock.check import check
 from cmpkg.lock.make import write_lock
-from cmpkg.pyenv import WheelSource
+from cmpkg.wheels import WheelSource
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def lock(given: LockInput) -> LockResult:
     path, changed = write_lock(
         given.start,
         given.index_dirs,
-        WheelSource(given.find_links, (), given.no_index),
+        _sources(given),
         backend=given.backend,
         upgrade_all=given.upgrade_all,
         upgrade=given.upgrade,
@@ -41,6 +41,11 @@ def lock(given: LockInput) -> LockResult:
     return LockResult(path, changed)
 
 
+def _sources(given: LockInput) -> WheelSource:
+    """cmpkg's own wheel sources for this command: recorded in the lock, compared by --check."""
+    return WheelSource(given.find_links, (), given.no_index)
+
+
 def stale(given: LockInput) -> list[str]:
     """Why the lock is out of date (empty: fresh); no solving, no network."""
-    return check(given.start, given.index_dirs)
+    return check(given.start, given.index_dirs, _sources(given))

@@ -14,17 +14,31 @@ from cmpkg.errors import CmpkgError
 from cmpkg.index import Index
 from cmpkg.lock.model import Lock, LockedTarget, recipe_label
 from cmpkg.lock.parse import read_lock
+from cmpkg.lock.render import sources_table
 from cmpkg.plan import PYENV, Plan
 from cmpkg.project import LOCKFILE, project_index, require
+from cmpkg.wheels import WheelSource
 
 
-def check(start: Path, extra: Sequence[Path]) -> list[str]:
-    """Reasons the lock is stale; no solving, no network."""
+def check(start: Path, extra: Sequence[Path], sources: WheelSource) -> list[str]:
+    """Reasons the lock is stale, its wheel sources included; no solving, no network."""
     project = require(start)
     lock = read_lock(project.root / LOCKFILE)
-    return stale_reasons(
-        lock, project.content_hash(), project.targets, project_index(project, extra)
-    )
+    index = project_index(project, extra)
+    reasons = stale_reasons(lock, project.content_hash(), project.targets, index)
+    return reasons + source_changes(lock, sources)
+
+
+def source_changes(lock: Lock, sources: WheelSource) -> list[str]:
+    """How this command's wheel sources differ from those the lock was resolved from."""
+    if lock.sources == sources:
+        return []
+    was, now = sources_table(lock.sources), sources_table(sources)
+    return [
+        f"wheel sources changed since the lock was written: {key} was {was[key]}, now {now[key]}"
+        for key in was
+        if was[key] != now[key]
+    ]
 
 
 def stale_reasons(

@@ -5,11 +5,16 @@ target's facts (profiles carry them, so a CPU laptop locks for an H200), resolve
 what the previous lock pinned, unless upgrading), computes the store keys the install will
 use, pins every source's sha256 (fetching where a recipe gives only md5), resolves the
 Python wheels for that target's interpreter and platform and writes the lock atomically.
+Targets are solved one after the other (the solver is CPU-bound Python); then every wheel
+resolution of every target (its environment and each generate step's tool environment), uv
+subprocesses memoised by their inputs (`cmpkg.wheels`), runs side by side.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,23 +44,25 @@ from cmpkg.plan import (
     tool_env_name,
 )
 from cmpkg.project import LOCKFILE, project_index, require
-from cmpkg.pyenv import WheelSource
-from cmpkg.resolve import FactValue, Pin, Preference, parse_request, resolve
-from cmpkg.wheels import resolve_wheels
+from cmpkg.resolve import FactValue, Pin, Preference, Resolution, parse_request, resolve
+from cmpkg.wheels import WheelPlatform, WheelSource, resolve_wheels, target_platform
 
 Fetcher = Callable[[Pin, object], LockedSource]
 
 
 @dataclass(frozen=True)
 class TargetInputs:
-    """What one target contributes to a lock: facts, tools, Python and platform tags."""
+    """What one target contributes to a lock: facts, tools, the Python and its platform."""
 
     name: str
     facts: Mapping[str, FactValue]
     tools: Mapping[str, FactValue]
-    python: str
-    platforms: tuple[str, ...]  # empty: this machine's own platform
+    python: str  # the full version recorded in the lock ("3.11.7", or a profile's "3.12")
+    platform: WheelPlatform
     preference: Preference
+
+
+EnvWheels = Mapping[str, tuple[LockedWheel, ...]]  # environment step name -> its files
 
 
 def write_lock(
@@ -84,6 +91,7 @@ def write_lock(
         backend=backend,
         previous=None if upgrade_all else previous,
         upgrade=upgrade,
+        refresh=upgrade_all or bool(upgrade),
     )
     if only and previous is not None:
         kept = {n: t for n, t in previous.targets.items() if n not in only}
@@ -133,24 +141,53 @@ def make_lock(
     backend: str = "auto",
     previous: Lock | None = None,
     upgrade: Collection[str] = (),
+    refresh: bool = False,
 ) -> Lock:
-    """A lock of `requests` for every target (no manifest hash: the caller sets it)."""
+    """A lock of `requests` for every target (no manifest hash: the caller sets it).
+    `refresh` asks the wheel sources again instead of reusing a memoised resolution."""
     from cmpkg import __version__
 
+    root = home()
+    solved: dict[str, tuple[TargetInputs, Resolution]] = {}
+    for spec in targets:
+        inputs = target_inputs(spec, index, root, previous, set(upgrade))
+        with _naming(spec):
+            solved[spec] = inputs, solve(index, requests, inputs, backend)
+    jobs = [
+        (spec, env, requirements, urls, inputs.platform)
+        for spec, (inputs, resolution) in solved.items()
+        for env, (requirements, urls) in environments(resolution).items()
+    ]
+
+    def resolve_one(job: tuple[str, str, Any, Any, WheelPlatform]) -> tuple[LockedWheel, ...]:
+        spec, _env, requirements, urls, platform = job
+        with _naming(spec):
+            return resolve_wheels(requirements, urls, platform, wheels, root, refresh=refresh)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="wheels") as pool:
+        found = list(pool.map(resolve_one, jobs))
+    env_wheels: dict[str, dict[str, tuple[LockedWheel, ...]]] = {spec: {} for spec in solved}
+    for (spec, env, *_rest), files in zip(jobs, found, strict=True):
+        env_wheels[spec][env] = files
     locked: dict[str, LockedTarget] = {}
     recipes: dict[str, str] = {}
-    for spec in targets:
-        inputs = target_inputs(spec, index, home(), previous, set(upgrade))
-        try:
-            locked[spec], used = lock_target(
-                index, requests, inputs, wheels, _fetch_source, backend
-            )
-        except CmpkgError as error:  # one target of several: the message must say which
+    for spec, (inputs, resolution) in solved.items():
+        with _naming(spec):
+            locked[spec], used = locked_target(inputs, resolution, env_wheels[spec], _fetch_source)
+        recipes.update(used)
+    return Lock("", index.revision, ("shipped",), recipes, locked, __version__, sources=wheels)
+
+
+@contextmanager
+def _naming(spec: str) -> Iterator[None]:
+    """One target of several failed: the message must say which."""
+    try:
+        yield
+    except CmpkgError as error:
+        if not error.message.startswith("lock target "):
             error.message = f"lock target {spec}: {error.message}"
             error.args = (error.message,)
-            raise
-        recipes.update(used)
-    return Lock("", index.revision, ("shipped",), recipes, locked, __version__)
+        raise
 
 
 def _previous(path: Path) -> Lock | None:
@@ -177,11 +214,14 @@ def target_inputs(
             if n not in upgrade
         }
     python = tools["python"].version if "python" in tools else target.python
-    platforms = () if is_host(target) else target.platform_tags
+    # A host target's wheels are those of the interpreter detected for it, not of the one
+    # running cmpkg; a profile's are those of its declared Python and platform.
+    interpreter = tools["python"].source if is_host(target) and "python" in tools else None
+    platform = target_platform(target, python, interpreter)
     preference = cuda_preference(target, pins)
     if target.cuda is not None:  # a GPU target must not silently lock a CPU build
         preference = replace(preference, require_values=(("device", "cuda"),))
-    return TargetInputs(spec, facts, tools, python, platforms, preference)
+    return TargetInputs(spec, facts, tools, python, platform, preference)
 
 
 def lock_target(
@@ -192,38 +232,66 @@ def lock_target(
     fetch_source: Fetcher,
     backend: str = "auto",
 ) -> tuple[LockedTarget, dict[str, str]]:
-    """One target's lock section, and the labels/digests of the recipes it used."""
-    deps = [parse_request(r, index) for r in requests]
-    resolution = resolve(index, inputs.facts, inputs.tools, deps, inputs.preference, backend)
-    python = inputs.python.rsplit(".", 1)[0] if inputs.python.count(".") > 1 else inputs.python
-
-    def wheels_for(names: Collection[str] | None) -> tuple[LockedWheel, ...]:
-        requirements, urls = python_requirements(resolution, names)
-        return resolve_wheels(requirements, urls, python, inputs.platforms, wheels)
-
-    locked_wheels = wheels_for(None)
-    tool_wheels = {
-        name: found
-        for name, pin in resolution.pins.items()
-        if pin.recipe.provide is not None and pin.recipe.provide.method == "generate"
-        for found in [wheels_for(closure(resolution, name))]
-        if found
+    """One target's lock section, and the labels/digests of the recipes it used (one target
+    at a time: `make_lock` runs the wheel resolutions of all its targets side by side)."""
+    resolution = solve(index, requests, inputs, backend)
+    env_wheels = {
+        env: resolve_wheels(requirements, urls, inputs.platform, wheels, home())
+        for env, (requirements, urls) in environments(resolution).items()
     }
-    env_wheels = {PYENV: locked_wheels, **{tool_env_name(n): w for n, w in tool_wheels.items()}}
-    sources = PlanSources(wheels=env_wheels, platform=inputs.platforms)
-    plan = make_plan(resolution, lambda _key: False, sources)
+    return locked_target(inputs, resolution, env_wheels, fetch_source)
+
+
+def solve(index: Index, requests: Sequence[str], inputs: TargetInputs, backend: str) -> Resolution:
+    deps = [parse_request(r, index) for r in requests]
+    return resolve(index, inputs.facts, inputs.tools, deps, inputs.preference, backend)
+
+
+def environments(resolution: Resolution) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Every Python environment of a resolution, by step name: its requirements and indexes.
+    The resolution's own (`python-env`), and each generate step's minimal tool environment
+    (the Python packages of its dependency closure only, docs/design.md)."""
+    found = {PYENV: python_requirements(resolution)}
+    for name, pin in resolution.pins.items():
+        if pin.recipe.provide is not None and pin.recipe.provide.method == "generate":
+            found[tool_env_name(name)] = python_requirements(resolution, closure(resolution, name))
+    return found
+
+
+def locked_target(
+    inputs: TargetInputs, resolution: Resolution, env_wheels: EnvWheels, fetch_source: Fetcher
+) -> tuple[LockedTarget, dict[str, str]]:
+    """The lock section of a solved target whose environments' wheels are known."""
+    platform = inputs.platform
+    tool_wheels = {
+        env.split(":", 1)[1]: files for env, files in env_wheels.items() if env != PYENV and files
+    }
+    wheels = {
+        PYENV: env_wheels.get(PYENV, ()),
+        **{tool_env_name(n): w for n, w in tool_wheels.items()},
+    }
+    plan = make_plan(
+        resolution, lambda _key: False, PlanSources(wheels=wheels, platform=platform.tags)
+    )
     packages = {name: _package(pin, plan, fetch_source) for name, pin in resolution.pins.items()}
     used_facts = {f for p in resolution.pins.values() for f in p.facts}
     target = LockedTarget(
         name=inputs.name,
         python=inputs.python,
-        platform=inputs.platforms,
+        platform=platform.tags,
         facts={f: (v.version, v.source) for f, v in inputs.facts.items() if f in used_facts},
         roots=resolution.roots,
         packages=packages,
-        wheels=locked_wheels,
+        wheels=wheels[PYENV],
         environment_key=plan.keys().get(PYENV),
         tool_wheels=tool_wheels,
+        system={
+            "os": platform.os,
+            "arch": platform.arch,
+            "libc": platform.libc,
+            "libc-version": platform.libc_version,
+            "abi": platform.abi,
+        },
     )
     recipes = {
         recipe_label(p.name, p.recipe.version): p.recipe.digest for p in resolution.pins.values()

@@ -15,6 +15,9 @@ from typing import Any
 
 from cmpkg import __version__
 from cmpkg.index.model import Pairs
+from cmpkg.wheels import LockedWheel, WheelSource
+
+__all__ = ["LockedWheel"]  # defined with the wheel resolution, part of the lock's vocabulary
 
 LOCK_VERSION = 1
 
@@ -42,14 +45,6 @@ class LockedPackage:
 
 
 @dataclass(frozen=True)
-class LockedWheel:
-    name: str
-    version: str
-    url: str
-    sha256: str
-
-
-@dataclass(frozen=True)
 class LockedTarget:
     name: str
     python: str
@@ -61,6 +56,9 @@ class LockedTarget:
     environment_key: str | None
     #: The minimal tool environment of each `generate` step, by package (docs/lockfile.md).
     tool_wheels: Mapping[str, tuple[LockedWheel, ...]] = field(default_factory=dict)
+    # The rest of the wheel platform (`python` and the `platform` tags are above): os,
+    # arch, libc, libc-version and the Python ABI the wheels were chosen for.
+    system: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,6 +71,7 @@ class Lock:
     cmpkg_version: str = __version__
     lock_version: int = LOCK_VERSION
     extra: Mapping[str, Any] = field(default_factory=dict)
+    sources: WheelSource = field(default_factory=WheelSource)  # wheels came only from these
 
 
 def recipe_label(name: str, version: object) -> str:

@@ -20,6 +20,7 @@ from cmpkg.lock.model import (
     LockedTarget,
     LockedWheel,
 )
+from cmpkg.wheels import WheelSource
 
 
 def read_lock(path: Path) -> Lock:
@@ -42,6 +43,7 @@ def parse(raw: Mapping[str, Any], problems: Problems) -> Lock | None:
     cmpkg_version = top.str("cmpkg-version")
     manifest_hash = top.str("manifest-hash", required=True)
     index = top.sub("index", required=True)
+    sources = top.sub("sources")
     targets_table = top.sub("targets", required=True)
     top.finish()
     if index is None or targets_table is None or problems.lines:
@@ -53,9 +55,17 @@ def parse(raw: Mapping[str, Any], problems: Problems) -> Lock | None:
         recipes=dict(index.string_table("recipes")),
         targets={n: _read_target(targets_table, n) for n in sorted(targets_table.table)},
         cmpkg_version=cmpkg_version,
+        sources=_read_sources(sources) if sources else WheelSource(),
     )
     index.finish()
     return None if problems.lines else lock
+
+
+def _read_sources(s: Fields) -> WheelSource:
+    default = s.bool("default-index", True)
+    source = WheelSource(s.str_list("find-links"), s.str_list("indexes"), not default)
+    s.finish()
+    return source
 
 
 def _read_target(parent: Fields, name: str) -> LockedTarget:
@@ -81,6 +91,7 @@ def _read_target(parent: Fields, name: str) -> LockedTarget:
         wheels=tuple(_read_wheel(t, i, w) for i, w in enumerate(t.list("wheels"))),
         environment_key=t.optional_str("environment-key"),
         tool_wheels=_read_tool_wheels(t),
+        system=dict(t.string_table("system")),
     )
     t.finish()
     return target

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cmpkg.lock.model import Lock, LockedPackage, LockedTarget, LockedWheel
+from cmpkg.wheels import WheelSource
 
 
 def render(lock: Lock) -> str:
@@ -21,16 +22,27 @@ def render(lock: Lock) -> str:
             "sources": list(lock.index_sources),
             "recipes": dict(sorted(lock.recipes.items())),
         },
+        "sources": sources_table(lock.sources),
         "targets": {name: _target(t) for name, t in sorted(lock.targets.items())},
     }
     header = "# cmpkg.lock: written by `cmpkg lock`; commit it, do not edit it by hand.\n"
     return header + tomli_w.dumps(document, multiline_strings=False)
 
 
+def sources_table(source: WheelSource) -> dict[str, Any]:
+    """The `[sources]` table: where every wheel of the lock may come from."""
+    return {
+        "default-index": not source.no_index,
+        "indexes": list(source.index_urls),
+        "find-links": list(source.find_links),
+    }
+
+
 def _target(t: LockedTarget) -> dict[str, Any]:
     table: dict[str, Any] = {
         "python": t.python,
         "platform": list(t.platform),
+        "system": dict(sorted(t.system.items())),
         "roots": list(t.roots),
         "facts": {k: {"version": v, "source": s} for k, (v, s) in sorted(t.facts.items())},
         "packages": {n: _package(p) for n, p in sorted(t.packages.items())},

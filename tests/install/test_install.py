@@ -1,6 +1,6 @@
 """`cmpkg install` and `cmpkg run` end to end: a real venv, real wheels, a real subprocess.
 
-Hermetic: wheels are built by the test and given to pip with --find-links --no-index.
+Hermetic: wheels are built by the test and given to uv with --find-links --no-index.
 """
 
 from __future__ import annotations

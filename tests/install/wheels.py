@@ -1,4 +1,4 @@
-"""Tiny real wheels built by the tests, so pip installs them offline with --find-links."""
+"""Tiny real wheels built by the tests, so uv installs them offline with --find-links."""
 
 from __future__ import annotations
 
@@ -13,9 +13,16 @@ def _digest(data: bytes) -> str:
 
 
 def build_wheel(
-    directory: Path, name: str, version: str, module: str, requires: tuple[str, ...] = ()
+    directory: Path,
+    name: str,
+    version: str,
+    module: str,
+    requires: tuple[str, ...] = (),
+    tag: str = "py3-none-any",
 ) -> Path:
-    """A pure-Python wheel of `name` holding `<name>.py` with `module` as its source."""
+    """A wheel of `name` holding `<name>.py` with `module` as its source, tagged `tag`
+    (a platform tag such as `cp312-cp312-manylinux_2_28_x86_64` only labels the file: the
+    content stays pure Python, which is all a resolver and an installer look at)."""
     dist = f"{name.replace('-', '_')}-{version}"
     files = {
         f"{name.replace('-', '_')}.py": module.encode(),
@@ -24,13 +31,12 @@ def build_wheel(
             + "".join(f"Requires-Dist: {r}\n" for r in requires)
         ).encode(),
         f"{dist}.dist-info/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: cmpkg-tests\n"
-            b"Root-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
+            f"Wheel-Version: 1.0\nGenerator: cmpkg-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
+        ).encode(),
     }
     record = "".join(f"{path},{_digest(data)},{len(data)}\n" for path, data in files.items())
     files[f"{dist}.dist-info/RECORD"] = (record + f"{dist}.dist-info/RECORD,,\n").encode()
-    path = directory / f"{dist}-py3-none-any.whl"
+    path = directory / f"{dist}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as wheel:
         for member, data in sorted(files.items()):
             wheel.writestr(zipfile.ZipInfo(member, (2020, 1, 1, 0, 0, 0)), data)
