@@ -9,7 +9,7 @@ final store path after the store renames the build directory into place.
 The wheels are always resolved first (`cmpkg.wheels`, for this interpreter) and installed
 as exact pins with `--require-hashes --no-deps`: an install gets precisely the files listed,
 whether they come from a lock or from a fresh resolution. The venv holds no pip (uv does
-not seed one); files are hard-linked from uv's cache in `$CMPKG_HOME` and byte-compiled.
+not seed one); files are copied from uv's cache in `$CMPKG_HOME` and byte-compiled.
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ from cmpkg.wheels import LockedWheel, WheelSource, source_args
 __all__ = ["VENV", "WheelSource", "create", "install", "relocate", "venv_python"]
 
 VENV = "venv"
+
+#: Copies, not uv's default hard links (ext4 has no reflinks, so "clone" falls back to
+#: links): a store entry must own its inodes. A hard link shares mode and ctime with the
+#: cache and with every other environment holding the same wheel, so making an entry
+#: read-only would change the cache, and linking the wheel into a later environment would
+#: change the earlier entry's ctime, which the store's reuse check reads as an edit.
+LINK_MODE = "copy"
 
 
 def venv_python(root: Path) -> Path:
@@ -88,7 +95,9 @@ def install_command(
     """
     argv = installer.uv_command("pip", "install", "--python", str(venv_python(root)))
     argv += ["--quiet", "--require-hashes", "--no-deps", "--only-binary", ":all:"]
-    argv += ["--link-mode", "hardlink", "--compile-bytecode"]
+    # Byte-compiled at install: entries are read-only afterwards, so Python could not
+    # cache bytecode at run time and would recompile every module on every run.
+    argv += ["--link-mode", LINK_MODE, "--compile-bytecode"]
     argv += ["--cache-dir", str(home / installer.UV_CACHE), *source_args(source), "-r", "-"]
     return argv, "".join(w.requirement() + "\n" for w in wheels)
 
@@ -133,7 +142,7 @@ def relocate(tmp: Path, final: Path) -> None:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    """Write a new file over `path`: a file hard-linked from uv's cache is never edited."""
+    """Write a new file over `path` instead of editing the installed one in place."""
     fresh = path.with_name(path.name + ".cmpkg-new")
     fresh.write_bytes(data)
     fresh.chmod(path.stat().st_mode & 0o7777)

@@ -180,3 +180,20 @@ def test_uv_and_pip_settings_of_the_user_do_not_reach_uv(
     )
     assert [(w.name, w.version) for w in wheels] == [("fast", "1.0")]
     assert "UV_CONSTRAINT" not in installer.isolated_environment()
+
+
+def test_an_environment_owns_its_files_and_records_each_wheel(links: Path, tmp_path: Path) -> None:
+    from cmpkg import pyenv
+    from cmpkg.wheels import host_platform
+
+    home, source = tmp_path / "home", WheelSource((str(links),), (), no_index=True)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    wheels = resolve_wheels(["app"], (), host_platform(sys.executable, version), source, home)
+    for root in (tmp_path / "a", tmp_path / "b"):  # the same wheels twice from one cache
+        pyenv.create(root, sys.executable)
+        installed = pyenv.install(root, wheels, source, home)
+        assert [(w["name"], w["sha256"]) for w in installed] == [(w.name, w.sha256) for w in wheels]
+    modules = list((tmp_path / "a").glob("venv/lib/python*/site-packages/fast.py"))
+    assert len(modules) == 1
+    assert modules[0].stat().st_nlink == 1  # not linked to uv's cache nor to the other venv
+    assert list(modules[0].parent.glob("__pycache__/fast.*.pyc"))  # compiled at install
