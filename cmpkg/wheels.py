@@ -27,37 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from cmpkg import atomic, installer
 from cmpkg.errors import CmpkgError
+from cmpkg.lock.model import LockedWheel, WheelSource
 from cmpkg.process import run_or_raise
+
+__all__ = ["LockedWheel", "WheelPlatform", "WheelSource", "resolve_wheels"]
 
 if TYPE_CHECKING:
     from cmpkg.probe import Target
 
 CACHE = "wheels-v1"
-
-
-@dataclass(frozen=True)
-class WheelSource:
-    """Where distributions may come from: cmpkg's own declared sources, nothing ambient."""
-
-    find_links: tuple[str, ...] = ()
-    index_urls: tuple[str, ...] = ()  # extra indexes asked for by variants (torch cu128 ...)
-    no_index: bool = False  # offline or mirror-only: never a remote index
-
-
-@dataclass(frozen=True)
-class LockedWheel:
-    name: str
-    version: str
-    url: str
-    sha256: str
-
-    @property
-    def filename(self) -> str:
-        return self.url.rsplit("/", 1)[-1].split("#", 1)[0]
-
-    def requirement(self) -> str:
-        """The pin an installer must honour: this version, and only these bytes."""
-        return f"{self.name}=={self.version} --hash=sha256:{self.sha256}"
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,11 @@ from pathlib import Path
 
 from cmpkg.errors import CmpkgError
 from cmpkg.index import Index
-from cmpkg.lock.model import Lock, LockedTarget, recipe_label
+from cmpkg.lock.model import Lock, LockedTarget, WheelSource, recipe_label
 from cmpkg.lock.parse import read_lock
 from cmpkg.lock.render import sources_table
 from cmpkg.plan import PYENV, Plan
 from cmpkg.project import LOCKFILE, project_index, require
-from cmpkg.wheels import WheelSource
 
 
 def check(start: Path, extra: Sequence[Path], sources: WheelSource) -> list[str]:

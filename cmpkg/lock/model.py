@@ -15,9 +15,6 @@ from typing import Any
 
 from cmpkg import __version__
 from cmpkg.index.model import Pairs
-from cmpkg.wheels import LockedWheel, WheelSource
-
-__all__ = ["LockedWheel"]  # defined with the wheel resolution, part of the lock's vocabulary
 
 LOCK_VERSION = 1
 
@@ -42,6 +39,32 @@ class LockedPackage:
     needs: tuple[str, ...]
     requires: tuple[str, ...]  # hardware requirements: `__cuda >=12.0`
     sources: tuple[LockedSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class LockedWheel:
+    name: str
+    version: str
+    url: str
+    sha256: str
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1].split("#", 1)[0]
+
+    def requirement(self) -> str:
+        """The pin an installer must honour: this version, and only these bytes."""
+        return f"{self.name}=={self.version} --hash=sha256:{self.sha256}"
+
+
+@dataclass(frozen=True)
+class WheelSource:
+    """Where distributions may come from: cmpkg's own declared sources, nothing ambient
+    (recorded in the lock as `[sources]`)."""
+
+    find_links: tuple[str, ...] = ()
+    index_urls: tuple[str, ...] = ()  # extra indexes asked for by variants (torch cu128 ...)
+    no_index: bool = False  # offline or mirror-only: never a remote index
 
 
 @dataclass(frozen=True)

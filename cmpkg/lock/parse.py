@@ -19,8 +19,8 @@ from cmpkg.lock.model import (
     LockedSource,
     LockedTarget,
     LockedWheel,
+    WheelSource,
 )
-from cmpkg.wheels import WheelSource
 
 
 def read_lock(path: Path) -> Lock:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cmpkg.lock.model import Lock, LockedPackage, LockedTarget, LockedWheel
-from cmpkg.wheels import WheelSource
+from cmpkg.lock.model import Lock, LockedPackage, LockedTarget, LockedWheel, WheelSource
 
 
 def render(lock: Lock) -> str:
