@@ -146,14 +146,15 @@ def rebuild_runs(home: Path) -> tuple[Run, Run]:
     from cmpkg import installer, pyenv
     from cmpkg.store.store import Store
 
-    key, venv_root, installed = python_env(home)
-    python = json.loads((venv_root / "cmpkg-entry.json").read_text())["build"]["python"]
     env = environment(home)
+    call([*CMPKG, "install", "mlperf-resnet50", "--target", "cpu"], env)  # current keys
+    _key, venv_root, installed = python_env(home)
+    python = json.loads((venv_root / "cmpkg-entry.json").read_text())["build"]["python"]
     pins = "".join(f"{w['name']}=={w['version']} --hash=sha256:{w['sha256']}\n" for w in installed)
     scratch = Path(tempfile.mkdtemp(prefix="bench-uv-"))
 
     def cmpkg_rebuild() -> None:
-        Store(home).remove(key)
+        Store(home).remove(python_env(home)[0])
         call([*CMPKG, "install", "mlperf-resnet50", "--target", "cpu"], env)
 
     def uv_rebuild() -> None:
