@@ -1,22 +1,24 @@
 """The inputs every resolving command gathers: the index stack, the target, the tools found.
 
 This is the I/O edge in front of `cmpkg.resolve`: it loads recipes, probes (or reads a
-profile), runs tool detection for a host target and turns all of it into the plain values
-the pure resolver takes. For a profile target nothing on this machine is looked at: the
-profile's Python version stands in for the detected interpreter.
+profile), parses the requests, detects the tools they can reach for a host target, and
+turns all of it into the plain values of a `ResolveTask`: probe, then resolve, never both at
+once. For a profile target nothing on this machine is looked at: the profile's Python version
+stands in for the detected interpreter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cmpkg.index import Index
+from cmpkg.index.model import Dependency, Recipe
 from cmpkg.probe import Target, resolve_target
-from cmpkg.probe.tools import DetectCache, detect
-from cmpkg.resolve import FactValue, Preference
+from cmpkg.probe.tools import DetectCache, detect_all
+from cmpkg.resolve import FactValue, Preference, ResolveTask, reachable_tools
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,9 @@ class Context:
     index: Index
     target: Target
     facts: dict[str, FactValue]
-    tools: Mapping[str, FactValue]
+    tools: Mapping[str, FactValue]  # detected before resolving: plain values
     python: str | None  # the interpreter path for Python environments (host targets only)
+    requests: tuple[Dependency, ...] = ()
     locked_target: Any = None  # the lock's target when installing from a lock
     mirror: Any = None  # the opened mirror, if any
     choice: str | None = None  # why that lock target was chosen
@@ -35,6 +38,11 @@ class Context:
     ) -> Preference:
         """Prefer cuda values on a target with CUDA; `--target cuda` also requires them."""
         return cuda_preference(self.target, pins or {})
+
+    def task(self, backend: str = "auto") -> ResolveTask:
+        return ResolveTask(
+            self.index, self.facts, self.tools, self.requests, self.preference(), backend
+        )
 
 
 def cuda_preference(
@@ -66,20 +74,27 @@ def open_mirror(sources: Sources) -> Any:
     return open_location(location, config.home(), force=sources.force_mirror)
 
 
-def gather(sources: Sources, target_spec: str) -> Context:
-    """Every input of a resolution, from the sources and the target spec."""
+def gather(sources: Sources, target_spec: str, requests: Sequence[str] = ()) -> Context:
+    """Every input of a resolution, from the sources, the target spec and the requests."""
     from cmpkg.config import home
 
-    return load(sources.index_dirs, target_spec, home(), open_mirror(sources))
+    return load(sources.index_dirs, target_spec, home(), open_mirror(sources), requests)
 
 
 def is_host(target: Target) -> bool:
     return target.origin("arch").probed
 
 
-def load(index_dirs: Sequence[Path], target_spec: str, home: Path, mirror: Any = None) -> Context:
+def load(
+    index_dirs: Sequence[Path],
+    target_spec: str,
+    home: Path,
+    mirror: Any = None,
+    requests: Sequence[str] = (),
+) -> Context:
     """`mirror` (an opened `cmpkg.mirror.Mirror`) replaces the shipped index by its snapshot."""
     from cmpkg.index import load_active_index, load_index
+    from cmpkg.resolve import parse_request
 
     if mirror is not None:
         index = load_index([*mirror.index_dirs(), *index_dirs], home / "index-v1")
@@ -87,40 +102,25 @@ def load(index_dirs: Sequence[Path], target_spec: str, home: Path, mirror: Any =
         index = load_active_index(list(index_dirs), home / "index-v1")
     target = resolve_target(target_spec)
     facts = {name: FactValue(f.version, f.source) for name, f in target.facts().items()}
-    tools = tools_for(target, index, home)
+    deps = tuple(parse_request(r, index) for r in requests)
+    tools = tools_for(target, index, home, reachable_tools(index, deps))
     python = tools["python"].source if is_host(target) and "python" in tools else None
-    return Context(index, target, facts, tools, python, None, mirror)
+    return Context(index, target, facts, tools, python, deps, None, mirror)
 
 
-def tools_for(target: Target, index: Index, home: Path) -> Mapping[str, FactValue]:
-    """Detected tools (version, path) for a host target; the profile's Python otherwise."""
+def tools_for(
+    target: Target, index: Index, home: Path, names: Iterable[str] = ()
+) -> dict[str, FactValue]:
+    """The named tools (those a resolution can reach), probed now for a host target: version
+    and path; the profile's Python otherwise. Python is always looked for on a host: it makes
+    the environments."""
     if not is_host(target):
         return {"python": FactValue(target.python, f"profile {target.name}")}
-    return DetectedTools(index, DetectCache(home / "detect-v2.json"))
+    names = {"python", *names}
+    recipes = [r for n in sorted(names) for r in index.get(n)[:1] if _detectable(r)]
+    found = detect_all(recipes, DetectCache(home / "detect-v2.json"))
+    return {name: FactValue(d.version, d.path) for name, d in found.items()}
 
 
-class DetectedTools(Mapping[str, FactValue]):
-    """Tools detected on first look-up: a resolution pays only for the tools it reaches
-    (`cmpkg install` of a CPU app never imports torch to see whether it is there)."""
-
-    def __init__(self, index: Index, cache: DetectCache) -> None:
-        self._recipes = {r.name: r for r in index.detected()}
-        self._cache = cache
-        self._found: dict[str, FactValue | None] = {}
-
-    def __getitem__(self, name: str) -> FactValue:
-        if name not in self._found:
-            recipe = self._recipes.get(name)
-            found = detect(recipe, self._cache) if recipe is not None else None
-            self._found[name] = FactValue(found.version, found.path) if found else None
-            self._cache.save()
-        value = self._found[name]
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([n for n in self._recipes if n in self])
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+def _detectable(recipe: Recipe) -> bool:
+    return recipe.provide is not None and recipe.provide.method == "detect"

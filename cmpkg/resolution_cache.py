@@ -1,11 +1,10 @@
 """A memo of resolutions, so that installing what is already installed does not solve again.
 
-`resolve()` is a pure function of the index (its revision hashes every recipe), the target's
-facts, the tools it consulted, the requests, the preference and the backend. The memo key
-hashes all of these but the tools, whose values are stored in the entry and compared on
-use (the tools a resolution consults are known only after solving). An entry is therefore
-never stale: any change to an input is a different key or a failed comparison. Failures are
-not memoised. Entries live in `$CMPKG_HOME/resolve-v1/` and are only ever a speed-up:
+`resolve(task)` is a pure function of its `ResolveTask`: the index (its revision hashes every
+recipe), the target's facts, the detected tools (probed before resolving, so they are known
+up front), the requests, the preference and the backend. The memo key hashes all of them, so
+an entry is never stale: any change to an input is a different key. Failures are not
+memoised. Entries live in `$CMPKG_HOME/resolve-v2/` and are only ever a speed-up:
 a damaged one is ignored and rewritten.
 """
 
@@ -13,82 +12,47 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from cmpkg import __version__, atomic
 from cmpkg.index import Index
-from cmpkg.index.model import Dependency, Recipe
-from cmpkg.resolve import FactValue, Pin, Preference, Resolution, resolve
+from cmpkg.index.model import Recipe
+from cmpkg.resolve import Pin, Resolution, ResolveTask, resolve
 
-DIRECTORY = "resolve-v1"
+DIRECTORY = "resolve-v2"  # v2: the key covers the tools (v1 compared them on use)
 
 
-def cached_resolve(
-    home: Path,
-    index: Index,
-    facts: Mapping[str, FactValue],
-    tools: Mapping[str, FactValue],
-    requests: Sequence[Dependency],
-    preference: Preference,
-    backend: str,
-) -> Resolution:
-    """`resolve(...)`, answered from the memo when every input is unchanged."""
-    key = _key(index, facts, requests, preference, backend)
-    path = home / DIRECTORY / f"{key}.json"
-    hit = _load(path, index, facts, tools, requests)
+def cached_resolve(home: Path, task: ResolveTask) -> Resolution:
+    """`resolve(task)`, answered from the memo when every input is unchanged."""
+    path = home / DIRECTORY / f"{task_key(task)}.json"
+    hit = _load(path, task)
     if hit is not None:
         return hit
-    recorder = _Recorder(tools)
-    resolution = resolve(index, facts, recorder, requests, preference, backend)
-    atomic.write_text(path, json.dumps(_entry(resolution, recorder.seen), sort_keys=True))
+    resolution = resolve(task)
+    atomic.write_text(path, json.dumps(_entry(resolution), sort_keys=True))
     return resolution
 
 
-def _key(
-    index: Index,
-    facts: Mapping[str, FactValue],
-    requests: Sequence[Dependency],
-    preference: Preference,
-    backend: str,
-) -> str:
+def task_key(task: ResolveTask) -> str:
+    """The hash of everything a resolution depends on (the index by its revision)."""
+    preference = task.preference
     inputs = {
         "cmpkg": __version__,
-        "index": index.revision,
-        "facts": {n: [f.version, f.source] for n, f in sorted(facts.items())},
-        "requests": [[r.name, str(r.specifier), list(r.variants)] for r in requests],
+        "index": task.index.revision,
+        "facts": {n: [f.version, f.source] for n, f in sorted(task.facts.items())},
+        "tools": {n: [t.version, t.source] for n, t in sorted(task.tools.items())},
+        "requests": [[r.name, str(r.specifier), list(r.variants)] for r in task.requests],
         "pins": {n: [v, list(p)] for n, (v, p) in sorted(preference.pins.items())},
         "values": [list(preference.values), list(preference.require_values)],
-        "backend": backend,
+        "backend": task.backend,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-class _Recorder(Mapping[str, FactValue]):
-    """The tools mapping, remembering every look-up (found or not) the resolver made."""
-
-    def __init__(self, tools: Mapping[str, FactValue]) -> None:
-        self._tools = tools
-        self.seen: dict[str, FactValue | None] = {}
-
-    def __getitem__(self, name: str) -> FactValue:
-        value = self._tools.get(name)
-        self.seen[name] = value
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def __iter__(self) -> Any:
-        return iter(self._tools)
-
-    def __len__(self) -> int:
-        return len(self._tools)
-
-
-def _entry(resolution: Resolution, seen: Mapping[str, FactValue | None]) -> dict[str, Any]:
+def _entry(resolution: Resolution) -> dict[str, Any]:
     return {
-        "tools": {n: [t.version, t.source] if t else None for n, t in seen.items()},
         "roots": list(resolution.roots),
         "backend": resolution.backend,
         "pins": {
@@ -105,25 +69,14 @@ def _entry(resolution: Resolution, seen: Mapping[str, FactValue | None]) -> dict
     }
 
 
-def _load(
-    path: Path,
-    index: Index,
-    facts: Mapping[str, FactValue],
-    tools: Mapping[str, FactValue],
-    requests: Sequence[Dependency],
-) -> Resolution | None:
+def _load(path: Path, task: ResolveTask) -> Resolution | None:
     try:
         entry = json.loads(path.read_text())
-        for name, value in entry["tools"].items():
-            now = tools.get(name)
-            if (now and [now.version, now.source]) != (value or None):
-                return None
-        pins = {name: _pin(index, name, data) for name, data in entry["pins"].items()}
+        pins = {name: _pin(task.index, name, data) for name, data in entry["pins"].items()}
     except (OSError, ValueError, KeyError, TypeError, StopIteration):
         return None  # absent, damaged or from another index: solve again
-    return Resolution(
-        pins, tuple(requests), tuple(entry["roots"]), dict(facts), {}, entry["backend"]
-    )
+    roots = tuple(entry["roots"])
+    return Resolution(pins, task.requests, roots, dict(task.facts), {}, entry["backend"])
 
 
 def _pin(index: Index, name: str, data: Mapping[str, Any]) -> Pin:

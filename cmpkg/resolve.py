@@ -1,8 +1,10 @@
 """The adapter between recipes and the solver: index + facts + requests -> Problem -> Resolution.
 
-Pure: it takes values (an `Index`, the target's facts, the versions of detected tools, parsed
-requests, preferences) and returns values. It owns the translation rules, documented in
-docs/resolve.md:
+Pure: `resolve(task: ResolveTask) -> Resolution` takes one frozen value (the `Index`, the
+target's facts, the tools detected *before* resolving, parsed requests, preferences, the
+backend) and returns a value; it runs no probe and no subprocess. `reachable_tools` says which
+detect recipes a task can reach, so the probe detects those (and only those) first. It owns
+the translation rules, documented in docs/resolve.md:
 
 * every (version x variant combination) of a recipe is one candidate, minus `invalid` ones;
 * candidate order (the solver's preference) is: the locked/installed pin first, then newest
@@ -45,6 +47,19 @@ class Preference:
     pins: Mapping[str, tuple[str, Pairs]] = field(default_factory=dict)
     values: Pairs = ()
     require_values: Pairs = ()  # pinned on every request whose package has the group
+
+
+@dataclass(frozen=True)
+class ResolveTask:
+    """Everything one resolution depends on (as rattler's `SolverTask`)."""
+
+    index: Index
+    facts: Mapping[str, FactValue]  # the target's virtual packages
+    tools: Mapping[str, FactValue]  # detected tools: version and path, probed before
+    requests: tuple[Dependency, ...]
+    preference: Preference = field(default_factory=Preference)  # locked pins, values
+    backend: str = "auto"
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -357,18 +372,39 @@ def _combinations(recipe: Recipe) -> Iterator[Pairs]:
             yield variant
 
 
-def build_problem(
-    index: Index,
-    facts: Mapping[str, FactValue],
-    tools: Mapping[str, FactValue],
-    requests: Sequence[Dependency],
-    preference: Preference = Preference(),
-) -> dict[str, Any]:
-    """The solvers-problem/1 document for these requests (pure)."""
-    builder = _Builder(index, facts, tools, preference)
-    reqs = [_pin_required(builder.requirement(r), index, preference) for r in requests]
+def build_problem(task: ResolveTask) -> dict[str, Any]:
+    """The solvers-problem/1 document for a task (pure)."""
+    builder = _Builder(task.index, task.facts, task.tools, task.preference)
+    reqs = [
+        _pin_required(builder.requirement(r), task.index, task.preference) for r in task.requests
+    ]
     builder.add_closure([r[0] for r in reqs])
     return builder.finish(reqs)
+
+
+def reachable_tools(index: Index, requests: Sequence[Dependency]) -> tuple[str, ...]:
+    """The detect recipes the problem of `requests` can reach, through every version and
+    variant value: what the probe must look for before resolving (and nothing more, so a
+    CPU app never makes the probe import torch)."""
+    seen: set[str] = set()
+    found: set[str] = set()
+    todo = [n for r in requests for n in _names(r, index)]
+    while todo:
+        name = todo.pop()
+        if name in seen or is_virtual(name):
+            continue
+        seen.add(name)
+        for recipe in index.get(name):
+            if recipe.provide is not None and recipe.provide.method == "detect":
+                found.add(name)
+            deps = [*recipe.depends]
+            deps += [d for g in recipe.variants for v in g.names for d in g.value(v).depends]
+            todo += [n for d in deps for n in _names(d, index)]
+    return tuple(sorted(found))
+
+
+def _names(dep: Dependency, index: Index) -> list[str]:
+    return [dep.name] if dep.name else list(index.match_tags(dep.tags))
 
 
 def _pin_required(req: list[Any], index: Index, preference: Preference) -> list[Any]:
@@ -386,23 +422,15 @@ def _pin_required(req: list[Any], index: Index, preference: Preference) -> list[
 # --- solving --------------------------------------------------------------------------------
 
 
-def resolve(
-    index: Index,
-    facts: Mapping[str, FactValue],
-    tools: Mapping[str, FactValue],
-    requests: Sequence[Dependency],
-    preference: Preference = Preference(),
-    backend: str = "auto",
-    timeout: float | None = None,
-) -> Resolution:
-    """Solve the requests; raise `CmpkgError('unsatisfiable')` with the explanation if none."""
+def resolve(task: ResolveTask) -> Resolution:
+    """Solve the task; raise `CmpkgError('unsatisfiable')` with the explanation if none."""
     import solvers
 
-    document = build_problem(index, facts, tools, requests, preference)
+    document = build_problem(task)
     problem = solvers.load_problem(document)
-    result = solvers.solve(problem, backend=backend, timeout=timeout)
+    result = solvers.solve(problem, backend=task.backend, timeout=task.timeout)
     if not result.satisfiable:
-        asked = ", ".join(r.describe() for r in requests)
+        asked = ", ".join(r.describe() for r in task.requests)
         raise CmpkgError(
             "unsatisfiable",
             f"cannot install {asked}",
@@ -410,9 +438,9 @@ def resolve(
             data={"explanation": result.explanation.to_json() if result.explanation else []},
             hint="`cmpkg resolve ... --dump-problem FILE` writes the problem for a bug report",
         )
-    pins = _pins(index, result.pins)
+    pins = _pins(task.index, result.pins)
     roots = tuple(dict.fromkeys(_provider(r, result.pins) for r in problem.requests))
-    return Resolution(pins, tuple(requests), roots, dict(facts), document, result.backend)
+    return Resolution(pins, task.requests, roots, dict(task.facts), document, result.backend)
 
 
 def _pins(index: Index, chosen: Mapping[str, Any]) -> dict[str, Pin]:

@@ -71,9 +71,9 @@ def install(
         from cmpkg.commands.resolve import ResolveInput, solve
 
         given = _project_requests(given)
-        ctx = gather(given.sources, given.target)
+        ctx = gather(given.sources, given.target, given.requests)
         as_resolve = ResolveInput(given.requests, given.sources, given.target, given.backend)
-        resolution = solve(ctx, given.requests, as_resolve, installing=True).resolution
+        resolution = solve(ctx, as_resolve, installing=True).resolution
     store = Store(home())
     offline = given.offline or envvars.get("CMPKG_OFFLINE") == "1" or config.load().offline
     sources = plan_sources(given, ctx, resolution, offline)
@@ -135,7 +135,10 @@ def _from_lock(given: InstallInput) -> tuple[Context, Resolution]:
     python = ctx.tools.get("python")
     choice = choose_target(lock, ctx.target, given.target, python.version if python else None)
     resolution = resolution_from_lock(ctx.index, choice.target)
-    return replace(ctx, locked_target=choice.target, choice=choice.reason), resolution
+    detected = [n for n, p in choice.target.packages.items() if p.method == "detect"]
+    tools = ctx_mod.tools_for(ctx.target, ctx.index, home(), detected)
+    ctx = replace(ctx, tools=tools, locked_target=choice.target, choice=choice.reason)
+    return ctx, resolution
 
 
 def _check_fresh(lock: Lock, path: Path, project: Project | None, ctx: Context) -> None:

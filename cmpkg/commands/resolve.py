@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from cmpkg.config import home
 from cmpkg.context import Context, Sources, gather
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index.model import normalize_name
-from cmpkg.resolve import Resolution, build_problem, parse_request, resolve
+from cmpkg.resolve import Resolution, build_problem, resolve
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,10 @@ class Why:
 
 
 def resolve_requests(given: ResolveInput) -> Resolved:
-    """Solve the requests against the gathered index, target and tools."""
-    ctx = gather(given.sources, given.target)
+    """Probe (index, target, the tools the requests can reach), then solve: two steps."""
+    ctx = gather(given.sources, given.target, given.requests)
     try:
-        return solve(ctx, given.requests, given)
+        return solve(ctx, given)
     except CmpkgError as error:
         raise _with_probe_sources(error, ctx) from None
 
@@ -57,26 +56,19 @@ def _with_probe_sources(error: CmpkgError, ctx: Context) -> CmpkgError:
     return CmpkgError(error.code, error.message, hint=error.hint, details=details, data=error.data)
 
 
-def solve(
-    ctx: Context, requests: Sequence[str], given: ResolveInput, *, installing: bool = False
-) -> Resolved:
-    """The resolution of `requests` in `ctx`; an install answers from the memo when it can."""
+def solve(ctx: Context, given: ResolveInput, *, installing: bool = False) -> Resolved:
+    """The resolution of the gathered task; an install answers from the memo when it can."""
     if installing:  # `--target cuda` on a machine without CUDA: say so before solving
         ctx.target.check_installable()
-    deps = [parse_request(r, ctx.index) for r in requests]
+    task = ctx.task(given.backend)
     if given.dump_problem is not None:
-        problem = build_problem(ctx.index, ctx.facts, ctx.tools, deps, ctx.preference())
-        atomic.write_text(given.dump_problem, json.dumps(problem, indent=1, sort_keys=True) + "\n")
+        problem = json.dumps(build_problem(task), indent=1, sort_keys=True)
+        atomic.write_text(given.dump_problem, problem + "\n")
     if installing:  # installing what is installed must not pay for a solve (docs/benchmarks.md)
         from cmpkg.resolution_cache import cached_resolve
 
-        resolution = cached_resolve(
-            home(), ctx.index, ctx.facts, ctx.tools, deps, ctx.preference(), given.backend
-        )
-        return Resolved(ctx, resolution)
-    return Resolved(
-        ctx, resolve(ctx.index, ctx.facts, ctx.tools, deps, ctx.preference(), given.backend)
-    )
+        return Resolved(ctx, cached_resolve(home(), task))
+    return Resolved(ctx, resolve(task))
 
 
 def why(given: ResolveInput, package: str) -> Why:

@@ -44,7 +44,16 @@ from cmpkg.plan import (
     tool_env_name,
 )
 from cmpkg.project import LOCKFILE, project_index, require
-from cmpkg.resolve import FactValue, Pin, Preference, Resolution, parse_request, resolve
+from cmpkg.resolve import (
+    FactValue,
+    Pin,
+    Preference,
+    Resolution,
+    ResolveTask,
+    parse_request,
+    reachable_tools,
+    resolve,
+)
 from cmpkg.wheels import WheelPlatform, WheelSource, resolve_wheels, target_platform
 
 Fetcher = Callable[[Pin, object], LockedSource]
@@ -150,7 +159,7 @@ def make_lock(
     root = home()
     solved: dict[str, tuple[TargetInputs, Resolution]] = {}
     for spec in targets:
-        inputs = target_inputs(spec, index, root, previous, set(upgrade))
+        inputs = target_inputs(spec, index, root, previous, set(upgrade), requests)
         with _naming(spec):
             solved[spec] = inputs, solve(index, requests, inputs, backend)
     jobs = [
@@ -198,14 +207,20 @@ def _previous(path: Path) -> Lock | None:
 
 
 def target_inputs(
-    spec: str, index: Index, home: Path, previous: Lock | None, upgrade: set[str]
+    spec: str,
+    index: Index,
+    home: Path,
+    previous: Lock | None,
+    upgrade: set[str],
+    requests: Sequence[str] = (),
 ) -> TargetInputs:
     from cmpkg.context import cuda_preference, is_host, tools_for
     from cmpkg.probe import resolve_target
 
     target = resolve_target(spec)
     facts = {n: FactValue(f.version, f.source) for n, f in target.facts().items()}
-    tools = tools_for(target, index, home)
+    deps = [parse_request(r, index) for r in requests]
+    tools = tools_for(target, index, home, reachable_tools(index, deps))
     pins = {}
     if previous is not None and spec in previous.targets:
         pins = {
@@ -243,8 +258,8 @@ def lock_target(
 
 
 def solve(index: Index, requests: Sequence[str], inputs: TargetInputs, backend: str) -> Resolution:
-    deps = [parse_request(r, index) for r in requests]
-    return resolve(index, inputs.facts, inputs.tools, deps, inputs.preference, backend)
+    deps = tuple(parse_request(r, index) for r in requests)
+    return resolve(ResolveTask(index, inputs.facts, inputs.tools, deps, inputs.preference, backend))
 
 
 def environments(resolution: Resolution) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:

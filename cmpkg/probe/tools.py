@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,18 @@ def find_interpreter(recipe: Recipe, version: str, cache: DetectCache) -> Detect
         if found and found.version.split(".")[:2] == version.split(".")[:2]:
             return found
     return None
+
+
+def detect_all(recipes: Iterable[Recipe], cache: DetectCache) -> dict[str, Detected]:
+    """Every tool among `recipes` found on this machine, by name; the cache is saved once.
+
+    Runs before resolving (the resolver takes the result as a plain value): the caller
+    passes only the detect recipes a request can reach (`cmpkg.resolve.reachable_tools`).
+    """
+    found = {}
+    for recipe in recipes:
+        detected = detect(recipe, cache)
+        if detected is not None:
+            found[recipe.name] = detected
+    cache.save()
+    return found

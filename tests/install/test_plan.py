@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cmpkg.index import load_index
 from cmpkg.plan import PYENV, make_plan
-from cmpkg.resolve import FactValue, parse_request, resolve
+from cmpkg.resolve import FactValue, ResolveTask, parse_request, resolve
 
 INDEX = load_index([Path(__file__).parents[1] / "resolve" / "index"])
 CPU = {"__arch=x86_64": FactValue("1", "archspec")}
@@ -14,7 +14,7 @@ TOOLS = {"python": FactValue("3.11.7", "/usr/bin/python3")}
 
 
 def _plan(present: set[str] | None = None):  # type: ignore[no-untyped-def]
-    resolution = resolve(INDEX, CPU, TOOLS, [parse_request("app", INDEX)])
+    resolution = resolve(ResolveTask(INDEX, CPU, TOOLS, (parse_request("app", INDEX),)))
     return make_plan(resolution, lambda key: key in (present or set()))
 
 
@@ -37,9 +37,9 @@ def test_keys_are_stable_and_present_entries_are_cached() -> None:
 
 
 def test_two_variants_never_share_a_key() -> None:
-    cpu = resolve(INDEX, CPU, TOOLS, [parse_request("rt[device=cpu]", INDEX)])
+    cpu = resolve(ResolveTask(INDEX, CPU, TOOLS, (parse_request("rt[device=cpu]", INDEX),)))
     gpu_facts = {**CPU, "__cuda": FactValue("12.8", "nvidia-smi")}
-    gpu = resolve(INDEX, gpu_facts, TOOLS, [parse_request("rt[device=cuda]", INDEX)])
+    gpu = resolve(ResolveTask(INDEX, gpu_facts, TOOLS, (parse_request("rt[device=cuda]", INDEX),)))
     assert (
         make_plan(cpu, lambda _k: False).keys()["rt"]
         != make_plan(gpu, lambda _k: False).keys()["rt"]

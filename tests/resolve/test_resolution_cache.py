@@ -8,7 +8,7 @@ import pytest
 
 import cmpkg.resolution_cache as memo
 from cmpkg.index import load_index
-from cmpkg.resolve import FactValue, Preference, parse_request
+from cmpkg.resolve import FactValue, ResolveTask, parse_request
 
 INDEX = load_index([Path(__file__).parent / "index"])
 CPU = {"__arch=x86_64": FactValue("1", "archspec")}
@@ -16,8 +16,8 @@ TOOLS = {"python": FactValue("3.11.7", "/usr/bin/python3")}
 
 
 def _solve(home: Path, tools: dict[str, FactValue], facts: dict[str, FactValue] = CPU):  # type: ignore[no-untyped-def]
-    requests = [parse_request("app", INDEX)]
-    return memo.cached_resolve(home, INDEX, facts, tools, requests, Preference(), "auto")
+    requests = (parse_request("app", INDEX),)
+    return memo.cached_resolve(home, ResolveTask(INDEX, facts, tools, requests))
 
 
 def test_second_call_is_answered_without_solving(

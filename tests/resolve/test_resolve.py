@@ -8,7 +8,14 @@ import pytest
 
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index import load_index
-from cmpkg.resolve import FactValue, Preference, build_problem, parse_request, resolve
+from cmpkg.resolve import (
+    FactValue,
+    Preference,
+    ResolveTask,
+    build_problem,
+    parse_request,
+    resolve,
+)
 
 INDEX = load_index([Path(__file__).parent / "index"])
 CPU = {"__arch=x86_64": FactValue("1", "archspec")}
@@ -20,7 +27,7 @@ NO_PREFERENCE = Preference()
 
 
 def solve(request: str, facts: dict[str, FactValue], preference: Preference = NO_PREFERENCE):  # type: ignore[no-untyped-def]
-    return resolve(INDEX, facts, TOOLS, [parse_request(request, INDEX)], preference)
+    return resolve(ResolveTask(INDEX, facts, TOOLS, (parse_request(request, INDEX),), preference))
 
 
 def test_default_variant_on_cpu() -> None:
@@ -83,7 +90,7 @@ def test_unknown_package_suggests_close_names() -> None:
 
 def test_missing_tool_is_explained() -> None:
     with pytest.raises(CmpkgError) as info:
-        resolve(INDEX, CPU, {}, [parse_request("rt", INDEX)])
+        resolve(ResolveTask(INDEX, CPU, {}, (parse_request("rt", INDEX),)))
     assert "python was not found" in "\n".join(info.value.details)
 
 
@@ -92,7 +99,7 @@ def test_problem_is_plain_json_and_round_trips_through_solvers() -> None:
 
     import solvers
 
-    document = build_problem(INDEX, CPU, TOOLS, [parse_request("app", INDEX)])
+    document = build_problem(ResolveTask(INDEX, CPU, TOOLS, (parse_request("app", INDEX),)))
     text = json.dumps(document, sort_keys=True)
     problem = solvers.load_problem(json.loads(text))
     assert solvers.solve(problem).satisfiable
@@ -114,8 +121,40 @@ def test_shipped_app_for_cuda_on_a_cpu_target_is_explained_briefly() -> None:
     index = load_active_index()
     facts = {"__arch=x86_64": FactValue("1", "archspec"), "__os=linux": FactValue("1", "platform")}
     with pytest.raises(CmpkgError) as info:
-        resolve(index, facts, TOOLS, [parse_request("mlperf-resnet50[device=cuda]", index)])
+        request = parse_request("mlperf-resnet50[device=cuda]", index)
+        resolve(ResolveTask(index, facts, TOOLS, (request,)))
     text = "\n".join(info.value.details)
     assert "mlperf-resnet50 0.1.0 [device=cuda] (12 variants) need __cuda >=12.0" in text
     assert "this target has no __cuda" in text
     assert len(text) < 600
+
+
+def _refuse_subprocesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a subprocess ran while resolving")
+
+    for name in ("run", "Popen", "call", "check_call", "check_output"):
+        monkeypatch.setattr(subprocess, name, refuse)
+
+
+def test_resolve_takes_fake_tools_and_runs_no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
+    _refuse_subprocesses(monkeypatch)
+    fake = {"python": FactValue("3.99.1", "/nowhere/python3")}
+    resolution = resolve(ResolveTask(INDEX, CPU, fake, (parse_request("app", INDEX),)))
+    assert resolution.pins["python"].version == "3.99.1"
+
+
+def test_tools_are_probed_before_resolving_not_during(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the resolver got a lazy mapping that ran `python3 --version` (and wrote the
+    detect cache) from inside the solve; now the probe runs first and resolve only reads."""
+    from cmpkg import context
+
+    gathered = context.load([Path(__file__).parent / "index"], "cpu", tmp_path, None, ["app"])
+    assert set(gathered.tools) == {"python"}  # the only detect recipe `app` can reach
+    _refuse_subprocesses(monkeypatch)
+    resolution = resolve(gathered.task())
+    assert resolution.pins["python"].version == gathered.tools["python"].version
