@@ -96,13 +96,15 @@ def solve(
     if backend == "auto":
         return _auto(problem, catalog, deadline)
     for name in dict.fromkeys([backend, "libsolv"]):
+        solver = backend_class(name)()
         try:
-            chosen = backend_class(name)().solve(catalog, deadline)
+            chosen = solver.solve(catalog, deadline)
         except BackendGaveUpError:
             continue
         if chosen is not None:
-            return _checked(problem, catalog, chosen, name)
-        return _unsatisfiable(catalog, deadline, name)
+            return replace(_checked(problem, catalog, chosen, name), optimal=solver.optimal)
+        if solver.complete:  # a proof of impossibility; an incomplete "no" is only a doubt
+            return _unsatisfiable(catalog, deadline, name)
     raise SolverBugError("the complete backend gave up")  # unreachable: libsolv never gives up
 
 
@@ -178,7 +180,7 @@ def _checked(problem: Problem, catalog: Catalog, chosen: list[int], name: str) -
     faults = verify(problem, pins)
     if faults:
         raise SolverBugError(f"{name} returned an invalid answer: " + "; ".join(faults))
-    return Result(True, needed(problem, pins), None, name, optimal=name == "clingo")
+    return Result(True, needed(problem, pins), None, name)  # the caller says if optimal
 
 
 def _unsatisfiable(catalog: Catalog, deadline: Deadline, name: str) -> Result:

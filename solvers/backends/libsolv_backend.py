@@ -235,12 +235,14 @@ class Encoding:
 
 
 class LibsolvBackend:
-    """Complete and (with the refinement) optimal. Cost: one libsolv solve, plus one per
-    more-preferred candidate tried during refinement (usually none)."""
+    """Complete, not optimal: the refinement moves answers toward the preference order but
+    proves nothing (the module docstring says why); `solve("auto")` asks clingo for proof.
+    Cost: one libsolv solve, plus one per more-preferred candidate tried during refinement
+    (usually none)."""
 
     name = "libsolv"
     complete = True
-    optimal = True
+    optimal = False
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
         problem = catalog.problem
