@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cmpkg.index import load_index
-from cmpkg.plan import PYENV, make_plan
+from cmpkg.lock.model import LockedWheel
+from cmpkg.plan import PYENV, Plan, PlanSources, make_plan, tool_env_name
 from cmpkg.resolve import FactValue, ResolveTask, parse_request, resolve
 
 INDEX = load_index([Path(__file__).parents[1] / "resolve" / "index"])
@@ -44,3 +45,91 @@ def test_two_variants_never_share_a_key() -> None:
         make_plan(cpu, lambda _k: False).keys()["rt"]
         != make_plan(gpu, lambda _k: False).keys()["rt"]
     )
+
+
+KINDS = {
+    "tool.toml": 'name = "tool"\nkind = "tool"\n[provide]\nmethod = "detect"\n'
+    'executables = ["tool"]\nrange = ">=1"\n',
+    "blob.toml": 'name = "blob"\nversion = "1"\nkind = "model"\n[provide]\nmethod = "download"\n'
+    '[[sources]]\nurl = "https://example.org/blob.bin"\nsha256 = "' + "a" * 64 + '"\nsize = 3\n'
+    'verified = "a test recipe: nothing is downloaded"\n',
+    "data.toml": 'name = "data"\nversion = "1"\nkind = "dataset"\n[provide]\nmethod = "user-path"\n'
+    'must-contain = ["x"]\n',
+    "np.toml": 'name = "np"\nversion = "1"\nkind = "library"\ndepends = ["python"]\n'
+    '[provide]\nmethod = "python"\nrequirements = ["np==1"]\n',
+    "made.toml": 'name = "made"\nversion = "1"\nkind = "dataset"\ndepends = ["np", "python"]\n'
+    '[provide]\nmethod = "generate"\nscript = "gen.py"\n',
+    "bare.toml": 'name = "bare"\nversion = "1"\nkind = "dataset"\ndepends = ["python"]\n'
+    '[provide]\nmethod = "generate"\nscript = "gen.py"\n',
+    "all.toml": 'name = "all"\nversion = "1"\nkind = "app"\nrun = ["true"]\n'
+    'depends = ["tool", "blob", "data", "made", "bare"]\n',
+}
+COMMON = 'tags = ["t"]\nsummary = "s"\nlicense = "MIT"\nhomepage = "https://example.org"\n'
+
+
+def _every_kind(tmp_path: Path, sources: PlanSources) -> Plan:
+    from cmpkg.index import load_active_index
+
+    index_dir = tmp_path / "index"
+    index_dir.mkdir(exist_ok=True)
+    for name, text in KINDS.items():
+        head, _, rest = text.partition("\n")
+        (index_dir / name).write_text(head + "\n" + COMMON + rest)
+    (index_dir / "gen.py").write_text("")
+    (index_dir / "python.toml").write_text(
+        (Path(__file__).parents[1] / "resolve" / "index" / "libs" / "python.toml").read_text()
+    )
+    index = load_active_index([index_dir])
+    tools = {"python": TOOLS["python"], "tool": FactValue("2.0", "/opt/tool")}
+    task = ResolveTask(index, CPU, tools, (parse_request("all", index),))
+    return make_plan(resolve(task), lambda _k: False, sources)
+
+
+def test_every_step_kind_carries_what_its_execution_needs(tmp_path: Path) -> None:
+    sources = PlanSources(
+        interpreter="/usr/bin/python3",
+        tools={"python": TOOLS["python"], "tool": FactValue("2.0", "/opt/tool")},
+        user_paths={"data": "/srv/data"},
+        mirror_urls={"blob.bin": ("file:///mirror/artifacts/blob.bin",)},
+    )
+    plan = _every_kind(tmp_path, sources)
+    methods = {s.name: s.method for s in plan.steps}
+    assert methods == {
+        PYENV: "venv",
+        tool_env_name("made"): "venv",
+        "python": "detect",
+        "tool": "detect",
+        "blob": "download",
+        "data": "user-path",
+        "np": "python",
+        "made": "generate",
+        "bare": "generate",
+        "all": "meta",
+    }
+    assert plan.step("tool").found == FactValue("2.0", "/opt/tool")
+    assert plan.step("blob").downloads[0].urls == (
+        "file:///mirror/artifacts/blob.bin",
+        "https://example.org/blob.bin",
+    )
+    assert plan.step("data").user_path == "/srv/data"
+    made, bare = plan.step("made"), plan.step("bare")
+    assert made.runs_in == tool_env_name("made") and tool_env_name("made") in made.needs
+    assert plan.step(tool_env_name("made")).env.requirements == ("np==1",)  # type: ignore[union-attr]
+    assert bare.runs_in is None and bare.interpreter == "/usr/bin/python3"
+    env = plan.step(PYENV).env
+    assert env is not None and env.interpreter == "/usr/bin/python3" and env.wheels == ()
+
+
+def test_the_environment_key_hashes_the_locked_wheels(tmp_path: Path) -> None:
+    one = LockedWheel("np", "1", "https://example.org/np-1.whl", "1" * 64)
+    other = LockedWheel("np", "1", "https://example.org/np-1.whl", "2" * 64)
+    plans = [
+        _every_kind(tmp_path, PlanSources(wheels={PYENV: (w,)}, platform=("linux",)))
+        for w in (one, other, one)
+    ]
+    keys = [p.keys() for p in plans]
+    assert keys[0][PYENV] != keys[1][PYENV] and keys[0] == keys[2]
+    # only the environment's key moves: the python package and the data keep theirs
+    assert {n: k for n, k in keys[0].items() if n != PYENV} == {
+        n: k for n, k in keys[1].items() if n != PYENV
+    }
