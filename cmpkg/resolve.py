@@ -443,14 +443,21 @@ def resolve(task: ResolveTask) -> Resolution:
     return Resolution(pins, task.requests, roots, dict(task.facts), document, result.backend)
 
 
+def find_recipe(index: Index, name: str, version: str) -> Recipe | None:
+    """The recipe a pin of `name` at `version` comes from (a detect recipe has no version of
+    its own: it answers for any). The one lookup rule, for solving and for locks."""
+    return next(
+        (r for r in index.get(name) if r.version is None or str(r.version) == version), None
+    )
+
+
 def _pins(index: Index, chosen: Mapping[str, Any]) -> dict[str, Pin]:
     pins = {}
     for name, cand in chosen.items():
         if is_virtual(name) or name.startswith("tags:"):
             continue
-        recipe = next(
-            r for r in index.get(name) if r.version is None or str(r.version) == cand.version
-        )
+        recipe = find_recipe(index, name, cand.version)
+        assert recipe is not None, f"the solver chose {name} {cand.version}, not in the index"
         needs = sorted({_provider(req, chosen) for req in cand.depends})
         real = tuple(n for n in needs if not is_virtual(n))
         virtual = tuple(n for n in needs if is_virtual(n))

@@ -9,17 +9,14 @@ from __future__ import annotations
 from cmpkg.errors import CmpkgError
 from cmpkg.index import Index
 from cmpkg.lock.model import LockedTarget
-from cmpkg.resolve import FactValue, Pin, Resolution
+from cmpkg.resolve import FactValue, Pin, Resolution, find_recipe
 
 
 def resolution_from_lock(index: Index, target: LockedTarget) -> Resolution:
     """The locked packages as a `Resolution`, with the recipes they were locked from."""
     pins = {}
     for name, locked in target.packages.items():
-        recipe = next(
-            (r for r in index.get(name) if r.version is None or str(r.version) == locked.version),
-            None,
-        )
+        recipe = find_recipe(index, name, locked.version)
         if recipe is None or recipe.digest != locked.recipe:
             what = "is missing from" if recipe is None else "differs in"
             raise CmpkgError(
