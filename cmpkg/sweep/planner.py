@@ -1,7 +1,7 @@
 """`sweep plan`: lock every build of a sweep and say, before anything runs, which cells can.
 
 I/O edge around `cmpkg.sweep.matrix` (pure) and the lock machinery: each build is solved and
-locked once per target (`cmpkg.locker.lock_target`, the same code as `cmpkg lock`); a target
+locked once per target (`cmpkg.lock.make.lock_target`, the same code as `cmpkg lock`); a target
 the solver refuses makes that build's cells on it *invalid*, keeping the solver's own
 explanation, and the other targets still go into the build's lock. The plan is written to
 `<sweep dir>/plan.json` with the digest of its inputs, so `sweep run` re-plans (re-solves)
@@ -162,7 +162,7 @@ def _lock_build(
     recipes: dict[str, str] = {}
     for target in targets:
         try:
-            inputs = target_inputs(target, index, home(), None, set())
+            inputs = target_inputs(target, index, home(), None, set(), [build.request])
             locked[target], used = lock_target(
                 index, [build.request], inputs, wheels, _fetch_source, backend
             )
