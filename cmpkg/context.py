@@ -32,6 +32,7 @@ class Context:
     locked_target: Any = None  # the lock's target when installing from a lock
     mirror: Any = None  # the opened mirror, if any
     choice: str | None = None  # why that lock target was chosen
+    lock: Mapping[str, str] | None = None  # where it came from: path, sha256, target, ...
 
     def preference(
         self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None

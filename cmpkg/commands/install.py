@@ -7,6 +7,7 @@ the named environment that `cmpkg run` reads. Every front end calls `install()`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -137,7 +138,14 @@ def _from_lock(given: InstallInput) -> tuple[Context, Resolution]:
     resolution = resolution_from_lock(ctx.index, choice.target)
     detected = [n for n, p in choice.target.packages.items() if p.method == "detect"]
     tools = ctx_mod.tools_for(ctx.target, ctx.index, home(), detected)
-    ctx = replace(ctx, tools=tools, locked_target=choice.target, choice=choice.reason)
+    origin = {
+        "path": str(path.resolve()),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "target": choice.target.name,
+        "manifest-hash": lock.manifest_hash,
+        "index-revision": lock.index_revision,
+    }
+    ctx = replace(ctx, tools=tools, locked_target=choice.target, choice=choice.reason, lock=origin)
     return ctx, resolution
 
 
@@ -254,9 +262,12 @@ def _record(
     env_home = home()
     context_file = envs.record_path(env_home, name, ".context.json")
     context_file.parent.mkdir(parents=True, exist_ok=True)
+    target = ctx.locked_target.name if ctx.locked_target else ctx.target.name
     document = {
-        "resolution": resolution_json(ctx.target.name, resolution),
+        "resolution": resolution_json(target, resolution),
         "store-keys": plan.keys(),
+        "index-revision": ctx.index.revision,
+        **({"lock": dict(ctx.lock)} if ctx.lock else {}),
     }
     atomic.write_text(context_file, json.dumps(document, indent=1, sort_keys=True) + "\n")
     root = resolution.pins[resolution.roots[0]]
@@ -266,12 +277,13 @@ def _record(
     record = envs.EnvRecord(
         name=name,
         requests=list(requests),
-        target=ctx.locked_target.name if ctx.locked_target else ctx.target.name,
+        target=target,
         packages={
             s.name: {"key": s.key, "path": str(installed.entries[s.name].path)} for s in plan.steps
         },
         variables={**installed.variables, **exported},
         run=[envvars.substitute(a, values, str(root.recipe.path)) for a in root.recipe.run],
         keys=sorted(plan.keys().values()),
+        context={k: v for k, v in document.items() if k in ("index-revision", "lock")},
     )
     envs.save(env_home, record)

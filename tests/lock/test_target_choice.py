@@ -97,6 +97,17 @@ def test_a_cuda_host_gets_the_cuda_target_and_is_told_why(locked: Path) -> None:
     assert record["target"] == "h200-cuda13"
     context = json.loads(Path(record["variables"]["CMPKG_RUN_CONTEXT"]).read_text())
     assert context["resolution"]["packages"]["accel"]["variant"] == {"device": "cuda"}
+    # every result can be traced to its lock: file, sha256, target, index revision
+    import hashlib
+
+    import tomllib
+
+    lock_bytes = (locked / "cmpkg.lock").read_bytes()
+    origin = context["lock"]
+    assert origin["sha256"] == hashlib.sha256(lock_bytes).hexdigest()
+    assert origin["target"] == "h200-cuda13" and context["resolution"]["target"] == "h200-cuda13"
+    assert origin["index-revision"] == tomllib.loads(lock_bytes.decode())["index"]["revision"]
+    assert record["context"]["lock"] == origin
 
 
 def test_target_cpu_is_honoured_on_a_cuda_host(locked: Path) -> None:
