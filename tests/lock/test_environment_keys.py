@@ -96,6 +96,14 @@ def _lock(project: Path, home: Path, wheels: Path) -> dict[str, Any]:
     return tomllib.loads((project / "cmpkg.lock").read_text())
 
 
+def _install(project: Path, home: Path, wheels: Path) -> dict[str, Any]:
+    args = ("install", "--frozen", "--find-links", str(wheels), "--no-index", "--json")
+    done = cmpkg(project, home, *args)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 def test_two_locks_differing_in_one_wheel_give_two_environments(tmp_path: Path) -> None:
     """Same requests, one dependency wheel newer: before, both locks had one environment key
     and `install --frozen` of the second said "0 built", leaving the first's wheel in place."""
@@ -174,6 +182,7 @@ def test_an_independent_request_changes_only_its_own_lines(tmp_path: Path) -> No
     home = tmp_path / "home"
     before = _lock(project, home, wheels)
     text_before = (project / "cmpkg.lock").read_text()
+    first = _install(project, home, wheels)
     assert cmpkg(project, home, "add", "libb").returncode == 0
     after = _lock(project, home, wheels)
 
@@ -196,12 +205,11 @@ def test_an_independent_request_changes_only_its_own_lines(tmp_path: Path) -> No
         "environment-key" in line or "manifest-hash" in line or "roots" in line for line in removed
     ), removed
 
-    # The lock's keys are the ones an install computes, tool environment included.
-    done = cmpkg(
-        project, home, "install", "--frozen", "--find-links", str(wheels), "--no-index", "--json"
-    )
-    assert done.returncode == 0, done.stderr
-    keys = json.loads(done.stdout)["packages"]
+    # The lock's keys are the ones an install computes, tool environment included, and
+    # installing the new lock over the old builds the library and the environment only.
+    second = _install(project, home, wheels)
+    keys = second["packages"]
+    assert second["built"] == 2 and first["packages"]["data"] == keys["data"]
     assert keys["data"] == new["packages"]["data"]["key"]
     assert keys["python-env"] == new["environment-key"]
     data = Path(json.loads((home / "envs" / "app.json").read_text())["packages"]["data"]["path"])
