@@ -4,24 +4,23 @@
 recipe), the target's facts, the detected tools (probed before resolving, so they are known
 up front), the requests, the preference and the backend. The memo key hashes all of them, so
 an entry is never stale: any change to an input is a different key. Failures are not
-memoised. Entries live in `$CMPKG_HOME/resolve-v2/` and are only ever a speed-up:
-a damaged one is ignored and rewritten.
+memoised. Entries are `cmpkg.resolution.resolution_json` documents (the one persisted form
+of a resolution) in `$CMPKG_HOME/resolve-v3/`, and only ever a speed-up: a damaged one is
+ignored and rewritten.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from cmpkg import __version__, atomic
-from cmpkg.index import Index
-from cmpkg.index.model import Recipe
-from cmpkg.resolve import Pin, Resolution, ResolveTask, resolve
+from cmpkg.resolution import pins_from_json, resolution_json
+from cmpkg.resolve import Resolution, ResolveTask, resolve
 
-DIRECTORY = "resolve-v2"  # v2: the key covers the tools (v1 compared them on use)
+DIRECTORY = "resolve-v3"  # v3: entries are `resolution_json` documents
 
 
 def cached_resolve(home: Path, task: ResolveTask) -> Resolution:
@@ -52,42 +51,14 @@ def task_key(task: ResolveTask) -> str:
 
 
 def _entry(resolution: Resolution) -> dict[str, Any]:
-    return {
-        "roots": list(resolution.roots),
-        "backend": resolution.backend,
-        "pins": {
-            name: {
-                "version": pin.version,
-                "variant": [list(p) for p in pin.variant],
-                "needs": list(pin.needs),
-                "facts": list(pin.facts),
-                "requires": list(pin.fact_requirements),
-                "digest": pin.recipe.digest,
-            }
-            for name, pin in resolution.pins.items()
-        },
-    }
+    return resolution_json("", resolution)
 
 
 def _load(path: Path, task: ResolveTask) -> Resolution | None:
     try:
         entry = json.loads(path.read_text())
-        pins = {name: _pin(task.index, name, data) for name, data in entry["pins"].items()}
-    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        pins = pins_from_json(task.index, entry["packages"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StopIteration):
         return None  # absent, damaged or from another index: solve again
     roots = tuple(entry["roots"])
     return Resolution(pins, task.requests, roots, dict(task.facts), {}, entry["backend"])
-
-
-def _pin(index: Index, name: str, data: Mapping[str, Any]) -> Pin:
-    recipe: Recipe = next(
-        r for r in index.get(name) if r.digest == data["digest"]
-    )  # StopIteration: the recipe is gone, the entry is useless
-    return Pin(
-        recipe,
-        data["version"],
-        tuple((g, v) for g, v in data["variant"]),
-        tuple(data["needs"]),
-        tuple(data["facts"]),
-        tuple(data["requires"]),
-    )

@@ -124,30 +124,6 @@ class Resolution:
         return chains
 
 
-def resolution_json(target: str, resolution: Resolution) -> dict[str, Any]:
-    """A resolution as plain JSON: `cmpkg resolve --json` and every run context."""
-    packages = {
-        name: {
-            "version": pin.version,
-            "variant": dict(pin.variant),
-            "kind": pin.recipe.kind,
-            "needs": list(pin.needs),
-            "facts": {f: resolution.facts[f].version for f in pin.facts if f in resolution.facts},
-        }
-        for name, pin in sorted(resolution.pins.items())
-    }
-    return {
-        "target": target,
-        "backend": resolution.backend,
-        "roots": list(resolution.roots),
-        "packages": packages,
-        "facts": {
-            k: {"version": v.version, "source": v.source}
-            for k, v in sorted(resolution.facts.items())
-        },
-    }
-
-
 # --- requests -------------------------------------------------------------------------
 
 

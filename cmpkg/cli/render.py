@@ -9,7 +9,7 @@ from cmpkg.plan import Plan
 
 
 def resolution_json(ctx: Any, resolution: Any) -> dict[str, Any]:
-    from cmpkg.resolve import resolution_json as as_json
+    from cmpkg.resolution import resolution_json as as_json
 
     return as_json(ctx.target.name, resolution)
 

@@ -257,7 +257,7 @@ def _record(
     requests: tuple[str, ...],
 ) -> None:
     """The named environment's record (and its run context) that `cmpkg run` reads."""
-    from cmpkg.resolve import resolution_json
+    from cmpkg.resolution import resolution_json
 
     env_home = home()
     context_file = envs.record_path(env_home, name, ".context.json")

@@ -26,7 +26,7 @@ IO_MODULES = (
     "cmpkg.mirror",
     "cmpkg.probe",  # probing is I/O: its results arrive as values
 )
-PURE = ("cmpkg.resolve", "cmpkg.plan", "cmpkg.lock.model", "cmpkg.lock.render")
+PURE = ("cmpkg.resolve", "cmpkg.resolution", "cmpkg.plan", "cmpkg.lock.model", "cmpkg.lock.render")
 #: CLI modules whose handlers are parse -> one `cmpkg.commands` call -> render: besides
 #: `cmpkg.commands` they may import only what parsing and rendering need.
 THIN_CLI = ("cmpkg.cli.install_cmds", "cmpkg.cli.project_cmds")
