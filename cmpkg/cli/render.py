@@ -48,14 +48,17 @@ def plan_lines(plan: Plan) -> list[str]:
     lines = []
     for step in plan.steps:
         state = "cached" if step.cached else "todo  "
-        what = (
-            step.pin.label
-            if step.pin
-            else f"python environment ({plural(len(plan.requirements), 'requirement')})"
-        )
+        what = step.pin.label if step.pin else _env_label(step)
         lines.append(f"{state} {step.method:<9} {what}  {step.key[:12]}")
     todo = len(plan.todo)
     lines.append(
         f"{plural(len(plan.steps), 'package')}: {len(plan.steps) - todo} cached, {todo} to do"
     )
     return lines
+
+
+def _env_label(step: Any) -> str:
+    """`python environment (5 requirements)`, or a step's own: `... for imagenet-synthetic`."""
+    count = len(step.env.requirements) if step.env else 0
+    owner = f" for {step.name.split(':', 1)[1]}" if ":" in step.name else ""
+    return f"python environment{owner} ({plural(count, 'requirement')})"
