@@ -4,16 +4,15 @@ keyed by the wheels in it, and a package's key depends only on what it consumes.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.install.wheels import build_wheel
+from tests.support.cli import run_cmpkg
 
 pytestmark = pytest.mark.slow
 
@@ -58,15 +57,7 @@ GEN = "import pathlib, sys\npathlib.Path(sys.argv[1], 'out.txt').write_text('mad
 
 
 def cmpkg(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "cmpkg", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
+    return run_cmpkg(cwd, home, *args)
 
 
 def _write_index(root: Path, recipes: dict[str, str]) -> Path:

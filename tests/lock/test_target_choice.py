@@ -5,9 +5,7 @@ have its CUDA build is an error naming the target; `cmpkg lock --target NAME`.""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ import pytest
 from cmpkg.lock.choose import choose_target
 from cmpkg.lock.model import Lock, LockedPackage, LockedTarget
 from cmpkg.probe import resolve_target
+from tests.support.cli import run_cmpkg
 
 ACCEL = """name = "accel"
 version = "1.0"
@@ -49,20 +48,10 @@ default = "cpu"
 [variants.device.cpu]
 [variants.device.cuda]
 """
-OVERRIDES = ("CMPKG_OVERRIDE_CUDA", "CMPKG_OVERRIDE_CUDA_ARCH", "CMPKG_OVERRIDE_ARCH")
 
 
 def cmpkg(cwd: Path, *args: str, **overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in OVERRIDES}
-    env |= {"CMPKG_HOME": str(cwd / "home"), "NO_COLOR": "1", **overrides}
-    return subprocess.run(
-        [sys.executable, "-m", "cmpkg", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
+    return run_cmpkg(cwd, cwd / "home", *args, env=overrides)
 
 
 def _project(root: Path, targets: list[str], cuda: str = "12.4") -> Path:
