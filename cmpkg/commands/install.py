@@ -59,7 +59,9 @@ class InstallResult:
 
     @property
     def built(self) -> int:
-        return 0 if self.dry_run else len(self.plan.todo)
+        """Entries built: two steps with one key (a tool environment equal to the main one)
+        are one build."""
+        return 0 if self.dry_run else len({s.key for s in self.plan.todo})
 
 
 def install(
