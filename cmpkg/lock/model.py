@@ -83,6 +83,11 @@ class LockedTarget:
     # arch, libc, libc-version and the Python ABI the wheels were chosen for.
     system: Mapping[str, str] = field(default_factory=dict)
 
+    def all_wheels(self) -> tuple[LockedWheel, ...]:
+        """Every distribution installing this target needs: its environment's and its steps'
+        tool environments' (a mirror must carry them all)."""
+        return (*self.wheels, *(w for ws in self.tool_wheels.values() for w in ws))
+
 
 @dataclass(frozen=True)
 class Lock:

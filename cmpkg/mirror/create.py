@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cmpkg.errors import CmpkgError
-from cmpkg.lock import Lock, LockedSource, LockedTarget, render
+from cmpkg.lock import Lock, LockedSource, LockedTarget, LockedWheel, render
 from cmpkg.mirror.manifest import (
     LOCK,
     MANIFEST,
@@ -70,7 +70,8 @@ def create(plan: CreatePlan) -> Created:
     artifacts = add_artifacts(root, sources.values(), plan.downloads)
     fetched = sum(add_wheels(root, t, plan.wheels) for t in plan.targets.values())
     _prune(root / "artifacts", set(sources))
-    _prune(root / "wheels", {_wheel_name(w.url) for t in plan.targets.values() for w in t.wheels})
+    kept = {_wheel_name(w.url) for t in plan.targets.values() for w in t.all_wheels()}
+    _prune(root / "wheels", kept)
     _write_if_changed(root / LOCK, render(replace(plan.lock, targets=dict(plan.targets))))
     files = scan(root)
     _check_keys(files)
@@ -151,11 +152,26 @@ def add_wheels(root: Path, target: LockedTarget, source: WheelSource) -> int:
 
     pip downloads into a scratch directory; only the files the lock names, with its sha256,
     are moved into the mirror (pip may fetch other files, and names come from the lock).
+    One pip call per environment (the project's, then each step's own): two environments
+    may pin two versions of one name, which one pip call refuses.
     """
     directory = root / "wheels"
     directory.mkdir(parents=True, exist_ok=True)
+    fetched = 0
+    for wheels in (target.wheels, *target.tool_wheels.values()):
+        fetched += _add_environment(root, directory, target, wheels, source)
+    return fetched
+
+
+def _add_environment(
+    root: Path,
+    directory: Path,
+    target: LockedTarget,
+    wheels: tuple[LockedWheel, ...],
+    source: WheelSource,
+) -> int:
     wanted = {}
-    for wheel in target.wheels:
+    for wheel in wheels:
         name = check_part(_wheel_name(wheel.url), f"{LOCK}: targets.{target.name}.wheels.url")
         wanted[name] = wheel
     missing = {n: w for n, w in wanted.items() if not _has(directory / n, w.sha256)}

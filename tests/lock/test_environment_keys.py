@@ -205,3 +205,39 @@ def test_an_independent_request_changes_only_its_own_lines(tmp_path: Path) -> No
     assert keys["python-env"] == new["environment-key"]
     data = Path(json.loads((home / "envs" / "app.json").read_text())["packages"]["data"]["path"])
     assert (data / "out.txt").read_text() == "made"
+
+
+def test_a_step_s_own_environment_can_differ_and_a_mirror_carries_it(tmp_path: Path) -> None:
+    """libb caps dep below 2, so the project's environment gets dep 1.0 while the data
+    step's minimal environment (liba only) gets dep 2.0: both are locked, a mirror made from
+    the lock carries both, and an offline install from that mirror builds both."""
+    index = _write_index(
+        tmp_path,
+        {
+            "python": PYTHON,
+            "liba": _library("liba", "liba==1.0"),
+            "libb": _library("libb", "libb==1.0"),
+            "data": _generated("data", "dataset", ("liba", "python")),
+            "app": _recipe("app", "app", RUN, ("data", "liba", "libb")),
+        },
+    )
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "liba", "1.0", "", requires=("dep",))
+    build_wheel(wheels, "libb", "1.0", "", requires=("dep<2",))
+    build_wheel(wheels, "dep", "1.0", "")
+    build_wheel(wheels, "dep", "2.0", "")
+    (tmp_path / "project").mkdir()
+    project = _project(tmp_path / "project", ["app"], index)
+    target = _lock(project, tmp_path / "home", wheels)["targets"]["cpu"]
+    assert {w["name"]: w["version"] for w in target["wheels"]}["dep"] == "1.0"
+    assert {w["name"]: w["version"] for w in target["tool-wheels"]["data"]}["dep"] == "2.0"
+
+    mirror = tmp_path / "mirror"
+    made = cmpkg(project, tmp_path / "home", "mirror", "create", str(mirror),
+                 "--find-links", str(wheels), "--no-index")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert (mirror / "wheels" / "dep-2.0-py3-none-any.whl").is_file()
+    fresh = tmp_path / "fresh"
+    done = cmpkg(project, fresh, "install", "--frozen", "--mirror", str(mirror), "--offline")
+    assert done.returncode == 0, done.stderr
