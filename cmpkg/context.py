@@ -95,12 +95,21 @@ def load(
 ) -> Context:
     """`mirror` (an opened `cmpkg.mirror.Mirror`) replaces the shipped index by its snapshot."""
     from cmpkg.index import load_active_index, load_index
-    from cmpkg.resolve import parse_request
 
     if mirror is not None:
         index = load_index([*mirror.index_dirs(), *index_dirs], home / "index-v1")
     else:
         index = load_active_index(list(index_dirs), home / "index-v1")
+    return for_target(index, target_spec, home, requests, mirror)
+
+
+def for_target(
+    index: Index, target_spec: str, home: Path, requests: Sequence[str] = (), mirror: Any = None
+) -> Context:
+    """The context of `requests` on one target of a loaded index: what `cmpkg lock` gathers
+    for each target of a project, and `load` for the command line's one."""
+    from cmpkg.resolve import parse_request
+
     target = resolve_target(target_spec)
     facts = {name: FactValue(f.version, f.source) for name, f in target.facts().items()}
     deps = tuple(parse_request(r, index) for r in requests)

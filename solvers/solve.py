@@ -102,7 +102,7 @@ def solve(
         except BackendGaveUpError:
             continue
         if chosen is not None:
-            return replace(_checked(problem, catalog, chosen, name), optimal=solver.optimal)
+            return _checked(problem, catalog, chosen, name)._replace(optimal=bool(solver.optimal))
         if solver.complete:  # a proof of impossibility; an incomplete "no" is only a doubt
             return _unsatisfiable(catalog, deadline, name)
     raise SolverBugError("the complete backend gave up")  # unreachable: libsolv never gives up

@@ -51,7 +51,6 @@ from cmpkg.resolve import (
     Resolution,
     ResolveTask,
     parse_request,
-    reachable_tools,
     resolve,
 )
 from cmpkg.wheels import WheelPlatform, WheelSource, resolve_wheels, target_platform
@@ -214,13 +213,10 @@ def target_inputs(
     upgrade: set[str],
     requests: Sequence[str] = (),
 ) -> TargetInputs:
-    from cmpkg.context import cuda_preference, is_host, tools_for
-    from cmpkg.probe import resolve_target
+    from cmpkg.context import cuda_preference, for_target, is_host
 
-    target = resolve_target(spec)
-    facts = {n: FactValue(f.version, f.source) for n, f in target.facts().items()}
-    deps = [parse_request(r, index) for r in requests]
-    tools = tools_for(target, index, home, reachable_tools(index, deps))
+    ctx = for_target(index, spec, home, requests)
+    target, tools = ctx.target, ctx.tools
     pins = {}
     if previous is not None and spec in previous.targets:
         pins = {
@@ -236,7 +232,7 @@ def target_inputs(
     preference = cuda_preference(target, pins)
     if target.cuda is not None:  # a GPU target must not silently lock a CPU build
         preference = replace(preference, require_values=(("device", "cuda"),))
-    return TargetInputs(spec, facts, tools, python, platform, preference)
+    return TargetInputs(spec, ctx.facts, tools, python, platform, preference)
 
 
 def lock_target(
