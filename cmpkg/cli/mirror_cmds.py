@@ -11,7 +11,6 @@ from cmpkg.cli.common import (
     add_index_option,
     add_json_option,
     add_wheel_options,
-    home,
 )
 
 
@@ -57,113 +56,46 @@ def register(subparsers: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     from cmpkg import console
-    from cmpkg.mirror.create import CreatePlan, create
-    from cmpkg.pyenv import WheelSource
-    from cmpkg.store.store import Store
+    from cmpkg.commands.mirror import MirrorCreateInput, create_mirror
 
-    root = args.dir.resolve()
-    lock, index_dirs = _lock_for(args, root)
-    created = create(
-        CreatePlan(
-            root=root,
-            lock=lock,
-            targets=_selected(lock, args),
-            index_dirs=index_dirs,
-            wheels=WheelSource(tuple(args.find_links), (), args.no_index),
-            downloads=Store(home()).downloads_dir,
-            expires_days=args.expires_days,
-        )
+    given = MirrorCreateInput(
+        root=args.dir,
+        requests=tuple(args.requests),
+        lock_path=args.lock,
+        targets=tuple(args.target),
+        all_targets=args.all_targets,
+        index_dirs=tuple(args.index),
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        backend=args.backend,
+        expires_days=args.expires_days,
     )
-    files = len(created.manifest.files)
+    created = create_mirror(given)
     if args.json:
-        console.print_json(
-            {
-                "mirror": str(root),
-                "files": files,
-                "new_artifacts": created.new_artifacts,
-                "new_wheels": created.new_wheels,
-                "changed": created.changed,
-                "created": created.manifest.to_json()["created"],
-                "expires": created.manifest.to_json().get("expires"),
-                "notes": list(created.notes),
-            }
-        )
+        console.print_json(_created_json(args.dir.resolve(), created))
         return 0
     for note in created.notes:
         console.message("note", note)
     state = "updated" if created.changed else "unchanged"
     console.info(
-        f"mirror {root} {state}: {files} files "
+        f"mirror {args.dir.resolve()} {state}: {len(created.manifest.files)} files "
         f"({created.new_artifacts} artifacts and {created.new_wheels} wheels fetched)"
     )
     return 0
 
 
-def _lock_for(args: argparse.Namespace, root: Path) -> tuple[Any, list[Path]]:
-    """The lock to mirror and the index stack it was made from: one made now for REQs, the
-    given file (with the index of the project it belongs to), or the current project's."""
-    from cmpkg import project as project_file
-    from cmpkg.index import active_index_dirs
-    from cmpkg.lock import read_lock
-
-    if args.requests:
-        return _lock_requests(args, root)
-    if args.lock is not None:
-        path = args.lock.resolve()
-        project = project_file.find(path.parent)
-    else:
-        project = project_file.find(Path.cwd())
-        path = (project.parent if project else Path.cwd()) / project_file.LOCKFILE
-    extra = project_file.load(project).index_dirs() if project else []
-    return read_lock(path), list(active_index_dirs([*extra, *args.index]))
-
-
-def _lock_requests(args: argparse.Namespace, root: Path) -> tuple[Any, list[Path]]:
-    """Lock REQs now, unless the mirror's own lock was made for the same inputs and every
-    recipe it uses is unchanged: then re-creating needs no solve and no network."""
-    import hashlib
-    import json
-    from dataclasses import replace
-
-    from cmpkg.errors import CmpkgError
-    from cmpkg.index import active_index_dirs, load_index
-    from cmpkg.lock import read_lock
-    from cmpkg.lock.check import stale_reasons
-    from cmpkg.lock.make import make_lock
-    from cmpkg.mirror import LOCK
-    from cmpkg.pyenv import WheelSource
-
-    dirs = list(active_index_dirs(args.index))
-    index = load_index(dirs)
-    targets = args.target or ["cpu"]
-    inputs = {"requests": args.requests, "targets": targets, "index": [str(d) for d in dirs],
-              "find-links": args.find_links, "no-index": args.no_index}  # fmt: skip
-    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-    if (root / LOCK).is_file():
-        try:
-            old = read_lock(root / LOCK)
-        except CmpkgError:
-            old = None
-        if old is not None and not stale_reasons(old, digest, tuple(targets), index):
-            return old, dirs
-    wheels = WheelSource(tuple(args.find_links), (), args.no_index)
-    lock = make_lock(index, args.requests, targets, wheels, backend=args.backend)
-    return replace(lock, manifest_hash=digest), dirs
-
-
-def _selected(lock: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from cmpkg.errors import UsageError
-
-    if args.all_targets or args.requests or not args.target:
-        return dict(lock.targets)
-    unknown = sorted(set(args.target) - set(lock.targets))
-    if unknown:
-        raise UsageError(
-            "unknown-lock-target",
-            f"the lock has no target {', '.join(unknown)}",
-            hint=f"it has: {', '.join(lock.targets)}",
-        )
-    return {t: lock.targets[t] for t in args.target}
+def _created_json(root: Path, created: Any) -> dict[str, Any]:
+    manifest = created.manifest.to_json()
+    return {
+        "mirror": str(root),
+        "files": len(created.manifest.files),
+        "new_artifacts": created.new_artifacts,
+        "new_wheels": created.new_wheels,
+        "changed": created.changed,
+        "created": manifest["created"],
+        "expires": manifest.get("expires"),
+        "notes": list(created.notes),
+    }
 
 
 def _positive(text: str) -> int:
