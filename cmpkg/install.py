@@ -174,8 +174,6 @@ def _label(step: Step) -> str:
 
 
 def _export(step: Step, entry: Entry, state: Installed) -> None:
-    if step.name != PYENV and step.pin is None:
-        return  # a step's tool environment is that step's own business, not the user's
     if step.pin is None:
         exported = {
             "+PATH": str(entry.path / pyenv.VENV / "bin"),
@@ -187,8 +185,9 @@ def _export(step: Step, entry: Entry, state: Installed) -> None:
         inherited = _inherited(step, state)
         values = envvars.substitutions(recipe, where, step.pin.version, step.pin.variant, inherited)
         exported = envvars.exports(recipe, values, where, step.pin.variant)
-    state.exports[step.name] = exported
-    state.variables = envvars.merge(state.variables, exported)
+    state.exports[step.name] = exported  # what the steps that need this one see
+    if step.pin is not None or step.name == PYENV:  # a tool environment is its step's alone
+        state.variables = envvars.merge(state.variables, exported)
 
 
 def _entry_dir(step: Step, entry: Entry) -> str:

@@ -47,13 +47,23 @@ def _library(name: str, requirement: str) -> str:
     )
 
 
-def _generated(name: str, kind: str, depends: tuple[str, ...]) -> str:
-    body = '\n[provide]\nmethod = "generate"\nscript = "gen.py"\nargs = ["${entry}"]\n'
+def _generated(
+    name: str, kind: str, depends: tuple[str, ...], imports: tuple[str, ...] = ()
+) -> str:
+    args = json.dumps(["${entry}", *imports])
+    body = f'\n[provide]\nmethod = "generate"\nscript = "gen.py"\nargs = {args}\n'
     return _recipe(name, kind, body, depends)
 
 
 RUN = 'run = ["python", "-c", "print(1)"]\n'
-GEN = "import pathlib, sys\npathlib.Path(sys.argv[1], 'out.txt').write_text('made')\n"
+# A step imports what it depends on, inside its own environment (VIRTUAL_ENV is that venv).
+GEN = """import os, pathlib, sys
+for module in sys.argv[2:]:
+    __import__(module)
+if sys.argv[2:]:
+    assert os.environ["VIRTUAL_ENV"] == sys.prefix, (os.environ.get("VIRTUAL_ENV"), sys.prefix)
+pathlib.Path(sys.argv[1], "out.txt").write_text("made")
+"""
 
 
 def cmpkg(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -159,7 +169,7 @@ def test_an_independent_request_changes_only_its_own_lines(tmp_path: Path) -> No
             "python": PYTHON,
             "liba": _library("liba", "liba==1.0"),
             "libb": _library("libb", "libb==1.0"),
-            "data": _generated("data", "dataset", ("liba", "python")),
+            "data": _generated("data", "dataset", ("liba", "python"), ("liba",)),
             "model": _generated("model", "model", ("python",)),
             "app": _recipe("app", "app", RUN, ("data", "model", "liba")),
         },
