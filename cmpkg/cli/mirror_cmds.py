@@ -56,21 +56,9 @@ def register(subparsers: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     from cmpkg import console
-    from cmpkg.commands.mirror import MirrorCreateInput, create_mirror
+    from cmpkg.commands.mirror import create_mirror
 
-    given = MirrorCreateInput(
-        root=args.dir,
-        requests=tuple(args.requests),
-        lock_path=args.lock,
-        targets=tuple(args.target),
-        all_targets=args.all_targets,
-        index_dirs=tuple(args.index),
-        find_links=tuple(args.find_links),
-        no_index=args.no_index,
-        backend=args.backend,
-        expires_days=args.expires_days,
-    )
-    created = create_mirror(given)
+    created = create_mirror(_create_input(args))
     if args.json:
         console.print_json(_created_json(args.dir.resolve(), created))
         return 0
@@ -82,6 +70,23 @@ def _create(args: argparse.Namespace) -> int:
         f"({created.new_artifacts} artifacts and {created.new_wheels} wheels fetched)"
     )
     return 0
+
+
+def _create_input(args: argparse.Namespace) -> Any:
+    from cmpkg.commands.mirror import MirrorCreateInput
+
+    return MirrorCreateInput(
+        root=args.dir,
+        requests=tuple(args.requests),
+        lock_path=args.lock,
+        targets=tuple(args.target),
+        all_targets=args.all_targets,
+        index_dirs=tuple(args.index),
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        backend=args.backend,
+        expires_days=args.expires_days,
+    )
 
 
 def _created_json(root: Path, created: Any) -> dict[str, Any]:
