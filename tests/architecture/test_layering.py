@@ -138,3 +138,27 @@ def test_importing_the_middle_loads_no_io_module_at_run_time() -> None:
     ).stdout.split()
     banned = ("subprocess", "socket", "requests", "cmpkg.fetch", "cmpkg.store.store")
     assert not [m for m in loaded if _under(m, banned)]
+
+
+def _handlers(module: str) -> dict[str, int]:
+    """Each handler a module registers (`set_defaults(handler=...)`), with its length."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    names = {
+        k.value.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "set_defaults"
+        for k in node.keywords
+        if k.arg == "handler" and isinstance(k.value, ast.Name)
+    }
+    return {
+        n.name: (n.end_lineno or n.lineno) - n.lineno + 1
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef) and n.name in names
+    }
+
+
+def test_every_thin_handler_reads_in_under_20_lines() -> None:
+    handlers = {f"{m}.{n}": size for m in THIN_CLI for n, size in _handlers(m).items()}
+    handlers["cmpkg.cli.mirror_cmds._create"] = _handlers("cmpkg.cli.mirror_cmds")["_create"]
+    assert len(handlers) >= 8
+    assert {name: size for name, size in handlers.items() if size >= 20} == {}
