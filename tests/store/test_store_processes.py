@@ -5,6 +5,7 @@ Children run tests/support/store_child.py. Figures for docs/store.md are asserte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import random
@@ -79,6 +80,15 @@ def test_random_sigkills_never_leave_a_visible_incomplete_entry(tmp_path: Path) 
     assert list((store.base / "tmp").iterdir()) == []
 
 
+def _partial_bytes(home: Path) -> int:
+    """Bytes in the `.partial` downloads under `home` (the resumable part of a download)."""
+    total = 0
+    for path in home.rglob("*.partial"):
+        with contextlib.suppress(FileNotFoundError):  # committed or swept meanwhile
+            total += path.stat().st_size
+    return total
+
+
 def test_sigkills_during_download_and_unpack_then_install_resumes(
     tmp_path: Path, http_server: FaultServer
 ) -> None:
@@ -94,15 +104,15 @@ def test_sigkills_during_download_and_unpack_then_install_resumes(
     sha = hashlib.sha256(data).hexdigest()
     store, key, rng = Store(tmp_path / "home"), key_of("downloaded"), random.Random(24)
     for _ in range(6):
-        seen = len(http_server.requests)
+        before = _partial_bytes(store.home)
         proc = child("ensure", str(store.home), key, "fetch", url, sha)
-        # Kill mid-download: wait until this child's request arrived (a loaded machine can
-        # take longer than the sleep below just to start Python), then a random moment in.
-        deadline = time.monotonic() + 60
-        while len(http_server.requests) == seen and proc.poll() is None:
-            assert time.monotonic() < deadline, "the child never started its download"
+        # Kill mid-download: once this child has written part of the file (a loaded machine
+        # can take seconds just to start Python), then at a random moment after that.
+        deadline = time.monotonic() + 120
+        while _partial_bytes(store.home) <= before and proc.poll() is None:
+            assert time.monotonic() < deadline, "the child never wrote any of its download"
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.05, 0.4))
+        time.sleep(rng.uniform(0.0, 0.2))
         proc.kill()
         proc.wait()
         assert assert_no_corrupt_visible(store) <= 1
