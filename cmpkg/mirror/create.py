@@ -194,6 +194,7 @@ def _add_environment(
 
 
 def _pip_download(dest: Path, target: LockedTarget, source: WheelSource, reqs: list[str]) -> None:
+    from cmpkg.installer import isolated_environment
     from cmpkg.process import run_or_raise
     from cmpkg.wheels import pip_source_args, target_args
 
@@ -201,8 +202,11 @@ def _pip_download(dest: Path, target: LockedTarget, source: WheelSource, reqs: l
     argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
             "--disable-pip-version-check", "-d", str(dest),
             *target_args(python, target.platform), *pip_source_args(source, ()), *reqs]  # fmt: skip
-    run_or_raise(
-        argv, "mirror-wheels-failed", f"pip could not download the wheels of {target.name}"
+    run_or_raise(  # isolated: pip.conf or PIP_* must not change what a mirror carries
+        argv,
+        "mirror-wheels-failed",
+        f"pip could not download the wheels of {target.name}",
+        env=isolated_environment(),
     )
 
 
