@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+# A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+# across exec: Python then never raises KeyboardInterrupt, and the Ctrl-C tests (in process
+# and in the cmpkg children they start) would wait forever. The suite's own process takes
+# Python's handler back; children get the default disposition, as from a terminal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Tests are deterministic: property tests replay the same examples on every run (and in CI).
 # Explore new ones with `pytest --hypothesis-profile=explore`.
