@@ -397,15 +397,31 @@ def test_ctrl_c_during_fetch_many_returns_promptly(
     arts = []
     for i in range(3):
         http_server.serve(f"/{i}", DATA)
-        http_server.fail(f"/{i}", Fault(trickle=(20_000, 0.1)))  # ~1.5 s each
+        # 30 chunks 0.5 s apart: each download needs ~15 s, far longer than a prompt return.
+        http_server.fail(f"/{i}", Fault(trickle=(10_000, 0.5)))
         arts.append(artifact(http_server.url(f"/{i}")))
     arts = [Artifact(f"a{i}", a.urls, f"f{i}", a.sha256, a.size) for i, a in enumerate(arts)]
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-    started = time.monotonic()
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        fetch_many(arts, tmp_path, jobs=3, stall_timeout=5.0)
-    assert time.monotonic() - started < 1.0
+    interrupted = threading.Event()
+    signalled: list[float] = []
+
+    def interrupt_once_all_downloads_started() -> None:
+        # Wait on the server's own record of the requests (not a fixed delay), so a loaded
+        # machine cannot interrupt before the workers are mid-download.
+        while not interrupted.wait(0.01):
+            if all(http_server.hits(f"/{i}") for i in range(3)):
+                signalled.append(time.monotonic())
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+
+    watcher = threading.Thread(target=interrupt_once_all_downloads_started, daemon=True)
+    watcher.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fetch_many(arts, tmp_path, jobs=3, stall_timeout=30.0)
+    finally:
+        interrupted.set()
+    # Returned long before the ~15 s the downloads still needed: the workers were stopped.
+    assert signalled and time.monotonic() - signalled[0] < 5.0
     assert not [t for t in threading.enumerate() if t.name.startswith("fetch")]
     assert sweep_partials(tmp_path)  # the partials are left unlocked, ready to resume
 
