@@ -189,12 +189,17 @@ def _read_all(fd: int, into: list[bytes]) -> None:
 def test_progress_is_drawn_on_a_terminal_stderr_and_never_on_stdout(
     bert: tuple[str, Path], wanted: bool
 ) -> None:
+    import fcntl
     import os
     import pty
+    import struct
+    import termios
     import threading
 
     python, root = bert
     master, slave = pty.openpty()
+    # A terminal has a size; tqdm >= 4.70 draws nothing on a 0-column pty.
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     drawn: list[bytes] = []
     reader = threading.Thread(target=_read_all, args=(master, drawn))
     reader.start()
