@@ -72,7 +72,8 @@ def execute(
                 try:
                     entries = list(pool.map(provide, wave))
                 except KeyboardInterrupt:  # the pool waits for its workers, they for children
-                    process.stop_all()
+                    with process.stopping():
+                        pool.shutdown(wait=True, cancel_futures=True)
                     raise
         else:
             entries = [provide(step) for step in wave]

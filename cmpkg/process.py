@@ -2,8 +2,10 @@
 
 A failure becomes one `CmpkgError` with the program's last output lines as details, so the
 user sees why without a log file, and never a traceback. Every child is registered while it
-runs, so that Ctrl-C can stop the ones that worker threads are waiting on (`stop_all`): a
-thread pool cannot end before its workers do, and a worker waits for its child.
+runs, so that Ctrl-C can stop the ones that worker threads are waiting on (`stopping`): a
+thread pool cannot end before its workers do, and a worker waits for its child. While the
+pool drains, no new child may start: a queued worker would otherwise start an installer
+that nobody stops.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 TAIL_LINES = 15
@@ -19,6 +22,7 @@ STOP_GRACE_SECONDS = 1.0  # SIGTERM first (installers clean up their temp files)
 
 _live: set[subprocess.Popen[str]] = set()
 _live_lock = threading.Lock()
+_refusing = threading.Event()  # set while `stopping()` drains: no new child may start
 
 
 def run_or_raise(
@@ -47,17 +51,20 @@ def _run(
 ) -> subprocess.CompletedProcess[str]:
     """`subprocess.run(capture_output=True)`, with the child registered while it runs."""
     pipe = subprocess.PIPE
-    with subprocess.Popen(
-        argv,
-        stdin=pipe if stdin is not None else None,
-        stdout=pipe,
-        stderr=pipe,
-        text=True,
-        env=env,
-        cwd=cwd,
-    ) as child:
-        with _live_lock:
-            _live.add(child)
+    with _live_lock:  # started and registered at once: `stopping()` sees every child
+        if _refusing.is_set():
+            raise KeyboardInterrupt
+        child = subprocess.Popen(
+            argv,
+            stdin=pipe if stdin is not None else None,
+            stdout=pipe,
+            stderr=pipe,
+            text=True,
+            env=env,
+            cwd=cwd,
+        )
+        _live.add(child)
+    with child:
         try:
             out, err = child.communicate(stdin)
         except BaseException:  # Ctrl-C in this thread: the child must not outlive the wait
@@ -69,15 +76,22 @@ def _run(
     return subprocess.CompletedProcess(argv, child.returncode, out, err)
 
 
-def stop_all() -> None:
-    """Stop every running child (on Ctrl-C): SIGTERM, then SIGKILL after a grace period."""
+@contextmanager
+def stopping() -> Iterator[None]:
+    """On Ctrl-C: stop every running child (SIGTERM, then SIGKILL after a grace period) and
+    refuse new ones until the block ends, so the caller can drain its pool inside it."""
     with _live_lock:
+        _refusing.set()
         children = list(_live)
-    for child in children:
-        child.terminate()
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for child in children:
-        try:
-            child.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
+    try:
+        for child in children:
+            child.terminate()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in children:
+            try:
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        yield
+    finally:
+        _refusing.clear()
