@@ -14,7 +14,6 @@ the package and the step with the last lines of its output; no partial entry sta
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import sys
 import tempfile
@@ -97,8 +96,8 @@ def _provide(
         reporter.report("build " + _label(step))
     builder = _Builder(step, state, policy, store)
     entry = store.ensure(step.key, builder.build, builder.meta())
-    if step.cached:
-        check_unmodified(entry)
+    if step.cached:  # never silently reuse an edited entry (RELIABILITY A.4, docs/store.md)
+        store.require_intact(entry)
     return entry
 
 
@@ -136,36 +135,6 @@ def _prefetch(plan: Plan, store: Store, policy: Policy, reporter: Reporter) -> N
             offline=policy.offline,
             progress=progress,
         )
-
-
-def check_unmodified(entry: Entry) -> None:
-    """Refuse to reuse an entry edited after it was completed (RELIABILITY A.4), cheaply.
-
-    Every recorded file must exist with its recorded size and be no newer than the
-    completion marker, which the store writes last. This costs one `stat` per file, not a
-    read; `cmpkg cache verify` re-hashes everything. Bytecode caches that Python writes
-    when the entry is used are not part of the entry's content.
-    """
-    from cmpkg.store.layout import MARKER
-
-    root = str(entry.path)
-    sealed = (entry.path / MARKER).stat().st_mtime_ns
-    for record in entry.metadata.get("files", []):  # raw records: a venv has thousands
-        path, size = record["path"], record["size"]
-        if record.get("link") or "__pycache__" in path:
-            continue
-        try:  # os.lstat on joined strings: pathlib costs more than the stat on big venvs
-            info: os.stat_result | None = os.lstat(os.path.join(root, path))  # noqa: PTH118
-        except FileNotFoundError:
-            info = None
-        if info is None or info.st_size != size or info.st_mtime_ns > sealed:
-            raise CmpkgError(
-                "entry-modified",
-                f"store entry {entry.key[:12]} ({entry.meta.get('package', '?')}) changed after "
-                f"it was installed: {path}",
-                hint=f"`cmpkg cache verify {entry.key[:12]}` lists every change; "
-                f"`cmpkg cache rm {entry.key[:12]}` and install again",
-            )
 
 
 def _label(step: Step) -> str:

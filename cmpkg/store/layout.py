@@ -17,6 +17,7 @@ LOCKS = "locks"  # one lock file per key; OS locks, so a killed holder releases 
 TMP = "tmp"  # build directories `<key>.<random>` and trash `trash-<random>`
 ROOTS = "roots"  # `<name>.json`: the keys a project or environment references
 DOWNLOADS = "downloads"  # fetched artifacts and their `.partial` files
+USED = "used"  # `<key>`: an empty file whose mtime is the entry's last use (run, reuse)
 
 METADATA = "cmpkg-entry.json"  # written before the rename; holds the file manifest
 MARKER = ".cmpkg-complete"  # written LAST: an entry is visible only when this exists

@@ -18,22 +18,22 @@ import contextlib
 import datetime
 import json
 import os
-import re
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cmpkg import atomic
 from cmpkg.errors import CmpkgError, UsageError
-from cmpkg.store import layout, manifest
+from cmpkg.store import fingerprint, layout, manifest, readonly
+from cmpkg.store import roots as root_files
 from cmpkg.store.keys import check_key
 from cmpkg.store.locks import os_lock
 from cmpkg.store.manifest import FileRecord, VerifyResult
+from cmpkg.store.roots import Root
 
-FORMAT = 1  # of cmpkg-entry.json
-_ROOT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$")
+FORMAT = 2  # of cmpkg-entry.json; 2 added the stat table ("stat"), 1 is still read
 
 Build = Callable[[Path], Mapping[str, Any]]
 
@@ -155,28 +155,42 @@ class Store:
         return entry
 
     def verify(self, key: str) -> VerifyResult:
-        """Compare the entry's files with its manifest: changed, missing and added paths."""
+        """Re-hash every file of the entry: changed, missing and added paths (the slow,
+        paranoid check of `cmpkg cache verify`)."""
         entry = self.info(key)
         return manifest.compare(key, entry.path, entry.files)
 
-    def require_intact(self, key: str) -> Entry:
-        """The entry, after checking every file against its manifest (RELIABILITY A4).
+    def check(self, entry: Entry) -> VerifyResult:
+        """What `verify` finds, from the stat table taken at commit: one `lstat` per file
+        and directory, re-hashing only files whose stamp moved (docs/store.md, "Reuse").
+        Entries written before the table existed are re-hashed in full."""
+        table = entry.metadata.get("stat")
+        if table is None:
+            return manifest.compare(entry.key, entry.path, entry.files)
+        files = entry.metadata.get("files", [])  # raw records: a venv has thousands
+        changed, missing, added = fingerprint.check(str(entry.path), files, table)
+        return VerifyResult(entry.key, tuple(changed), tuple(missing), tuple(added))
 
-        For install/run paths that must not silently reuse an edited entry. Costs a full
-        read of the entry's files.
-        """
-        result = self.verify(key)
+    def require_intact(self, entry: Entry) -> Entry:
+        """`entry`, after `check` found it as it was committed (RELIABILITY A4), else
+        `entry-modified` naming every changed, missing and added path. For install and run,
+        which must never silently use an edited entry."""
+        result = self.check(entry)
         if not result.ok:
             lines = [f"changed: {p}" for p in result.changed]
             lines += [f"missing: {p}" for p in result.missing]
             lines += [f"added: {p}" for p in result.added]
+            key, package = entry.key, entry.meta.get("package") or entry.meta.get("name")
             raise CmpkgError(
                 "entry-modified",
-                f"store entry {key[:12]} was modified after it was installed",
-                hint=f"remove it with `cmpkg cache rm {key[:12]}` and install again",
+                f"store entry {key[:12]}{f' ({package})' if package else ''} was modified "
+                f"after it was installed: {lines[0]}"
+                + (f" and {len(lines) - 1} more" if len(lines) > 1 else ""),
+                hint=f"`cmpkg cache verify {key[:12]}` lists every change; "
+                f"`cmpkg cache rm --force {key[:12]}` and install again",
                 details=lines,
             )
-        return self.info(key)
+        return entry
 
     # ------------------------------------------------------------------ building
 
@@ -190,10 +204,12 @@ class Store:
         """
         entry = self.get(key)
         if entry is not None:
+            self.mark_used(key)
             return entry
         with os_lock(self._lock_path(key)):
             entry = self.get(key)  # someone finished it while we waited
             if entry is not None:
+                self.mark_used(key)
                 return entry
             self._clear_leftovers(key)
             return self._build(key, build, dict(meta or {}))
@@ -206,10 +222,11 @@ class Store:
             metadata = self._seal(key, tmp, meta, result)
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp.rename(final)
-            _fsync_dir(final.parent)
+            atomic.fsync_dir(final.parent)
             _write_atomic(final / layout.MARKER, key.encode() + b"\n")
+            readonly.freeze_top(final, (layout.METADATA, layout.MARKER))
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            readonly.rmtree(tmp)
             if final.exists() and not (final / layout.MARKER).exists():
                 self._trash(final)
             raise
@@ -224,6 +241,8 @@ class Store:
                 hint="a recipe or archive must not create cmpkg's own store files",
             )
         files = manifest.record(tmp, sync=True)
+        readonly.freeze_below(tmp)  # before the table: chmod moves ctimes
+        table = fingerprint.take(str(tmp), [f.path for f in files])
         metadata = {
             "format": FORMAT,
             "key": key,
@@ -231,15 +250,16 @@ class Store:
             "meta": meta,
             "build": result,
             "files": [f.to_json() for f in files],
+            "stat": table,
         }
         _write_atomic(tmp / layout.METADATA, _dumps(metadata))
-        _fsync_dir(tmp)
+        atomic.fsync_dir(tmp)
         return json.loads(_dumps(metadata))
 
     def _clear_leftovers(self, key: str) -> None:
         """Remove what a dead builder of `key` left; we hold the key's lock, so it is dead."""
         for path in self._tmp_dir().glob(key + ".*"):
-            shutil.rmtree(path, ignore_errors=True)
+            readonly.rmtree(path)
         final = self.entry_path(key)
         if final.exists() and not (final / layout.MARKER).exists():
             self._trash(final)
@@ -247,8 +267,9 @@ class Store:
     def _trash(self, path: Path) -> None:
         """Make `path` vanish atomically (rename), then delete it."""
         trash = Path(tempfile.mkdtemp(prefix="trash-", dir=self._tmp_dir()))
+        readonly.thaw_top(path)  # moving a directory rewrites its `..`: it must be writable
         path.rename(trash / "entry")
-        shutil.rmtree(trash, ignore_errors=True)
+        readonly.rmtree(trash)
 
     # ------------------------------------------------------------------ using, removing
 
@@ -263,10 +284,46 @@ class Store:
         """The shared lock of `use` without reading the entry's metadata (`cmpkg run`
         holds every entry of an environment while the app runs)."""
         with os_lock(self._lock_path(check_key(key)), shared=True):
+            self.mark_used(key)
             yield
 
-    def remove(self, key: str) -> None:
-        with os_lock(self._lock_path(check_key(key)), blocking=False) as held:
+    def mark_used(self, key: str) -> None:
+        """Note that `key` was used now (`cmpkg cache list` shows it): one `utime`. The entry
+        itself is read-only and fingerprinted, so the stamp lives in `used/<key>`."""
+        path = self.base / layout.USED / key
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+        except OSError:
+            pass  # a read-only store still works; it just cannot say when it was used
+
+    def last_used(self, entry: Entry) -> str:
+        """When the entry was last used or built (ISO 8601, UTC)."""
+        try:
+            mtime = (self.base / layout.USED / entry.key).stat().st_mtime
+        except OSError:
+            return entry.created
+        used = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc)
+        return max(used.isoformat(timespec="seconds"), entry.created)
+
+    def remove(self, key: str, *, force: bool = False) -> builtins.list[Root]:
+        """Delete the entry `key`, refused while a root needs it (`entry-referenced`, naming
+        them) unless `force`, which marks those roots broken. Returns the roots it broke."""
+        users = root_files.users(self._roots_dir, check_key(key))
+        if users and not force:
+            entry = self.get(key)
+            package = entry.meta.get("package") or entry.meta.get("name") if entry else None
+            raise CmpkgError(
+                "entry-referenced",
+                f"store entry {key[:12]}{f' ({package})' if package else ''} is used by "
+                + ", ".join(r.label for r in users),
+                hint="remove those first (`cmpkg env rm NAME`), or `cmpkg cache rm --force "
+                f"{key[:12]}` to delete it anyway (they then need `cmpkg install` again)",
+            )
+        with os_lock(self._lock_path(key), blocking=False) as held:
             if not held:
                 raise CmpkgError(
                     "entry-in-use",
@@ -277,41 +334,32 @@ class Store:
                 raise UsageError("no-such-entry", f"no store entry {key}")
             self._trash(self.entry_path(key))
             self._lock_path(key).unlink(missing_ok=True)  # safe: we hold it (see os_lock)
+        root_files.mark_broken(self._roots_dir, key, users)
+        return users
 
     # ------------------------------------------------------------------ roots
 
     def add_root(self, name: str, keys: Iterable[str]) -> Path:
         """Record that `name` (an environment, a project) references `keys`; replaces it."""
-        path = self._root_path(name)
-        data = {"name": name, "keys": sorted({check_key(k) for k in keys})}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, _dumps(data))
-        return path
+        return root_files.save(self._roots_dir, Root(name, tuple(keys)))
 
     def remove_root(self, name: str) -> bool:
         try:
-            self._root_path(name).unlink()
+            root_files.path_of(self._roots_dir, name).unlink()
         except FileNotFoundError:
             return False
         return True
 
     def roots(self) -> dict[str, tuple[str, ...]]:
-        roots_dir = self.base / layout.ROOTS
-        if not roots_dir.is_dir():
-            return {}
-        found: dict[str, tuple[str, ...]] = {}
-        for path in sorted(roots_dir.glob("*.json")):
-            try:
-                data = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError):
-                continue  # half-written roots cannot exist (atomic writes); foreign files skip
-            found[path.stem] = tuple(str(k) for k in data.get("keys", ()))
-        return found
+        return {name: root.keys for name, root in self.root_records().items()}
 
-    def _root_path(self, name: str) -> Path:
-        if not _ROOT_NAME.match(name):
-            raise UsageError("bad-root-name", f"{name!r} is not a valid root name")
-        return self.base / layout.ROOTS / f"{name}.json"
+    def root_records(self) -> dict[str, Root]:
+        """Every root with its keys and the keys `remove(force=True)` deleted from it."""
+        return root_files.load_all(self._roots_dir)
+
+    @property
+    def _roots_dir(self) -> Path:
+        return self.base / layout.ROOTS
 
     # ------------------------------------------------------------------ gc
 
@@ -352,15 +400,30 @@ class Store:
             if path.name.startswith("trash-") or self._builder_dead(path):
                 swept.append(path)
                 if not dry_run:
-                    shutil.rmtree(path, ignore_errors=True)
+                    readonly.rmtree(path)
         if self.downloads_dir.is_dir() and not dry_run:
             from cmpkg.fetch import sweep_partials
 
             swept += sweep_partials(self.downloads_dir)
+        if not dry_run:
+            swept += self.sweep_writes()
         return swept
+
+    def sweep_writes(self) -> builtins.list[Path]:
+        """Delete temp files of atomic writes whose writer died (`roots/.x.json.*.tmp`,
+        `envs/.NAME.json.*.tmp`, caches under the home); a live writer's are kept (its
+        lock is held). Costs one directory listing per directory: install calls it too."""
+        swept = atomic.sweep(self._roots_dir, legacy=True)
+        places = [self.home]
+        if self.home.is_dir():
+            places += [p for p in self.home.iterdir() if p.is_dir() and p != self.base]
+        return swept + [path for place in places for path in atomic.sweep(place)]
 
     def _sweep_locks(self) -> None:
         """Delete lock files of keys without an entry that nobody holds (they pile up)."""
+        for stamp in sorted((self.base / layout.USED).glob("*")):
+            if layout.KEY_RE.match(stamp.name) and not self.entry_path(stamp.name).exists():
+                stamp.unlink(missing_ok=True)  # a stamp is only a date: no lock needed
         locks_dir = self.base / layout.LOCKS
         if not locks_dir.is_dir():
             return
@@ -392,26 +455,8 @@ def _dumps(value: Any) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temp file beside `path`, fsync, rename over it, fsync the directory."""
-    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp_name).replace(path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Temp file (locked), fsync, rename over `path`, fsync the directory (cmpkg.atomic)."""
+    atomic.write_bytes(path, data, durable=True)
 
 
 def _tree_size(path: Path) -> int:

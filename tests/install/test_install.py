@@ -103,23 +103,48 @@ def test_unknown_env_is_a_clear_error(installed: Path) -> None:
     assert "hint:" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_an_entry_edited_after_install_is_not_reused(installed: Path, wheels: Path) -> None:
-    import os
+def _venv_of(home: Path) -> Path:
+    record = json.loads((home / "envs" / "app.json").read_text())
+    return Path(record["packages"]["python-env"]["path"])
 
-    record = json.loads((installed / "envs" / "app.json").read_text())
-    venv = Path(record["packages"]["python-env"]["path"])
-    target = next((venv / "venv").rglob("rt.py"))
+
+def test_a_same_size_edit_with_the_mtime_put_back_is_not_reused(
+    installed: Path, wheels: Path
+) -> None:
+    target = next((_venv_of(installed) / "venv").rglob("rt.py"))
     original, info = target.read_bytes(), target.stat()
+    target.chmod(0o644)  # entries are read-only; their owner (or root) can undo that
     try:
-        target.write_bytes(original.replace(b"2.0", b"6.6"))
+        target.write_bytes(original.replace(b"2.0", b"6.6"))  # same size
+        os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))  # mtime put back
         again = install(installed, wheels)
         assert again.returncode == 1
-        assert "changed after it was installed" in again.stderr and "rt.py" in again.stderr
+        assert "entry-modified" in again.stderr and "rt.py" in again.stderr
+        assert "Traceback" not in again.stderr
+        ran = cmpkg(installed, "run", "app")
+        assert ran.returncode == 1 and "rt.py" in ran.stderr and "cmpkg install" in ran.stderr
         verify = cmpkg(installed, "cache", "verify")
         assert verify.returncode != 0 and "rt.py" in verify.stdout + verify.stderr
     finally:
         target.write_bytes(original)
-        os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+        target.chmod(info.st_mode)
+    assert install(installed, wheels).returncode == 0  # the same bytes again: accepted
+
+
+def test_a_file_added_to_an_entry_is_not_reused(installed: Path, wheels: Path) -> None:
+    site = next((_venv_of(installed) / "venv").rglob("site-packages"))
+    mode = site.stat().st_mode
+    site.chmod(0o755)
+    dropped = site / "zz-evil.pth"
+    try:
+        dropped.write_text("import os\n")  # would run at every start of the venv's Python
+        again = install(installed, wheels)
+        assert again.returncode == 1
+        assert "entry-modified" in again.stderr and "zz-evil.pth" in again.stderr
+    finally:
+        dropped.unlink()
+        site.chmod(mode)
+    assert install(installed, wheels).returncode == 0
 
 
 def test_env_rm_forgets_the_environment_and_lets_gc_collect(installed: Path, wheels: Path) -> None:
@@ -145,3 +170,22 @@ def test_shell_runs_the_users_shell_inside_the_environment(installed: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["app", "2.0"]
+
+
+def test_cache_rm_of_a_used_entry_is_refused_and_run_names_a_missing_one(
+    installed: Path, wheels: Path
+) -> None:
+    record = json.loads((installed / "envs" / "app.json").read_text())
+    key = record["packages"]["app"]["key"]
+    refused = cmpkg(installed, "cache", "rm", key[:12])
+    assert refused.returncode == 1
+    assert "entry-referenced" in refused.stderr and "environment app" in refused.stderr
+    assert cmpkg(installed, "run", "app").returncode == 0  # still there
+    forced = cmpkg(installed, "cache", "rm", "--force", key[:12])
+    assert forced.returncode == 0 and "environment app is now broken" in forced.stderr
+    ran = cmpkg(installed, "run", "app")
+    assert ran.returncode == 1 and ran.stdout == ""  # the app never started
+    assert "env-broken" in ran.stderr and f"app ({key[:12]}) is not in the store" in ran.stderr
+    assert "cmpkg install app" in ran.stderr and "Traceback" not in ran.stderr
+    assert install(installed, wheels).returncode == 0
+    assert cmpkg(installed, "run", "app").stdout.strip() == "hi"

@@ -17,7 +17,8 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("CMPKG_HOME", str(tmp_path / "home"))
     store = Store()
     for name in ("alpha", "beta"):
-        store.ensure(entry_key({"name": name}), _files, {"name": name, "version": "1.0"})
+        meta = {"package": name, "version": "1.0", "variant": {"device": "cpu"}, "kind": "tool"}
+        store.ensure(entry_key({"name": name}), _files, meta)
     return store
 
 
@@ -68,3 +69,53 @@ def test_rm_and_gc(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_key_is_a_usage_error(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "cache", "info", "ffffffff")
     assert code == 2 and "no-such-entry" in err and "hint:" in err
+
+
+def test_list_names_every_entry_with_its_users(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alpha, beta = (entry_key({"name": n}) for n in ("alpha", "beta"))
+    store.add_root("env-app", [alpha])
+    store.add_root("env-other", [alpha, beta])
+    code, out, _ = run(capsys, "cache", "list", "--json")
+    listed = {e["name"]: e for e in json.loads(out)["entries"]}
+    assert code == 0 and sorted(listed) == ["alpha", "beta"]
+    assert listed["alpha"]["used_by"] == ["app", "other"]
+    assert listed["beta"]["used_by"] == ["other"]
+    assert listed["alpha"]["variant"] == {"device": "cpu"}
+    assert listed["alpha"]["version"] == "1.0" and listed["alpha"]["size"] > 0
+    assert listed["alpha"]["last_used"] >= listed["alpha"]["created"]
+    code, out, _ = run(capsys, "cache", "list")
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["KEY", "NAME", "VERSION", "VARIANT"]
+    row = next(line for line in lines if "alpha" in line)
+    assert "1.0" in row and "device=cpu" in row and "app, other" in row
+    code, out, _ = run(capsys, "cache", "info", alpha[:10])
+    assert code == 0 and "used_by:" in out and "app, other" in out
+
+
+def test_last_use_is_recorded_outside_the_entry(store: Store) -> None:
+    import os
+
+    entry = store.list()[0]
+    stamp = store.base / "used" / entry.key
+    with store.hold(entry.key):
+        pass
+    os.utime(stamp, (2_000_000_000, 2_000_000_000))  # 2033: later than any `created`
+    assert store.last_used(entry).startswith("2033-05-18")
+    assert store.check(entry).ok
+
+
+def test_rm_of_an_entry_an_environment_uses_is_refused(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alpha = entry_key({"name": "alpha"})
+    store.add_root("env-app", [alpha])
+    code, _, err = run(capsys, "cache", "rm", alpha[:12])
+    assert code == 1 and "entry-referenced" in err and "environment app" in err
+    assert "hint:" in err and "--force" in err
+    assert store.get(alpha) is not None
+    code, _, err = run(capsys, "cache", "rm", "--force", alpha[:12])
+    assert code == 0 and "environment app is now broken" in err
+    assert store.get(alpha) is None
+    assert store.root_records()["env-app"].broken == (alpha,)

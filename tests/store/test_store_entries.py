@@ -141,7 +141,7 @@ def test_verify_names_changed_missing_and_added(store: Store) -> None:
     assert (result.changed, result.missing, result.added) == (("a",), ("sub/c",), ("new",))
     assert not result.ok
     with pytest.raises(CmpkgError) as caught:
-        store.require_intact(key)
+        store.require_intact(entry)
     assert caught.value.code == "entry-modified"
     assert caught.value.details == ("changed: a", "missing: sub/c", "added: new")
 

@@ -1,0 +1,140 @@
+"""The stat table of a store entry: a cheap, complete test that nothing in it changed.
+
+Owns: taking, at commit, one stamp `(size, mtime_ns, ctime_ns, inode)` per recorded file and
+`(mtime_ns, ctime_ns, inode)` per directory, and checking an entry against them. A file whose
+stamp still matches is taken as unchanged without reading it; one whose stamp differs is
+re-hashed, so a `touch` alone never refuses an entry. A directory whose stamp differs is
+listed and its names compared with the manifest: that is how added and removed files are
+found without listing every directory on every check. The top directory is always listed
+(the store writes its completion marker there after the table is taken).
+
+Why ctime: `touch -d`, `os.utime` and `cp -p` can put back any mtime, but no unprivileged
+call sets ctime; every write, chmod, rename or link count change moves it to "now". A
+same-size edit with the mtime restored therefore still changes the stamp. The inode catches
+a file replaced by another one (rename over it).
+
+Must not: read file contents on the happy path (a no-op install stats each file once).
+"""
+
+# os.path on str paths: entries have thousands of files, and pathlib costs per path.
+# ruff: noqa: PTH114, PTH115, PTH118, PTH208
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from cmpkg.store.layout import MARKER, METADATA
+
+_CHUNK = 1024 * 1024
+_OWN = frozenset({METADATA, MARKER})
+Stamp = list[int]
+
+
+def _file_stamp(info: os.stat_result) -> Stamp:
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def _dir_stamp(info: os.stat_result) -> Stamp:
+    # A directory's size says nothing portable; mtime and ctime move when a name is added,
+    # removed or renamed in it.
+    return [info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def directories(root: str) -> Iterator[str]:
+    """Every real directory below `root` (relative, '/'-separated), not through symlinks."""
+    for directory, dirnames, _files in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(directory, d)))
+        for name in dirnames:
+            yield os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/")
+
+
+def take(root: str, paths: Sequence[str]) -> dict[str, Any]:
+    """The table of `root` for the manifest's `paths` (in manifest order). Call it after the
+    last change to the tree (chmod included): every later change moves a ctime."""
+    files = [_file_stamp(os.lstat(os.path.join(root, p))) for p in paths]
+    names = list(directories(root))
+    dirs = [[rel, *_dir_stamp(os.lstat(os.path.join(root, rel)))] for rel in names]
+    top = sorted({p.partition("/")[0] for p in [*paths, *names]})
+    return {"files": files, "dirs": dirs, "top": top}
+
+
+def check(
+    root: str, files: Sequence[Mapping[str, Any]], table: Mapping[str, Any]
+) -> tuple[list[str], list[str], list[str]]:
+    """(changed, missing, added) paths of the entry at `root`; all empty when unchanged.
+
+    `files` are the manifest's raw records (`path`, `size`, `sha256`, `link`), `table` what
+    `take` returned for them. Costs one `lstat` per file and directory and one listing of
+    the top directory; a file is read only if its stamp moved.
+    """
+    changed: list[str] = []
+    missing: list[str] = []
+    for record, stamp in zip(files, table["files"], strict=True):
+        path = os.path.join(root, record["path"])
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            missing.append(record["path"])
+            continue
+        if _file_stamp(info) != stamp and not _same_content(record, path, info):
+            changed.append(record["path"])
+    added = _names_added(root, files, table, missing)
+    return changed, sorted(set(missing)), added
+
+
+def _names_added(
+    root: str, files: Sequence[Mapping[str, Any]], table: Mapping[str, Any], missing: list[str]
+) -> list[str]:
+    moved: list[str] = [""]  # the top directory is always listed
+    for rel, *stamp in table["dirs"]:
+        try:
+            info = os.lstat(os.path.join(root, rel))
+        except FileNotFoundError:
+            missing.append(rel + "/")
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            missing.append(rel + "/")
+        elif _dir_stamp(info) != stamp:
+            moved.append(rel)
+    if moved == [""]:
+        return sorted(set(os.listdir(root)) - set(table["top"]) - _OWN)
+    children = _children(files, table)
+    added: list[str] = []
+    for rel in moved:
+        with_prefix = f"{rel}/" if rel else ""
+        try:
+            present = set(os.listdir(os.path.join(root, rel)))
+        except OSError:
+            continue  # vanished or no longer a directory: reported as missing above
+        expected = children.get(rel, set()) | (_OWN if not rel else set())
+        added += [with_prefix + name for name in present - expected]  # missing: by lstat
+    return sorted(added)
+
+
+def _children(files: Sequence[Mapping[str, Any]], table: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Directory -> the names the manifest says are in it (only needed when one changed)."""
+    children: dict[str, set[str]] = {}
+    for rel in [f["path"] for f in files] + [d[0] for d in table["dirs"]]:
+        parent, _, name = rel.rpartition("/")
+        children.setdefault(parent, set()).add(name)
+    return children
+
+
+def _same_content(record: Mapping[str, Any], path: str, info: os.stat_result) -> bool:
+    """The slow path for one file whose stamp moved: compare what it holds."""
+    if record.get("link"):
+        return stat.S_ISLNK(info.st_mode) and os.readlink(path) == str(record["link"])
+    kind = stat.S_IFMT(info.st_mode)
+    if kind != stat.S_IFREG:  # a FIFO or device: only its type is recorded
+        return str(record["sha256"]) == f"special:{kind:o}"
+    if info.st_size != record["size"]:
+        return False
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:  # noqa: PTH123 - a str path: pathlib costs on big venvs
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest() == str(record["sha256"])
