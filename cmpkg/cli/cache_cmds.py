@@ -7,6 +7,7 @@ sorted keys); messages to stderr. The store is imported inside the handlers.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,8 +33,11 @@ def register(subparsers: Any) -> None:
     gc.add_argument("--dry-run", action="store_true", help="only say what would be removed")
     gc.add_argument("--json", action="store_true", help="print JSON")
     gc.set_defaults(handler=_gc)
-    rm = sub.add_parser("rm", help="remove one entry")
+    rm = sub.add_parser("rm", help="remove one entry (refused while an environment uses it)")
     rm.add_argument("key", help="store key or unique prefix")
+    rm.add_argument(
+        "--force", action="store_true", help="remove it anyway; its environments become broken"
+    )
     rm.set_defaults(handler=_rm)
     cache.set_defaults(handler=lambda args: _usage(cache))
 
@@ -49,16 +53,36 @@ def _store() -> Store:
     return Store()
 
 
-def _summary(entry: Entry) -> dict[str, Any]:
+def _summary(store: Store, entry: Entry, used_by: Mapping[str, list[str]]) -> dict[str, Any]:
+    """What `cache list` and `cache info` say about one entry (docs/cli.md has the schema)."""
     meta = entry.meta
     return {
         "key": entry.key,
-        "name": meta.get("name", ""),
-        "version": meta.get("version", ""),
+        "name": str(meta.get("package") or meta.get("name") or ""),
+        "version": str(meta.get("version") or ""),
+        "variant": dict(meta.get("variant") or {}),
+        "kind": str(meta.get("kind") or ""),
         "size": entry.size,
         "created": entry.created,
+        "last_used": store.last_used(entry),
+        "used_by": used_by.get(entry.key, []),
         "path": str(entry.path),
     }
+
+
+def _users(store: Store) -> dict[str, list[str]]:
+    """Entry key -> the environments (or other roots) that use it, sorted."""
+    from cmpkg.store.roots import env_of
+
+    users: dict[str, list[str]] = {}
+    for name, root in sorted(store.root_records().items()):
+        for key in root.keys:
+            users.setdefault(key, []).append(env_of(name) or name)
+    return users
+
+
+def _variant(variant: Mapping[str, str]) -> str:
+    return ",".join(f"{g}={v}" for g, v in sorted(variant.items()))
 
 
 def _dir(args: argparse.Namespace) -> int:
@@ -69,12 +93,26 @@ def _dir(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from cmpkg import console
 
-    entries = [_summary(e) for e in _store().list()]
+    store = _store()
+    users = _users(store)
+    entries = [_summary(store, e, users) for e in store.list()]
     if args.json:
         console.print_json({"entries": entries})
         return 0
-    rows = [[e["key"][:12], str(e["name"]), str(e["version"]), _human(e["size"])] for e in entries]
-    print(console.table(rows, ["KEY", "NAME", "VERSION", "SIZE"]))
+    rows = [
+        [
+            e["key"][:12],
+            e["name"] or "?",
+            e["version"] or "-",
+            _variant(e["variant"]) or "-",
+            _human(e["size"]),
+            e["last_used"][:16].replace("T", " "),
+            ", ".join(e["used_by"]) or "-",
+        ]
+        for e in entries
+    ]
+    headers = ["KEY", "NAME", "VERSION", "VARIANT", "SIZE", "LAST USED", "USED BY"]
+    print(console.table(rows, headers))
     return 0
 
 
@@ -83,11 +121,14 @@ def _info(args: argparse.Namespace) -> int:
 
     store = _store()
     entry = store.info(store.resolve(args.key))
+    summary = _summary(store, entry, _users(store))
     if args.json:
-        console.print_json({**_summary(entry), "metadata": dict(entry.metadata)})
+        console.print_json({**summary, "metadata": dict(entry.metadata)})
         return 0
-    for name, value in _summary(entry).items():
-        print(f"{name + ':':9} {value}")
+    summary["variant"] = _variant(summary["variant"])
+    summary["used_by"] = ", ".join(summary["used_by"]) or "no environment"
+    for name, value in summary.items():
+        print(f"{name + ':':10} {value}")
     for name, value in sorted(entry.meta.items()):
         print(f"  {name}: {value}")
     print(f"files:    {len(entry.files)}")
@@ -163,8 +204,10 @@ def _rm(args: argparse.Namespace) -> int:
 
     store = _store()
     key = store.resolve(args.key)
-    store.remove(key)
+    broken = store.remove(key, force=args.force)
     console.info(f"removed {key[:12]}")
+    for root in broken:
+        console.message("warning", f"{root.label} is now broken: `cmpkg install` it again")
     return 0
 
 

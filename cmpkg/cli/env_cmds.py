@@ -44,12 +44,13 @@ def _run(args: argparse.Namespace) -> int:
     extra = args.args[1:] if args.args[:1] == ["--"] else args.args
     if not record.run:
         raise UsageError("not-an-app", f"{args.name} has no run command", hint="use `cmpkg shell`")
-    env = envs.run_environment(record, os.environ)
+    env = _without_bytecode_writes(envs.run_environment(record, os.environ))
     env.setdefault("CMPKG_RESULTS_DIR", str(project.results_root(Path.cwd(), home())))
     store = Store(home())
     with contextlib.ExitStack() as held:
         for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
             held.enter_context(store.hold(key))
+        preflight(store, record)  # under the locks: nothing can remove an entry after this
         started = time.time()
         try:
             code = subprocess.call([*record.run, *extra], env=env)
@@ -72,6 +73,61 @@ def _record_run(
         record_run(home(), record.name, variables, extra, times, code)
     except (CmpkgError, OSError) as error:
         console.message("warning", f"the run was not recorded in the results database: {error}")
+
+
+def preflight(store: Any, record: Any) -> None:
+    """Every entry of the environment is present and as it was committed, before the app
+    starts: otherwise `env-broken` names each missing or modified package and the fix.
+
+    Costs one metadata read per entry and one `lstat` per file (the store's stat table)."""
+    from cmpkg.errors import CmpkgError
+
+    names = {info["key"]: name for name, info in record.packages.items() if "key" in info}
+    problems, modified = [], []
+    for key in record.keys:
+        entry = store.get(key)
+        label = f"{names.get(key, '?')} ({key[:12]})"
+        if entry is None:
+            problems.append(f"missing: {label} is not in the store")
+            continue
+        result = store.check(entry)
+        paths = [*result.changed, *result.missing, *result.added]
+        if paths:
+            modified.append(key)
+            more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+            problems.append(f"modified: {label} changed after install: {paths[0]}{more}")
+    if problems:
+        fix = _reinstall_command(record)
+        if modified:
+            fix = f"`cmpkg cache rm --force {modified[0][:12]}`, then {fix}"
+        raise CmpkgError(
+            "env-broken",
+            f"environment {record.name} cannot run: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            hint=f"install it again: {fix}",
+            details=problems,
+        )
+
+
+def _reinstall_command(record: Any) -> str:
+    import shlex
+
+    lock = (getattr(record, "provenance", None) or {}).get("lock")
+    if lock:
+        words = ["cmpkg", "install", "--frozen", "--lock", lock["path"]]
+        words += ["--target", lock["target"]] if lock.get("target") else []
+    else:
+        words = ["cmpkg", "install", *record.requests]
+    if record.name != (record.requests[:1] or [record.name])[0] or lock:
+        words += ["--env", record.name]
+    return "`" + shlex.join(words) + "`"
+
+
+def _without_bytecode_writes(env: dict[str, str]) -> dict[str, str]:
+    """Entries are immutable: Python must not cache bytecode inside them (it would as
+    root, whom read-only bits do not stop, and the next install would refuse the entry)."""
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
 
 
 def _env(args: argparse.Namespace) -> int:
@@ -141,5 +197,5 @@ def _shell(args: argparse.Namespace) -> int:
     from cmpkg import envs
 
     record = envs.load(home(), args.name)
-    env = envs.run_environment(record, os.environ)
+    env = _without_bytecode_writes(envs.run_environment(record, os.environ))
     return subprocess.call([os.environ.get("SHELL", "/bin/sh")], env=env)
