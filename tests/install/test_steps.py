@@ -102,3 +102,34 @@ def test_a_step_writing_outside_its_entry_fails_and_leaves_no_entry(tmp_path: Pa
     assert not outside.exists()
     entries = tmp_path / "home" / "store-v1" / "entries"
     assert not entries.exists() or not any((e / "data.txt").exists() for e in entries.iterdir())
+
+
+@pytest.mark.skipif(confine.available() is not None, reason=f"{confine.available()}")
+def test_a_step_gets_a_private_dev_shm_and_a_read_only_tmp(tmp_path: Path) -> None:
+    import uuid
+
+    shm = Path("/dev/shm") / f"cmpkg-test-{uuid.uuid4().hex}"
+    done = _install(tmp_path / "home", _index(tmp_path, "shm", str(shm)), "shm")
+    assert done.returncode == 0, done.stderr  # it wrote into its own, private /dev/shm
+    assert not shm.exists()  # ... which vanished with the step; the real one is untouched
+    loose = Path("/tmp") / f"cmpkg-test-{uuid.uuid4().hex}"
+    done = _install(tmp_path / "home", _index(tmp_path, "tmp", str(loose)), "tmp")
+    assert done.returncode == 1 and "Read-only file system" in done.stderr
+    assert not loose.exists()
+
+
+@pytest.mark.skipif(confine.available() is not None, reason=f"{confine.available()}")
+def test_confined_directories_under_tmp_stay_writable(tmp_path: Path) -> None:
+    work = tmp_path / "work"  # under /tmp: the private /tmp must still show it, writable
+    work.mkdir()
+    (work / "before").write_text("x")
+    argv = [
+        "sh",
+        "-c",
+        'cat before && echo made > after && python3 -c "import multiprocessing as m; m.Lock()"',
+    ]
+    done = subprocess.run(
+        confine.confined(argv, [work]), cwd=work, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert (work / "after").read_text() == "made\n"
