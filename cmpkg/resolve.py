@@ -95,18 +95,27 @@ class Resolution:
     backend: str
 
     def order(self) -> list[str]:
-        """Pinned names with dependencies before dependents (a topological order)."""
-        done: list[str] = []
+        """Pinned names with dependencies before dependents (a topological order).
+
+        The index refuses cycles that hold for every variant; one that only the chosen
+        variants close (through a `when` dependency) is refused here, with its path."""
+        done: dict[str, None] = {}
+        path: list[str] = []
 
         def visit(name: str) -> None:
-            if name not in done:
-                for dep in self.pins[name].needs:
-                    visit(dep)
-                done.append(name)
+            if name in done:
+                return
+            if name in path:
+                raise _cycle_error(self, [*path[path.index(name) :], name])
+            path.append(name)
+            for dep in self.pins[name].needs:
+                visit(dep)
+            path.pop()
+            done[name] = None
 
         for name in sorted(self.pins):
             visit(name)
-        return done
+        return list(done)
 
     def why(self, name: str) -> list[list[str]]:
         """Every chain from a requested package down to `name`."""
@@ -122,6 +131,18 @@ class Resolution:
         for root in self.roots:
             walk(root, [root])
         return chains
+
+
+def _cycle_error(resolution: Resolution, cycle: list[str]) -> UsageError:
+    """A cycle among the chosen pins, said like the index says plain cycles."""
+    first = resolution.pins[cycle[0]]
+    return UsageError(
+        "dependency-cycle",
+        f"{first.recipe.path}: depends: dependency cycle "
+        + " -> ".join(resolution.pins[n].label for n in cycle),
+        hint="a `when` dependency closes this cycle for the chosen variants: "
+        "break it in the recipes, or ask for other variant values",
+    )
 
 
 # --- requests -------------------------------------------------------------------------

@@ -133,3 +133,40 @@ def test_the_environment_key_hashes_the_locked_wheels(tmp_path: Path) -> None:
     assert {n: k for n, k in keys[0].items() if n != PYENV} == {
         n: k for n, k in keys[1].items() if n != PYENV
     }
+
+
+CYCLE_A = """name = "a"
+version = "1"
+kind = "tool"
+tags = ["a"]
+summary = "s"
+license = "MIT"
+homepage = "https://example.org"
+depends = [{ name = "b", when = { mode = "loop" } }]
+
+[variants.mode]
+default = "loop"
+
+[variants.mode.loop]
+
+[variants.mode.plain]
+"""
+CYCLE_B = CYCLE_A.split("depends")[0].replace('"a"', '"b"') + 'depends = ["a"]\n'
+
+
+def test_a_cycle_closed_by_a_when_dependency_is_reported_with_its_path(tmp_path: Path) -> None:
+    import pytest
+
+    from cmpkg.errors import UsageError
+
+    (tmp_path / "a.toml").write_text(CYCLE_A)
+    (tmp_path / "b.toml").write_text(CYCLE_B)
+    index = load_index([tmp_path])  # the index accepts it: the cycle needs mode=loop
+    plain = resolve(index, CPU, TOOLS, [parse_request("a[mode=plain]", index)])
+    assert [s.name for s in make_plan(plain, lambda _k: False).steps] == ["a"]
+    looped = resolve(index, CPU, TOOLS, [parse_request("a", index)])
+    with pytest.raises(UsageError) as caught:  # was a RecursionError
+        make_plan(looped, lambda _k: False)
+    assert caught.value.code == "dependency-cycle"
+    assert "a 1 [mode=loop] -> b 1 -> a 1 [mode=loop]" in caught.value.message
+    assert str(tmp_path / "a.toml") in caught.value.message
