@@ -78,6 +78,7 @@ def install(
         as_resolve = ResolveInput(given.requests, given.sources, given.target, given.backend)
         resolution = solve(ctx, as_resolve, installing=True).resolution
     store = Store(home())
+    store.sweep_writes()  # what killed writers left (their writers' locks are free)
     offline = given.offline or envvars.get("CMPKG_OFFLINE") == "1" or config.load().offline
     sources = plan_sources(given, ctx, resolution, offline)
     plan = make_plan(resolution, lambda key: store.get(key) is not None, sources)
