@@ -163,13 +163,31 @@ class Store:
     def check(self, entry: Entry) -> VerifyResult:
         """What `verify` finds, from the stat table taken at commit: one `lstat` per file
         and directory, re-hashing only files whose stamp moved (docs/store.md, "Reuse").
-        Entries written before the table existed are re-hashed in full."""
+        An entry written before the table existed (format 1) is re-hashed in full once and,
+        if intact, frozen and given its table, so later checks are cheap."""
         table = entry.metadata.get("stat")
         if table is None:
-            return manifest.compare(entry.key, entry.path, entry.files)
+            result = manifest.compare(entry.key, entry.path, entry.files)
+            if result.ok:
+                self._add_table(entry)
+            return result
         files = entry.metadata.get("files", [])  # raw records: a venv has thousands
         changed, missing, added = fingerprint.check(str(entry.path), files, table)
         return VerifyResult(entry.key, tuple(changed), tuple(missing), tuple(added))
+
+    def _add_table(self, entry: Entry) -> None:
+        """Upgrade a verified format-1 entry in place (under its lock, so no builder or
+        remover races); best effort: a store we may not write stays slow, not broken."""
+        with os_lock(self._lock_path(entry.key), blocking=False) as held:
+            if not held:
+                return
+            with contextlib.suppress(OSError):
+                readonly.freeze_below(entry.path)
+                paths = [f.path for f in entry.files]
+                upgraded = {**entry.metadata, "format": FORMAT}
+                upgraded["stat"] = fingerprint.take(str(entry.path), paths)
+                _write_atomic(entry.path / layout.METADATA, _dumps(upgraded))
+                readonly.freeze_top(entry.path, (layout.METADATA, layout.MARKER))
 
     def require_intact(self, entry: Entry) -> Entry:
         """`entry`, after `check` found it as it was committed (RELIABILITY A4), else

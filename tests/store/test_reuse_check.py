@@ -141,3 +141,27 @@ def test_an_entry_without_a_stat_table_is_re_hashed(entry: tuple[Store, Entry]) 
     (made.path / "new").write_text("x")
     assert store.check(old).added == ("new",)
     assert METADATA not in store.check(made).added
+
+
+def test_an_entry_written_before_the_table_gets_one_once_verified(
+    entry: tuple[Store, Entry],
+) -> None:
+    import json
+
+    store, made = entry
+    metadata = made.path / METADATA
+    writable(made.path, metadata)
+    old = {k: v for k, v in made.metadata.items() if k != "stat"} | {"format": 1}
+    metadata.write_text(json.dumps(old))
+    legacy = store.get(made.key)
+    assert legacy is not None and "stat" not in legacy.metadata
+    assert store.check(legacy).ok  # re-hashed in full, then upgraded
+    upgraded = store.get(made.key)
+    assert upgraded is not None and upgraded.metadata["format"] == 2
+    assert "stat" in upgraded.metadata and store.check(upgraded).ok
+    target = made.path / "bin" / "tool"
+    before = target.stat()
+    writable(target)
+    target.write_text("#!/bin/sh\necho ho\n")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert store.check(upgraded).changed == ("bin/tool",)
