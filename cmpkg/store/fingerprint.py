@@ -73,10 +73,12 @@ def check(
     """
     changed: list[str] = []
     missing: list[str] = []
+    prefix = os.path.join(root, "")  # one concatenation per file: join costs a third as much
+    lstat = os.lstat
     for record, stamp in zip(files, table["files"], strict=True):
-        path = os.path.join(root, record["path"])
+        path = prefix + record["path"]
         try:
-            info = os.lstat(path)
+            info = lstat(path)
         except FileNotFoundError:
             missing.append(record["path"])
             continue
