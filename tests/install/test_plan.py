@@ -162,9 +162,9 @@ def test_a_cycle_closed_by_a_when_dependency_is_reported_with_its_path(tmp_path:
     (tmp_path / "a.toml").write_text(CYCLE_A)
     (tmp_path / "b.toml").write_text(CYCLE_B)
     index = load_index([tmp_path])  # the index accepts it: the cycle needs mode=loop
-    plain = resolve(index, CPU, TOOLS, [parse_request("a[mode=plain]", index)])
+    plain = resolve(ResolveTask(index, CPU, TOOLS, (parse_request("a[mode=plain]", index),)))
     assert [s.name for s in make_plan(plain, lambda _k: False).steps] == ["a"]
-    looped = resolve(index, CPU, TOOLS, [parse_request("a", index)])
+    looped = resolve(ResolveTask(index, CPU, TOOLS, (parse_request("a", index),)))
     with pytest.raises(UsageError) as caught:  # was a RecursionError
         make_plan(looped, lambda _k: False)
     assert caught.value.code == "dependency-cycle"
