@@ -87,3 +87,22 @@ def record_run(
     if cell is None:  # a sweep's cells may share a network filesystem: readers merge
         results.merge()
     return record
+
+
+def record_unrun_cell(
+    root: Path, home: Path, cell: Mapping[str, Any], times: tuple[float, float], code: int
+) -> RunRecord:
+    """A sweep cell that never reached (or never finished) `cmpkg run` — its install failed,
+    or it was cancelled — is a row too, so `results list` shows the whole matrix."""
+    facts = RunFacts(
+        run_id=cell["run-id"],
+        env="",
+        started=times[0],
+        ended=times[1],
+        exit_code=code,
+        host=os.uname().nodename,
+        result_dir=None,
+    )
+    record = build(facts, None, None, cell)
+    Results(default_dir(root, home)).write_record(record)
+    return record

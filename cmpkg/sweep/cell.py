@@ -63,9 +63,24 @@ def run(submission: Submission, index: int) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     final = state.DONE if code == 0 else state.CANCELLED if step == "cancelled" else state.FAILED
+    if step in ("install", "cancelled"):  # `cmpkg run` recorded nothing: the cell does
+        _record_unrun(submission, where, (started.started, time.time()), code)
     ended = {"ended": time.time(), "exit_code": code, "step": None if code == 0 else step}
     state.write(sweep_dir, cell["id"], CellState(**{**_fields(started), "state": final, **ended}))
     return code
+
+
+def _record_unrun(
+    submission: Submission, where: Path, times: tuple[float, float], code: int
+) -> None:
+    from cmpkg.config import home
+    from cmpkg.results.capture import record_unrun_cell
+
+    try:
+        cell = json.loads((where / "cell.json").read_text())
+        record_unrun_cell(Path(submission.root), home(), cell, times, code)
+    except (OSError, ValueError) as error:  # the state file still says how the cell ended
+        print(f"warning: cell not recorded in the results database: {error}", file=sys.stderr)
 
 
 def _fields(value: CellState) -> dict[str, Any]:

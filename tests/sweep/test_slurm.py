@@ -87,6 +87,9 @@ def test_rerun_submits_only_the_cancelled_cell(slurm_sweep: dict[str, Any]) -> N
     assert re.search(r"submitted slurm job \d+: 1 cells \(array 3\)", again.stderr), again.stderr
     after = status(slurm_sweep["project"], slurm_sweep["home"], slurm_sweep["env"])
     assert after[HELD]["attempt"] == 2
+    rows = _rows(slurm_sweep["project"], slurm_sweep["home"])
+    held = sorted((r["attempt"], r["status"], r["exit_code"]) for r in rows if r["cell"] == HELD)
+    assert held == [(1, "failed", 143), (2, "ok", 0)]  # the cancelled attempt is a row too
     for cell, item in after.items():
         if cell != HELD:  # untouched: same attempt, same recorded run
             assert (item["attempt"], item["run-id"]) == (1, before[cell]["run-id"])
