@@ -29,6 +29,7 @@ from cmpkg import atomic, installer
 from cmpkg.errors import CmpkgError
 from cmpkg.lock.model import LockedWheel, WheelSource
 from cmpkg.process import run_or_raise
+from cmpkg.wheel_errors import missing_wheel
 
 __all__ = ["LockedWheel", "WheelPlatform", "WheelSource", "resolve_wheels"]
 
@@ -238,14 +239,18 @@ def _compile(
     )
     argv += ["--only-binary", ":all:", "--cache-dir", str(home / installer.UV_CACHE)]
     argv += [*platform_args(platform), *source_args(source, index_urls)]
-    done = run_or_raise(
-        argv,
-        "wheel-resolution-failed",
-        f"uv cannot resolve the Python environment for Python {platform.python} on {platform.arch}",
-        hint="check the requirements above against this target's Python and platform",
-        env=installer.isolated_environment(),
-        stdin="".join(r + "\n" for r in requirements),
-    )
+    try:
+        done = run_or_raise(
+            argv,
+            "wheel-resolution-failed",
+            f"uv cannot resolve the Python environment for Python {platform.python} "
+            f"on {platform.arch}",
+            hint="check the requirements above against this target's Python and platform",
+            env=installer.isolated_environment(),
+            stdin="".join(r + "\n" for r in requirements),
+        )
+    except CmpkgError as error:  # a wheel no allowed source has: say which, and where
+        raise missing_wheel(error, source, platform.python) from None
     ranking = {tag: i for i, tag in enumerate(supported_tags(platform))}
     return parse_pylock(done.stdout, ranking)
 
