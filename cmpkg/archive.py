@@ -1,9 +1,10 @@
 """Safe extraction of untrusted archives (tar, tar.gz/bz2/xz, zip) and path checks.
 
-Owns: reading archive members, refusing every member that could write outside the
-destination or smuggle something in (path traversal, absolute names, links out of the tree,
-devices, reserved store names, zip header tricks, bombs), and writing the rest into a temp
-dir that is renamed onto the destination only when everything succeeded.
+Owns: refusing every member that could write outside the destination or smuggle something
+in (path traversal, absolute names, links out of the tree, reserved store names, bombs), and
+writing the rest into a temp dir that is renamed onto the destination only when everything
+succeeded. Reading the two formats, and refusing what a format itself can smuggle in
+(devices, zip header tricks), is `cmpkg.archive_formats`.
 
 Must not: trust `tarfile`'s or `zipfile`'s own extraction (we never call `extract*`: every
 byte is written by this module, with O_NOFOLLOW and counted), follow a symlink while writing,
@@ -18,29 +19,21 @@ import posixpath
 import re
 import shutil
 import stat
-import struct
-import tarfile
 import tempfile
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from cmpkg.errors import CmpkgError, UsageError
+from cmpkg.archive_formats import ArchiveError, Member, Reader, open_reader, refuse
+from cmpkg.errors import UsageError
 from cmpkg.store.layout import RESERVED_NAMES
 
 DEFAULT_MAX_TOTAL_SIZE = 256 * 1024**3  # models and datasets are big; bombs are bigger
 DEFAULT_MAX_MEMBERS = 1_000_000
 DEFAULT_MAX_RATIO = 200.0  # real tarballs of text compress ~10x; bombs reach 1000x+
 _CHUNK = 1024 * 1024
-_MAX_LINK_TARGET = 4096
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_HINT = "the archive is unsafe or corrupt; check its source and hash, or report it upstream"
 
-
-class ArchiveError(CmpkgError):
-    """An archive that cmpkg refuses to extract; nothing was written to the destination."""
+__all__ = ["ArchiveError", "Extracted", "Limits", "check_relative_path", "extract"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +48,6 @@ class Extracted:
     path: Path
     members: int
     size: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Member:
-    name: str  # normalised: relative, '/'-separated, no '.' or '..' parts
-    kind: str  # "file", "dir", "symlink" or "hardlink"
-    size: int
-    mode: int
-    target: str  # symlink target as written, or the normalised hardlink source
-    ref: tarfile.TarInfo | zipfile.ZipInfo
 
 
 # ---------------------------------------------------------------------------- path checks
@@ -142,7 +125,7 @@ def extract(
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise ArchiveError("extract-dest-exists", f"{dest} exists and is not a directory")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _open_reader(archive) as reader:
+    with open_reader(archive) as reader:
         members = _plan(reader, archive, limits)
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.extract-", dir=dest.parent))
         try:
@@ -175,175 +158,14 @@ def _commit(tmp: Path, dest: Path) -> None:
     tmp.rmdir()
 
 
-def _refuse(archive: Path, member: str, why: str, code: str = "unsafe-archive") -> ArchiveError:
-    return ArchiveError(code, f"{archive.name}: member {member!r} {why}", hint=_HINT)
-
-
-# ---------------------------------------------------------------------------- readers
-
-
-class _Reader:
-    """What `_plan` and `_write_all` need from one archive format."""
-
-    def members(self) -> Iterator[_Member]:
-        raise NotImplementedError
-
-    def open(self, member: _Member) -> IO[bytes]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self) -> _Reader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _open_reader(archive: Path) -> _Reader:
-    try:
-        with archive.open("rb") as fh:
-            magic = fh.read(4)
-    except OSError as error:
-        raise ArchiveError("bad-archive", f"cannot read {archive}: {error.strerror}") from None
-    if magic[:2] == b"PK":
-        return _ZipReader(archive)
-    return _TarReader(archive)
-
-
-class _TarReader(_Reader):
-    def __init__(self, archive: Path) -> None:
-        self.archive = archive
-        try:
-            self.tar = tarfile.open(archive, "r:*")  # noqa: SIM115 (closed by close())
-        except (tarfile.TarError, OSError, EOFError) as error:
-            raise ArchiveError(
-                "bad-archive", f"{archive.name} is not a readable tar or zip archive: {error}"
-            ) from None
-
-    def members(self) -> Iterator[_Member]:
-        # next() one header at a time, so a bomb is stopped at its first oversized header
-        # instead of after decompressing everything to list the members.
-        while True:
-            try:
-                info = self.tar.next()
-            except (tarfile.TarError, OSError, EOFError) as error:
-                raise ArchiveError("bad-archive", f"{self.archive.name}: {error}") from None
-            if info is None:
-                return
-            yield self._member(info)
-
-    def _member(self, info: tarfile.TarInfo) -> _Member:
-        name = info.name
-        if info.isreg():
-            return _Member(name, "file", info.size, info.mode, "", info)
-        if info.isdir():
-            return _Member(name, "dir", 0, info.mode, "", info)
-        if info.issym():
-            return _Member(name, "symlink", 0, 0o777, info.linkname, info)
-        if info.islnk():
-            return _Member(name, "hardlink", 0, info.mode, info.linkname, info)
-        kind = {tarfile.CHRTYPE: "character device", tarfile.BLKTYPE: "block device"}
-        what = kind.get(info.type, "FIFO" if info.isfifo() else f"of tar type {info.type!r}")
-        raise _refuse(self.archive, name, f"is a {what}; only files, dirs and links are allowed")
-
-    def open(self, member: _Member) -> IO[bytes]:
-        assert isinstance(member.ref, tarfile.TarInfo)
-        handle = self.tar.extractfile(member.ref)
-        assert handle is not None
-        return handle
-
-    def close(self) -> None:
-        self.tar.close()
-
-
-_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
-
-
-class _ZipReader(_Reader):
-    def __init__(self, archive: Path) -> None:
-        self.archive = archive
-        try:
-            self.zip = zipfile.ZipFile(archive)
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
-            raise ArchiveError("bad-archive", f"{archive.name}: {error}") from None
-
-    def members(self) -> Iterator[_Member]:
-        infos = self.zip.infolist()
-        self._check_layout(infos)
-        for info in infos:
-            yield self._member(info)
-
-    def _member(self, info: zipfile.ZipInfo) -> _Member:
-        name, mode = info.orig_filename, info.external_attr >> 16
-        if info.flag_bits & 0x1:
-            raise _refuse(self.archive, name, "is encrypted")
-        if stat.S_ISLNK(mode):
-            return _Member(name, "symlink", 0, 0o777, self._link_target(info), info)
-        if info.is_dir() or stat.S_ISDIR(mode):
-            return _Member(name, "dir", 0, mode or 0o755, "", info)
-        if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no type bits: a plain file
-            raise _refuse(self.archive, name, "is a device, FIFO or socket")
-        return _Member(name, "file", info.file_size, (mode & 0o777) or 0o644, "", info)
-
-    def _link_target(self, info: zipfile.ZipInfo) -> str:
-        if info.file_size > _MAX_LINK_TARGET:
-            raise _refuse(self.archive, info.orig_filename, "is a symlink with a huge target")
-        with self.zip.open(info) as fh:
-            return fh.read(_MAX_LINK_TARGET + 1).decode("utf-8", "replace")
-
-    def _check_layout(self, infos: list[zipfile.ZipInfo]) -> None:
-        """Local headers must agree with the central directory and must not overlap."""
-        end_of_previous = 0
-        with self.archive.open("rb") as fh:
-            for info in sorted(infos, key=lambda i: i.header_offset):
-                if info.header_offset < end_of_previous:
-                    raise _refuse(self.archive, info.orig_filename, "overlaps another member")
-                end_of_previous = self._check_local_header(fh, info)
-        if end_of_previous > self.zip.start_dir:
-            raise ArchiveError("unsafe-archive", f"{self.archive.name}: data overlaps directory")
-
-    def _check_local_header(self, fh: IO[bytes], info: zipfile.ZipInfo) -> int:
-        fh.seek(info.header_offset)
-        raw = fh.read(_LOCAL_HEADER.size)
-        if len(raw) != _LOCAL_HEADER.size:
-            raise _refuse(self.archive, info.orig_filename, "has a truncated local header")
-        sig, _, flags, method, _, _, crc, csize, usize, name_len, extra_len = _LOCAL_HEADER.unpack(
-            raw
-        )
-        encoding = "utf-8" if flags & 0x800 else "cp437"
-        local_name = fh.read(name_len).decode(encoding, "replace")
-        disagree = sig != b"PK\x03\x04" or local_name != info.orig_filename
-        disagree = disagree or method != info.compress_type
-        if not flags & 0x08 and 0xFFFFFFFF not in (csize, usize):
-            disagree = disagree or (crc, csize, usize) != (
-                info.CRC,
-                info.compress_size,
-                info.file_size,
-            )
-        if disagree:
-            why = f"has a local header ({local_name!r}) that disagrees with the central directory"
-            raise _refuse(self.archive, info.orig_filename, why)
-        data_start = info.header_offset + _LOCAL_HEADER.size + int(name_len) + int(extra_len)
-        return data_start + info.compress_size
-
-    def open(self, member: _Member) -> IO[bytes]:
-        assert isinstance(member.ref, zipfile.ZipInfo)
-        return self.zip.open(member.ref)
-
-    def close(self) -> None:
-        self.zip.close()
-
-
 # ---------------------------------------------------------------------------- validation
 
 
-def _plan(reader: _Reader, archive: Path, limits: Limits) -> list[_Member]:
+def _plan(reader: Reader, archive: Path, limits: Limits) -> list[Member]:
     """Every member validated against every rule, before a single byte is written."""
     archive_size = max(archive.stat().st_size, 1)
     seen: dict[str, str] = {}  # normalised name -> kind
-    planned: list[_Member] = []
+    planned: list[Member] = []
     total = 0
     for count, raw in enumerate(reader.members(), start=1):
         if count > limits.max_members:
@@ -357,7 +179,7 @@ def _plan(reader: _Reader, archive: Path, limits: Limits) -> list[_Member]:
     return planned
 
 
-def _remember(seen: dict[str, str], member: _Member) -> None:
+def _remember(seen: dict[str, str], member: Member) -> None:
     # Implicit parents count as directories, so a later link cannot take their name.
     parts = member.name.split("/")
     for depth in range(1, len(parts)):
@@ -380,20 +202,20 @@ def _bomb(archive: Path, why: str) -> ArchiveError:
     )
 
 
-def _check_member(member: _Member, archive: Path, seen: dict[str, str]) -> _Member:
+def _check_member(member: Member, archive: Path, seen: dict[str, str]) -> Member:
     problem = _path_problem(member.name)
     if problem is not None:
-        raise _refuse(archive, member.name, problem)
+        raise refuse(archive, member.name, problem)
     name = _normalise(member.name)
     if not name and member.kind != "dir":
-        raise _refuse(archive, member.name, "has an empty name")
+        raise refuse(archive, member.name, "has an empty name")
     if posixpath.basename(name) in RESERVED_NAMES:
-        raise _refuse(archive, member.name, "uses a name reserved for cmpkg's store")
+        raise refuse(archive, member.name, "uses a name reserved for cmpkg's store")
     _check_parents(archive, name, seen)
     if name in seen and (member.kind != "dir" or seen[name] != "dir"):
-        raise _refuse(archive, member.name, "appears twice in the archive")
+        raise refuse(archive, member.name, "appears twice in the archive")
     target = _check_link(member, name, archive, seen)
-    return _Member(name, member.kind, member.size, member.mode, target, member.ref)
+    return Member(name, member.kind, member.size, member.mode, target, member.ref)
 
 
 def _check_parents(archive: Path, name: str, seen: dict[str, str]) -> None:
@@ -401,21 +223,21 @@ def _check_parents(archive: Path, name: str, seen: dict[str, str]) -> None:
     for depth in range(1, len(parts)):
         kind = seen.get("/".join(parts[:depth]))
         if kind is not None and kind != "dir":
-            raise _refuse(archive, name, f"would be written through a {kind}")
+            raise refuse(archive, name, f"would be written through a {kind}")
 
 
-def _check_link(member: _Member, name: str, archive: Path, seen: dict[str, str]) -> str:
+def _check_link(member: Member, name: str, archive: Path, seen: dict[str, str]) -> str:
     if member.kind == "symlink":
         problem = _link_escapes(name, member.target)
         if problem is not None:
-            raise _refuse(archive, member.name, f"is a symlink that {problem}")
+            raise refuse(archive, member.name, f"is a symlink that {problem}")
         return member.target
     if member.kind == "hardlink":
         source_problem = _path_problem(member.target)
         source = _normalise(member.target)
         if source_problem is not None or seen.get(source) != "file":
             why = f"is a hardlink to {member.target!r}, which is not a file earlier in the archive"
-            raise _refuse(archive, member.name, why)
+            raise refuse(archive, member.name, why)
         return source
     return ""
 
@@ -423,9 +245,7 @@ def _check_link(member: _Member, name: str, archive: Path, seen: dict[str, str])
 # ---------------------------------------------------------------------------- writing
 
 
-def _write_all(
-    reader: _Reader, members: list[_Member], tmp: Path, archive: Path, lim: Limits
-) -> int:
+def _write_all(reader: Reader, members: list[Member], tmp: Path, archive: Path, lim: Limits) -> int:
     written = 0
     dirs: list[tuple[Path, int]] = []
     for member in members:
@@ -463,20 +283,20 @@ def _make_parents(tmp: Path, path: Path, archive: Path) -> None:
             current.mkdir(mode=0o755)
             continue
         if not stat.S_ISDIR(st.st_mode):
-            raise _refuse(archive, str(path.relative_to(tmp)), "would be written through a link")
+            raise refuse(archive, str(path.relative_to(tmp)), "would be written through a link")
 
 
-def _make_dir(path: Path, archive: Path, member: _Member) -> None:
+def _make_dir(path: Path, archive: Path, member: Member) -> None:
     try:
         st = path.lstat()
     except FileNotFoundError:
         path.mkdir(mode=0o755)
         return
     if not stat.S_ISDIR(st.st_mode):
-        raise _refuse(archive, member.name, "replaces a non-directory")
+        raise refuse(archive, member.name, "replaces a non-directory")
 
 
-def _write_file(reader: _Reader, member: _Member, path: Path, archive: Path, budget: int) -> int:
+def _write_file(reader: Reader, member: Member, path: Path, archive: Path, budget: int) -> int:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags, _safe_mode(member.mode))
     written = 0
@@ -485,7 +305,7 @@ def _write_file(reader: _Reader, member: _Member, path: Path, archive: Path, bud
             written += len(chunk)
             # The declared size may lie (zip): count what really comes out.
             if written > member.size:
-                raise _refuse(archive, member.name, "holds more bytes than its header declares")
+                raise refuse(archive, member.name, "holds more bytes than its header declares")
             if written > budget:
                 raise _bomb(archive, "expands past the total size limit while extracting")
             out.write(chunk)
@@ -493,12 +313,12 @@ def _write_file(reader: _Reader, member: _Member, path: Path, archive: Path, bud
     return written
 
 
-def _make_symlink(tmp: Path, member: _Member, archive: Path) -> None:
+def _make_symlink(tmp: Path, member: Member, archive: Path) -> None:
     path = tmp / member.name
     path.symlink_to(member.target)
     # The lexical check passed; now check where it really leads, links of links included.
     real, root = os.path.realpath(path), os.path.realpath(tmp)
     if real != root and not real.startswith(root + os.sep):
-        raise _refuse(
+        raise refuse(
             archive, member.name, f"is a symlink that resolves outside ({member.target!r})"
         )
