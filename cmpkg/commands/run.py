@@ -1,0 +1,183 @@
+"""`cmpkg run | env | shell`: using an installed environment.
+
+These read the environment record that install wrote; they load no index and probe
+nothing, so `cmpkg run` adds tens of milliseconds, not seconds, to an app's start. The store,
+the project and the results database are imported only by the workflow that needs them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cmpkg import envs
+from cmpkg.envs import PATH_LIKE, EnvRecord
+from cmpkg.errors import CmpkgError, UsageError
+
+if TYPE_CHECKING:
+    from cmpkg.store.store import Store
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """One `cmpkg run NAME -- ARGS`: `args` without the `--`; `environ` is the caller's."""
+
+    home: Path
+    name: str
+    args: tuple[str, ...]
+    environ: Mapping[str, str]
+    cwd: Path
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The app's exit code, and why the run is missing from the results database, if it is
+    (a run is never failed for that: the caller warns)."""
+
+    code: int
+    not_recorded: str | None = None
+
+
+def run(request: RunInput) -> RunResult:
+    """Run the app inside its environment, its store entries held against `cmpkg cache gc`,
+    then record the run in the results database (docs/results.md)."""
+    import contextlib
+    import subprocess
+
+    from cmpkg import project
+    from cmpkg.store.store import Store
+
+    record = envs.load(request.home, request.name)
+    if not record.run:
+        raise UsageError(
+            "not-an-app", f"{request.name} has no run command", hint="use `cmpkg shell`"
+        )
+    env = _without_bytecode_writes(envs.run_environment(record, request.environ))
+    env.setdefault("CMPKG_RESULTS_DIR", str(project.results_root(request.cwd, request.home)))
+    store = Store(request.home)
+    with contextlib.ExitStack() as held:
+        for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
+            held.enter_context(store.hold(key))
+        preflight(store, record)  # under the locks: nothing can remove an entry after this
+        started = time.time()
+        try:
+            code = subprocess.call([*record.run, *request.args], env=env)
+        except FileNotFoundError:
+            raise UsageError("bad-run-command", f"cannot start {record.run[0]!r}") from None
+    variables = {**record.variables, "CMPKG_RESULTS_DIR": env["CMPKG_RESULTS_DIR"]}
+    return RunResult(code, _record(request, record, variables, (started, time.time()), code))
+
+
+def _record(
+    request: RunInput,
+    record: EnvRecord,
+    variables: dict[str, str],
+    times: tuple[float, float],
+    code: int,
+) -> str | None:
+    """Record the run; the reason it could not be recorded, or None."""
+    from cmpkg.results.capture import record_run
+
+    try:
+        record_run(request.home, record.name, variables, list(request.args), times, code)
+    except (CmpkgError, OSError) as error:
+        return str(error)
+    return None
+
+
+def preflight(store: Store, record: EnvRecord) -> None:
+    """Every entry of the environment is present and as it was committed, before the app
+    starts: otherwise `env-broken` names each missing or modified package and the fix.
+
+    Costs one metadata read per entry and one `lstat` per file (the store's stat table)."""
+    names = {info["key"]: name for name, info in record.packages.items() if "key" in info}
+    problems, modified = [], []
+    for key in record.keys:
+        entry = store.get(key)
+        label = f"{names.get(key, '?')} ({key[:12]})"
+        if entry is None:
+            problems.append(f"missing: {label} is not in the store")
+            continue
+        result = store.check(entry)
+        paths = [*result.changed, *result.missing, *result.added]
+        if paths:
+            modified.append(key)
+            more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+            problems.append(f"modified: {label} changed after install: {paths[0]}{more}")
+    if problems:
+        fix = _reinstall_command(record)
+        if modified:
+            fix = f"`cmpkg cache rm --force {modified[0][:12]}`, then {fix}"
+        raise CmpkgError(
+            "env-broken",
+            f"environment {record.name} cannot run: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            hint=f"install it again: {fix}",
+            details=problems,
+        )
+
+
+def _reinstall_command(record: EnvRecord) -> str:
+    import shlex
+
+    lock = (getattr(record, "provenance", None) or {}).get("lock")
+    if lock:
+        words = ["cmpkg", "install", "--frozen", "--lock", lock["path"]]
+        words += ["--target", lock["target"]] if lock.get("target") else []
+    else:
+        words = ["cmpkg", "install", *record.requests]
+    if record.name != (record.requests[:1] or [record.name])[0] or lock:
+        words += ["--env", record.name]
+    return "`" + shlex.join(words) + "`"
+
+
+def _without_bytecode_writes(env: dict[str, str]) -> dict[str, str]:
+    """Entries are immutable: Python must not cache bytecode inside them (it would as
+    root, whom read-only bits do not stop, and the next install would refuse the entry)."""
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
+
+
+def shell(home: Path, name: str, environ: Mapping[str, str]) -> int:
+    """`$SHELL` (or /bin/sh) inside the environment; its exit code."""
+    import subprocess
+
+    env = _without_bytecode_writes(envs.run_environment(envs.load(home, name), environ))
+    return subprocess.call([environ.get("SHELL", "/bin/sh")], env=env)
+
+
+def list_envs(home: Path) -> list[EnvRecord]:
+    """Every named environment (not the run contexts install keeps beside them)."""
+    return [envs.load(home, n) for n in list_names(home)]
+
+
+def list_names(home: Path) -> list[str]:
+    return [n for n in envs.list_names(home) if not n.endswith(".context")]
+
+
+def remove_env(home: Path, name: str) -> None:
+    """Remove the record and drop its store root: its entries become collectable by gc."""
+    from cmpkg.store.store import Store
+
+    envs.remove(home, name)
+    Store(home).remove_root(f"env-{name}")
+
+
+def env_variables(home: Path, name: str) -> dict[str, str]:
+    return dict(envs.load(home, name).variables)
+
+
+def export_line(shell: str, key: str, value: str) -> str:
+    """One assignment; search paths are prepended to the shell's own value, as `cmpkg run`
+    does, so `eval "$(cmpkg env NAME)"` gives the same environment as `cmpkg run`."""
+    import shlex
+
+    quoted = shlex.quote(value)
+    if shell == "fish":
+        return f"set -gx {key} {quoted}" + (f" ${key}" if key in PATH_LIKE else "")
+    if key in PATH_LIKE:
+        return f'export {key}={quoted}"${{{key}:+:${key}}}"'
+    return f"export {key}={quoted}"
