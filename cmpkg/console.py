@@ -31,11 +31,16 @@ def style(text: str, name: str, stream: TextIO | None = None) -> str:
 
 def message(kind: str, text: str) -> None:
     """Print `kind: text` to stderr (kind is error, warning or hint)."""
-    print(f"{style(kind + ':', kind)} {text}", file=sys.stderr)
+    from cmpkg import status
+
+    status.line(f"{style(kind + ':', kind)} {text}")
 
 
 def info(text: str) -> None:
-    print(text, file=sys.stderr)
+    """One message line on stderr, written whole (parallel workers' lines never run together)."""
+    from cmpkg import status
+
+    status.line(text)
 
 
 def plural(number: int, noun: str) -> str:

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cmpkg import installer
+from cmpkg import installer, status
+from cmpkg.console import plural
 from cmpkg.process import run_or_raise
 from cmpkg.wheels import LockedWheel, WheelSource, source_args
 
@@ -107,19 +108,24 @@ def install(
 ) -> list[dict[str, Any]]:
     """Install every wheel in one uv call; return what was installed, with hashes."""
     argv, pins = install_command(root, wheels, source, home)
+    with status.activity(f"installing {plural(len(wheels), 'wheel')} into {root.name}"):
+        _install(argv, pins, len(wheels))
+    return [
+        {"name": w.name, "version": w.version, "url": w.url, "sha256": w.sha256}
+        for w in sorted(wheels, key=lambda w: w.name.lower())
+    ]
+
+
+def _install(argv: list[str], pins: str, count: int) -> None:
     run_or_raise(
         argv,
         "install-failed",
-        f"uv could not install the environment ({len(wheels)} wheels)",
+        f"uv could not install the environment ({plural(count, 'wheel')})",
         hint="every wheel is installed at once with its sha256: a mismatch above means a "
         "tampered or stale source",
         env=installer.isolated_environment(),
         stdin=pins,
     )
-    return [
-        {"name": w.name, "version": w.version, "url": w.url, "sha256": w.sha256}
-        for w in sorted(wheels, key=lambda w: w.name.lower())
-    ]
 
 
 def relocate(tmp: Path, final: Path) -> None:

@@ -85,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from cmpkg import status
+
+    status.quiet(bool(getattr(args, "json", False)))  # scripts read both streams: no drawing
     try:
         return int(args.handler(args) or 0)
     except CmpkgError as error:

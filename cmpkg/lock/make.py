@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cmpkg import status
 from cmpkg.atomic import write_text
 from cmpkg.config import home
 from cmpkg.errors import CmpkgError, UsageError
@@ -158,9 +159,10 @@ def make_lock(
     root = home()
     solved: dict[str, tuple[TargetInputs, Resolution]] = {}
     for spec in targets:
-        inputs = target_inputs(spec, index, root, previous, set(upgrade), requests)
-        with _naming(spec):
-            solved[spec] = inputs, solve(index, requests, inputs, backend)
+        with status.activity(f"locking {spec}: solving"):
+            inputs = target_inputs(spec, index, root, previous, set(upgrade), requests)
+            with _naming(spec):
+                solved[spec] = inputs, solve(index, requests, inputs, backend)
     jobs = [
         (spec, env, requirements, urls, inputs.platform)
         for spec, (inputs, resolution) in solved.items()
@@ -168,8 +170,8 @@ def make_lock(
     ]
 
     def resolve_one(job: tuple[str, str, Any, Any, WheelPlatform]) -> tuple[LockedWheel, ...]:
-        spec, _env, requirements, urls, platform = job
-        with _naming(spec):
+        spec, env, requirements, urls, platform = job
+        with _naming(spec), status.activity(f"locking {spec}: resolving wheels of {env}"):
             return resolve_wheels(requirements, urls, platform, wheels, root, refresh=refresh)
 
     with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="wheels") as pool:

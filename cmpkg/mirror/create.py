@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cmpkg import status
+from cmpkg.console import plural
 from cmpkg.errors import CmpkgError
 from cmpkg.lock import Lock, LockedSource, LockedTarget, LockedWheel, render
 from cmpkg.mirror.manifest import (
@@ -135,7 +137,8 @@ def add_artifacts(root: Path, sources: Iterable[LockedSource], downloads: Path) 
         if _has(target, source.sha256):
             continue
         artifact = fetch.Artifact(name, tuple(source.urls), name, source.sha256, source.size)
-        got = fetch.fetch(artifact, downloads)
+        with status.activity(f"mirror: fetching {name}"):
+            got = fetch.fetch(artifact, downloads)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(got.path, target)
         added += 1
@@ -177,7 +180,8 @@ def _add_environment(
     missing = {n: w for n, w in wanted.items() if not _has(directory / n, w.sha256)}
     if not missing:
         return 0
-    with tempfile.TemporaryDirectory(dir=root, prefix=".pip-") as scratch:
+    label = f"mirror: downloading {plural(len(missing), 'wheel')} for {target.name}"
+    with tempfile.TemporaryDirectory(dir=root, prefix=".pip-") as scratch, status.activity(label):
         _pip_download(
             Path(scratch), target, source, [f"{w.name}=={w.version}" for w in missing.values()]
         )
