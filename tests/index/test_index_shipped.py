@@ -200,3 +200,16 @@ def test_app_variants_pull_in(pins: Pairs, expected: set[str]) -> None:
     assert expected <= names
     if ("device", "cuda") in pins:
         assert "onnxruntime" not in names
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "pytorch"])
+def test_each_backend_keeps_the_default_synthetic_pair(backend: str) -> None:
+    """Asking for a backend must not move the solver off the synthetic model and data (it
+    once left dataset=synthetic for pytorch, and the install then asked for ImageNet)."""
+    from cmpkg.resolve import FactValue, ResolveTask, parse_request, resolve
+
+    facts = {"__arch=x86_64": FactValue("1", "test"), "__os=linux": FactValue("1", "test")}
+    tools = {"python": FactValue("3.11.7", "/usr/bin/python3")}
+    request = parse_request(f"mlperf-resnet50[backend={backend}]", INDEX)
+    chosen = dict(resolve(ResolveTask(INDEX, facts, tools, (request,))).pins[APP.name].variant)
+    assert chosen["model"] == "synthetic" and chosen["dataset"] == "synthetic", chosen
