@@ -9,20 +9,6 @@ from typing import Any
 
 from cmpkg.cli.common import add_json_option
 
-_LIST_COLUMNS = (
-    ("run", "run_id"),
-    ("benchmark", "benchmark"),
-    ("scenario", "scenario"),
-    ("target", "target"),
-    ("variant", "variant"),
-    ("status", "status"),
-    ("valid", "valid"),
-    ("samples/s", "samples_per_s"),
-    ("p90 ms", "latency_p90_ns"),
-    ("accuracy", "accuracy"),
-    ("cell", "cell"),
-)
-
 
 def register(subparsers: Any) -> None:
     results = subparsers.add_parser("results", help="list, compare, export and report runs")
@@ -91,13 +77,15 @@ def _list(args: argparse.Namespace) -> int:
     from cmpkg import console
     from cmpkg.commands import results
     from cmpkg.results.export import typed
+    from cmpkg.results.record import SUMMARY
 
     rows = results.select(Path.cwd(), args.where)
     if args.json:
         console.print_json([typed(r) for r in rows])
         return 0
-    table = [[_format(r, c) for _, c in _LIST_COLUMNS] for r in rows]
-    print(console.table(table, [name for name, _ in _LIST_COLUMNS]))
+    columns = (*SUMMARY, ("cell", "cell"))
+    table = [[_format(r, c) for _, c in columns] for r in rows]
+    print(console.table(table, [name for name, _ in columns]))
     return 0
 
 

@@ -65,6 +65,19 @@ class RunRecord:
 
 
 COLUMNS = tuple(f.name for f in fields(RunRecord))
+#: (heading, column) of the summary both views show: `results list` and the report's table.
+SUMMARY = (
+    ("run", "run_id"),
+    ("benchmark", "benchmark"),
+    ("scenario", "scenario"),
+    ("target", "target"),
+    ("variant", "variant"),
+    ("status", "status"),
+    ("valid", "valid"),
+    ("samples/s", "samples_per_s"),
+    ("p90 ms", "latency_p90_ns"),
+    ("accuracy", "accuracy"),
+)
 
 
 @dataclass(frozen=True)

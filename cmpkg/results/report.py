@@ -20,24 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmpkg.errors import CmpkgError
+from cmpkg.results.record import SUMMARY
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 Row = Mapping[str, Any]
-_TABLE = (
-    ("run", "run_id"),
-    ("benchmark", "benchmark"),
-    ("scenario", "scenario"),
-    ("target", "target"),
-    ("variant", "variant"),
-    ("status", "status"),
-    ("valid", "valid"),
-    ("samples/s", "samples_per_s"),
-    ("p90 latency (ms)", "latency_p90_ns"),
-    ("accuracy", "accuracy"),
-    ("started", "started"),
-)
+_TABLE = (*SUMMARY, ("started", "started"))
 _STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; font-size: 0.85em; }
