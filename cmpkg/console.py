@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 _STYLES = {"error": "1;31", "warning": "1;33", "hint": "36", "bold": "1", "dim": "2", "ok": "32"}
 
 
-def use_colour(stream: TextIO) -> bool:
+def use_colour(stream: IO[str]) -> bool:
     """Colour only for a TTY, never with NO_COLOR (https://no-color.org) or TERM=dumb."""
     if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
         return False

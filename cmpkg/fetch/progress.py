@@ -20,6 +20,7 @@ class StderrProgress:
         self._totals: dict[str, int | None] = {}
         self._done: dict[str, int] = {}
         self._drawn = 0.0
+        self._width = 0  # characters of the bar now on screen
 
     def start(self, name: str, total: int | None) -> None:
         with self._lock:
@@ -36,7 +37,7 @@ class StderrProgress:
         with self._lock:
             self._totals.pop(name, None)
             self._done.pop(name, None)
-            self._stream.write("\r\x1b[K")
+            self._clear()
             if self._totals:
                 self._draw()
             self._stream.flush()
@@ -47,8 +48,21 @@ class StderrProgress:
         total = sum(t for t in self._totals.values() if t)
         names = ", ".join(sorted(self._totals))[:40]
         mib = f"{done / 2**20:.1f}/{total / 2**20:.1f} MiB" if total else f"{done / 2**20:.1f} MiB"
-        self._stream.write(f"\r\x1b[Kfetching {names}  {mib}")
+        self._clear()
+        shown = f"fetching {names}  {mib}"
+        self._stream.write("\r" + shown)
+        self._width = len(shown)
         self._stream.flush()
+
+    def _clear(self) -> None:
+        """Take the bar down: an escape code on a colour terminal, spaces with NO_COLOR."""
+        from cmpkg import console
+
+        if console.use_colour(self._stream):
+            self._stream.write("\r\x1b[K")
+        elif self._width:
+            self._stream.write("\r" + " " * self._width + "\r")
+        self._width = 0
 
 
 def default_progress(*, json_output: bool = False) -> Progress | None:

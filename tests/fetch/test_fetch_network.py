@@ -455,8 +455,11 @@ def test_stderr_progress_bar_draws_and_clears() -> None:
     bar.start("model", 2 * 2**20)
     bar.advance("model", 2**20)
     bar.finish("model")
-    assert "fetching model  1.0/2.0 MiB" in stream.getvalue()
-    assert stream.getvalue().endswith("\r\x1b[K")
+    drawn = "fetching model  1.0/2.0 MiB"
+    assert drawn in stream.getvalue()
+    # not a colour terminal (nor NO_COLOR's): cleared with spaces, never an escape code
+    assert stream.getvalue().endswith("\r" + " " * len(drawn) + "\r")
+    assert "\x1b" not in stream.getvalue()
     assert default_progress(json_output=True) is None
 
 
