@@ -172,57 +172,26 @@ def test_breaking_one_answer_drops_f1_by_one_question(bert: tuple[str, Path]) ->
     assert result["accuracy"]["target"] == pytest.approx(90.874 * 0.999, abs=1e-6)
 
 
-def _read_all(fd: int, into: list[bytes]) -> None:
-    import os
-
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # the child closed its end
-            return
-        if not chunk:
-            return
-        into.append(chunk)
-
-
 @pytest.mark.parametrize("wanted", [True, False])
 def test_progress_is_drawn_on_a_terminal_stderr_and_never_on_stdout(
     bert: tuple[str, Path], wanted: bool
 ) -> None:
-    import fcntl
     import os
-    import pty
-    import struct
-    import termios
-    import threading
+
+    from tests.support.terminal import on_terminal
 
     python, root = bert
-    master, slave = pty.openpty()
-    # A terminal has a size; tqdm >= 4.70 draws nothing on a 0-column pty.
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    drawn: list[bytes] = []
-    reader = threading.Thread(target=_read_all, args=(master, drawn))
-    reader.start()
     inputs = ["--model", root / "model" / "model.onnx", "--vocab", root / "model" / "vocab.txt"]
     args = [*inputs, "--dataset", root / "squad" / "dev-v1.1.json", "--results-dir", root / "tty"]
     quiet = {} if wanted else {"CMPKG_NO_PROGRESS": "1"}
-    proc = subprocess.run(
-        [python, str(APP / "main.py"), *map(str, args)],
-        env={**os.environ, **quiet},
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        text=True,
-        timeout=240,
+    code, stdout, terminal = on_terminal(
+        [python, str(APP / "main.py"), *map(str, args)], {**os.environ, **quiet}
     )
-    os.close(slave)
-    reader.join(timeout=60)
-    os.close(master)
-    assert proc.returncode == 0
-    terminal = b"".join(drawn).decode(errors="replace")
+    assert code == 0
     # tqdm's bar: redrawn in place, with the mode as label and the rate in samples/s
     drew = "\r" in terminal and "performance:" in terminal and "sample/s" in terminal
     assert drew is wanted and "estimate:" in terminal
-    assert "sample/s" not in proc.stdout and "\r" not in proc.stdout
+    assert "sample/s" not in stdout and "\r" not in stdout
 
 
 @pytest.mark.slow

@@ -3,55 +3,18 @@ stdout, never under `--json`, plain with NO_COLOR; message lines always whole.""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
-import struct
-import subprocess
 import sys
-import termios
-import threading
-import tty
 from pathlib import Path
 
 import pytest
 
 from tests.install.wheels import build_wheel
+from tests.support.terminal import on_terminal
 
 INDEX = Path(__file__).parents[1] / "resolve" / "index"
 ROOT = Path(__file__).parents[2]
-
-
-def _read_all(fd: int, into: list[bytes]) -> None:
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # the child closed its end
-            return
-        if not chunk:
-            return
-        into.append(chunk)
-
-
-def _on_terminal(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    """Run `argv` with stderr on a real pty (a window size, raw: `\\n` is not rewritten);
-    return its exit code, stdout and what the terminal received."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    tty.setraw(slave)
-    drawn: list[bytes] = []
-    reader = threading.Thread(target=_read_all, args=(master, drawn))
-    reader.start()
-    try:
-        proc = subprocess.run(
-            argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=slave, text=True, timeout=240
-        )
-    finally:
-        os.close(slave)
-        reader.join(timeout=60)
-        os.close(master)
-    return proc.returncode, proc.stdout, b"".join(drawn).decode(errors="replace")
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -77,7 +40,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _lock(project: Path, home: Path, *extra: str, **env: str) -> tuple[int, str, str]:
     argv = [sys.executable, "-m", "cmpkg", "lock", "--find-links", str(project / "wheels")]
-    return _on_terminal([*argv, "--no-index", *extra], project, _env(home, **env))
+    return on_terminal([*argv, "--no-index", *extra], _env(home, **env), cwd=project)
 
 
 def test_lock_shows_each_target_on_a_terminal_and_nothing_under_json(
@@ -125,7 +88,7 @@ with status.activity("installing 3 wheels into env"):
 
 def test_parallel_lines_are_whole_and_never_share_the_status_line(tmp_path: Path) -> None:
     argv = [sys.executable, "-c", PARALLEL_LINES]
-    code, _out, terminal = _on_terminal(argv, tmp_path, _env(tmp_path, NO_COLOR="1"))
+    code, _out, terminal = on_terminal(argv, _env(tmp_path, NO_COLOR="1"), cwd=tmp_path)
     assert code == 0, terminal
     wanted = {f"build pkg{n}-{i} 1.0" for n in range(8) for i in range(200)}
     lines = terminal.split("\n")
@@ -154,7 +117,7 @@ pyenv.install(root, wheels, source, home)
 def test_the_installer_step_shows_what_it_installs_where(project: Path, tmp_path: Path) -> None:
     paths = [str(project / "wheels"), str(tmp_path / "home"), str(tmp_path / "python-env")]
     argv = [sys.executable, "-c", INSTALL, *paths]
-    code, out, terminal = _on_terminal(argv, tmp_path, _env(tmp_path / "home"))
+    code, out, terminal = on_terminal(argv, _env(tmp_path / "home"), cwd=tmp_path)
     assert code == 0, terminal
     assert "\rinstalling 1 wheel into python-env … " in terminal and out == ""
 
@@ -165,6 +128,6 @@ def test_mirror_create_shows_its_downloads(project: Path, tmp_path: Path) -> Non
     assert code == 0, terminal
     links = ("--find-links", str(project / "wheels"), "--no-index", "--target", "cpu")
     argv = [sys.executable, "-m", "cmpkg", "mirror", "create", str(tmp_path / "m"), *links]
-    code, out, terminal = _on_terminal(argv, project, _env(home))
+    code, out, terminal = on_terminal(argv, _env(home), cwd=project)
     assert code == 0, terminal
     assert "\rmirror: downloading 1 wheel for cpu … " in terminal and out == ""
