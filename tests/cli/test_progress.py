@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.wheels import build_wheel
+from tests.install.wheels import demo_project
 from tests.support.terminal import on_terminal
 
-INDEX = Path(__file__).parents[1] / "resolve" / "index"
 ROOT = Path(__file__).parents[2]
 
 
@@ -26,16 +25,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two targets over the small test index, whose app needs one local Python wheel."""
-    root = tmp_path_factory.mktemp("project")
-    wheels = root / "wheels"
-    wheels.mkdir()
-    for name in ("rt", "rt-gpu"):
-        build_wheel(wheels, name, "2.0", "VERSION = '2.0'\n")
-    (root / "cmpkg.toml").write_text(
-        "[project]\nname = 'demo'\nrequests = ['app']\n"
-        f"targets = ['cpu', 'h200-cuda13']\nindex = [{json.dumps(str(INDEX))}]\n"
-    )
-    return root
+    return demo_project(tmp_path_factory.mktemp("project"), versions=("2.0",))
 
 
 def _lock(project: Path, home: Path, *extra: str, **env: str) -> tuple[int, str, str]:

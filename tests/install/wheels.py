@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import zipfile
 from pathlib import Path
 
@@ -41,3 +42,21 @@ def build_wheel(
         for member, data in sorted(files.items()):
             wheel.writestr(zipfile.ZipInfo(member, (2020, 1, 1, 0, 0, 0)), data)
     return path
+
+
+TEST_INDEX = Path(__file__).parents[1] / "resolve" / "index"
+
+
+def demo_project(root: Path, versions: tuple[str, ...] = ("2.0", "1.0")) -> Path:
+    """A project over the small test index for the `cpu` and `h200-cuda13` targets, with
+    `wheels/` holding `rt` and `rt-gpu` at each of `versions` (its app needs one of them)."""
+    wheels = root / "wheels"
+    wheels.mkdir(parents=True)
+    for name in ("rt", "rt-gpu"):
+        for version in versions:
+            build_wheel(wheels, name, version, f"VERSION = '{version}'\n")
+    (root / "cmpkg.toml").write_text(
+        "[project]\nname = 'demo'\nrequests = ['app']\n"
+        f"targets = ['cpu', 'h200-cuda13']\nindex = [{json.dumps(str(TEST_INDEX))}]\n"
+    )
+    return root

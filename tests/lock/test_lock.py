@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.wheels import build_wheel
+from tests.install.wheels import demo_project
 
-INDEX = Path(__file__).parents[1] / "resolve" / "index"
 pytestmark = pytest.mark.slow
 
 
@@ -32,17 +31,7 @@ def cmpkg(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    wheels = root / "wheels"
-    wheels.mkdir()
-    for name in ("rt", "rt-gpu"):
-        build_wheel(wheels, name, "2.0", "VERSION = '2.0'\n")
-        build_wheel(wheels, name, "1.0", "VERSION = '1.0'\n")
-    (root / "cmpkg.toml").write_text(
-        "[project]\nname = 'demo'\nrequests = ['app']\n"
-        f"targets = ['cpu', 'h200-cuda13']\nindex = [{json.dumps(str(INDEX))}]\n"
-    )
-    return root
+    return demo_project(tmp_path_factory.mktemp("project"))
 
 
 def lock(project: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,6 @@ answered from the memo of wheel resolutions, without running uv."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -15,9 +14,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from tests.install.wheels import build_wheel
+from tests.install.wheels import build_wheel, demo_project
 
-INDEX = Path(__file__).parents[1] / "resolve" / "index"
 pytestmark = pytest.mark.slow
 
 
@@ -61,17 +59,7 @@ def poisoned_env(home: Path, root: Path) -> dict[str, str]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    wheels = root / "wheels"
-    wheels.mkdir(parents=True)
-    for name in ("rt", "rt-gpu"):
-        build_wheel(wheels, name, "2.0", "VERSION = '2.0'\n")
-        build_wheel(wheels, name, "1.0", "VERSION = '1.0'\n")
-    (root / "cmpkg.toml").write_text(
-        "[project]\nname = 'demo'\nrequests = ['app']\n"
-        f"targets = ['cpu', 'h200-cuda13']\nindex = [{json.dumps(str(INDEX))}]\n"
-    )
-    return root
+    return demo_project(tmp_path / "project")
 
 
 def sources(project: Path) -> tuple[str, ...]:
