@@ -28,7 +28,7 @@ from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index.model import Recipe
 from cmpkg.lock.model import LockedWheel
 from cmpkg.paths import safe_join
-from cmpkg.plan import PYENV, Plan, PythonEnv, Step
+from cmpkg.plan import PYENV, Download, Plan, PythonEnv, Step
 from cmpkg.process import run_or_raise
 from cmpkg.store.store import Entry, Store
 from cmpkg.wheels import WheelSource
@@ -126,6 +126,7 @@ def _prefetch(plan: Plan, store: Store, policy: Policy, reporter: Reporter) -> N
     if wanted:
         from cmpkg import fetch  # requests is slow to import: a no-op install never needs it
 
+        _check_hub_access(plan, store, policy)
         reporter.report(f"fetch {len(wanted)} artifacts")
         progress = fetch.default_progress(json_output=reporter.json_output)
         fetch.fetch_many(
@@ -135,6 +136,29 @@ def _prefetch(plan: Plan, store: Store, policy: Policy, reporter: Reporter) -> N
             offline=policy.offline,
             progress=progress,
         )
+
+
+def _check_hub_access(plan: Plan, store: Store, policy: Policy) -> None:
+    """Gated Hugging Face repositories fail here, before anything is fetched or built, when
+    their files must come from the hub and the token is missing or refused."""
+    from cmpkg import fetch
+    from cmpkg.fetch import huggingface
+
+    needed = [
+        huggingface.Needed(step.name, d.hub, d.urls[-1])
+        for step in plan.todo
+        if step.method == "download"
+        for d, a in zip(step.downloads, artifacts(step), strict=True)
+        if d.hub is not None
+        and all(huggingface.is_hub_url(u) for u in d.urls)  # no mirror copy to take instead
+        and not (a.sha256 and fetch.destination(a, store.downloads_dir).is_file())
+    ]
+    if needed:
+        session = fetch.new_session()
+        try:
+            huggingface.preflight(needed, offline=policy.offline, session=session)
+        finally:
+            session.close()
 
 
 def _label(step: Step) -> str:
@@ -247,7 +271,9 @@ class _Builder:
                 archive.extract(got.path, tmp)
             else:
                 where = f"{self.step.pin.label}: sources.filename"
-                shutil.copyfile(got.path, safe_join(tmp, source.filename, where))
+                target = safe_join(tmp, source.target, where)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(got.path, target)
             fetched.append(
                 {"file": source.filename, "url": got.url, "sha256": got.sha256, "size": got.size}
             )
@@ -293,7 +319,36 @@ class _Builder:
             raise UsageError(
                 "bad-user-path", f"{path} lacks {', '.join(missing)} (needed by {pin.name})"
             )
-        return {"path": str(path)}
+        return {"path": str(path), "checked": _check_copy(pin.name, path, self.step.downloads)}
+
+
+def _check_copy(package: str, path: Path, files: tuple[Download, ...]) -> list[dict[str, Any]]:
+    """A user's copy of a download recipe's files (an existing checkpoint directory): every
+    file present, with the recorded size and sha256 where the recipe has them."""
+    from cmpkg.fetch.model import hash_stream
+
+    checked, wrong = [], []
+    for d in files:
+        file = safe_join(path, d.target, f"{package}: --with {package}.path")
+        if not file.is_file():
+            wrong.append(f"{d.target}: missing")
+            continue
+        with file.open("rb") as fh:
+            sha, _md5, size = hash_stream(fh)
+        if d.size is not None and size != d.size:
+            wrong.append(f"{d.target}: {size} bytes, the recipe records {d.size}")
+        elif d.sha256 is not None and sha != d.sha256:
+            wrong.append(f"{d.target}: sha256 {sha}, the recipe records {d.sha256}")
+        checked.append({"file": d.target, "sha256": sha, "size": size, "verified": bool(d.sha256)})
+    if wrong:
+        raise UsageError(
+            "bad-user-path",
+            f"{path} is not the copy of {package} its recipe describes",
+            hint=f"point --with {package}.path at an unmodified copy, or drop --with to "
+            "download it",
+            details=wrong,
+        )
+    return checked
 
 
 def _resolve_wheels(env: PythonEnv, home: Path) -> tuple[LockedWheel, ...]:

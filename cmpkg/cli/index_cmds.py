@@ -227,8 +227,8 @@ def _render_sources(sources: list[dict[str, Any]]) -> list[str]:
     lines = ["  sources:"] if sources else []
     for source in sources:
         when = ",".join(f"{k}={v}" for k, v in source["when"].items())
-        digest = f"sha256 {source['sha256']}" if source["sha256"] else f"md5 {source['md5']}"
-        lines.append(f"    {source['filename']}  {digest}" + (f"  when {when}" if when else ""))
+        digest = _digest_text(source)
+        lines.append(f"    {_file_text(source)}  {digest}" + (f"  when {when}" if when else ""))
         lines += [f"      url: {url}" for url in source["url"]]
         lines.append(f"      verified: {source['verified']}")
     return lines
@@ -236,3 +236,17 @@ def _render_sources(sources: list[dict[str, Any]]) -> list[str]:
 
 def _render_mapping(title: str, mapping: dict[str, str]) -> list[str]:
     return [f"  {title}:"] + [f"    {k}={v}" for k, v in mapping.items()] if mapping else []
+
+
+def _digest_text(source: dict[str, Any]) -> str:
+    if source["sha256"]:
+        return f"sha256 {source['sha256']}"
+    return f"md5 {source['md5']}" if source["md5"] else "no hash (unverified)"
+
+
+def _file_text(source: dict[str, Any]) -> str:
+    hub = source.get("huggingface")
+    if not hub:
+        return str(source["filename"])
+    gated = ", gated" if hub["gated"] else ""
+    return f"{hub['path']} (huggingface {hub['repo']} @ {hub['revision']}{gated})"

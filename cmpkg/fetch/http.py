@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import requests
 import urllib3
 
+from cmpkg.fetch import huggingface
 from cmpkg.fetch.model import (
     CHUNK,
     Artifact,
@@ -50,10 +51,12 @@ def download(artifact: Artifact, attempt: Attempt, opts: Options) -> None:
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     if offset and attempt.etag:
         headers["If-Range"] = attempt.etag
+    # A hub URL goes to HF_ENDPOINT with the user's token; the recorded URL stays canonical.
+    url, auth = huggingface.request_for(attempt.url)
     try:
         response = opts.session.get(
-            attempt.url,
-            headers=headers,
+            url,
+            headers=headers | auth,
             stream=True,
             timeout=(_CONNECT_TIMEOUT, opts.stall_timeout),
             # Offline, a loopback mirror must not bounce us to the network.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cmpkg.index.fields import Fields, Problems
+from cmpkg.index.hub import hub_sources
 from cmpkg.index.model import (
     DEFAULT_VERSION_REGEX,
     KINDS,
@@ -242,7 +243,11 @@ def _sources(f: Fields, groups: tuple[VariantGroup, ...]) -> tuple[Source, ...]:
         if not isinstance(item, dict):
             f.error(f"sources[{i}]", "expected a table")
             continue
-        result.append(_source(Fields(item, f.key(f"sources[{i}]"), f.problems), groups))
+        fields = Fields(item, f.key(f"sources[{i}]"), f.problems)
+        if "huggingface" in item:  # one repository at a revision: a source per file
+            result += hub_sources(fields, _when(fields, groups), _relative)
+            continue
+        result.append(_source(fields, groups))
     return tuple(result)
 
 

@@ -71,11 +71,24 @@ class Dependency:
 
 
 @dataclass(frozen=True, slots=True)
+class HubFile:
+    """Where a source lives on a Hugging Face-style hub: one file of a repository at a
+    pinned revision. `gated` repositories need the user's token (cmpkg.fetch.huggingface)."""
+
+    repo: str  # "meta-llama/Llama-3.1-8B-Instruct"
+    revision: str  # a commit hash (anything else is marked unverified in the recipe)
+    path: str  # the file's path in the repository, and in the store entry
+    gated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """One downloadable file, with its mirrors in order of preference.
 
     `sha256` and `size` are required unless the publisher gives only `md5`; `verified` says
-    how the hash was obtained (or "unverified"), and travels into `cmpkg show`.
+    how the hash was obtained (or "unverified"), and travels into `cmpkg show`. A file of a
+    `huggingface` source has `hub` set, may lack a hash (marked unverified), and is placed at
+    its repository path in the entry.
     """
 
     urls: tuple[str, ...]
@@ -86,6 +99,12 @@ class Source:
     verified: str
     extract: bool
     when: Pairs = ()
+    hub: HubFile | None = None
+
+    @property
+    def place(self) -> str:
+        """The file's path inside the entry: its repository path for a hub file."""
+        return self.hub.path if self.hub is not None else self.filename
 
 
 @dataclass(frozen=True, slots=True)

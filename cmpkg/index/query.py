@@ -181,6 +181,14 @@ def _source(source: Source) -> dict[str, Any]:
         "extract": source.extract,
         "verified": source.verified,
         "when": dict(source.when),
+        "huggingface": None
+        if source.hub is None
+        else {
+            "repo": source.hub.repo,
+            "revision": source.hub.revision,
+            "path": source.hub.path,
+            "gated": source.hub.gated,
+        },
     }
 
 
