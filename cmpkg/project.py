@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 MANIFEST = "cmpkg.toml"
 LOCKFILE = "cmpkg.lock"
-#: Top-level tables other modules read (`[sweep]`: cmpkg.sweep.spec); kept by `save`.
-OTHER_TABLES = ("sweep",)
+#: Top-level tables other modules read (`[sweep]`: cmpkg.sweep.spec, `[submission]`:
+#: cmpkg.submission.manifest); kept by `save`.
+OTHER_TABLES = ("sweep", "submission")
 
 
 @dataclass(frozen=True)

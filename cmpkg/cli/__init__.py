@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "cmpkg.cli.cache_cmds",
     "cmpkg.cli.sweep_cmds",
     "cmpkg.cli.results_cmds",
+    "cmpkg.cli.submission_cmds",
 )
 # Which module registers each command, so that `cmpkg run` builds only its own parser (every
 # command's options cost ~15 ms to declare). A test keeps this in step with the modules.
@@ -42,6 +43,7 @@ COMMANDS = {
     "cache": "cmpkg.cli.cache_cmds",
     "sweep": "cmpkg.cli.sweep_cmds",
     "results": "cmpkg.cli.results_cmds",
+    "submission": "cmpkg.cli.submission_cmds",
 }
 
 

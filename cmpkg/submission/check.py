@@ -1,0 +1,288 @@
+"""`submission check`: a tree against the round's rules, every failure as `path: rule: message`.
+
+The checks follow what MLCommons' checker enforces (docs/submission.md lists them): the
+structure and required files, the system description's required and meaningful fields,
+the required scenarios of the system's category, accuracy against the target with the
+`hash=` line and a truncated log, VALID performance with the round's seeds, minimum
+duration and query counts, and each required compliance test present and passing.
+Reading files is all it does; the verdict is data (`Failure`s), rendered by the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cmpkg.submission.loadgen_log import DetailLog, read_detail
+from cmpkg.submission.manifest import PLACEHOLDER
+from cmpkg.submission.rules import Rules
+
+#: Rules a smoke run breaks by being short, or by LoadGen judging its short settings
+#: INVALID (a valid submission never breaks one of these either).
+RUN_LENGTH = frozenset(
+    {
+        "min-duration",
+        "min-queries",
+        "offline-samples",
+        "performance-sample-count",
+        "dataset-size",
+        "performance-invalid",
+        "loadgen-errors",
+    }
+)
+SEEDS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str  # relative to the checked directory
+    rule: str
+    message: str
+    warning: bool = False
+
+    def render(self) -> str:
+        return f"{self.path}: {self.rule}: {self.message}"
+
+    @property
+    def run_length(self) -> bool:
+        return self.rule in RUN_LENGTH
+
+
+class _Report:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.items: list[Failure] = []
+
+    def fail(self, path: Path, rule: str, message: str, *, warning: bool = False) -> None:
+        relative = str(path.relative_to(self.root)) if path != self.root else "."
+        self.items.append(Failure(relative, rule, message, warning))
+
+    def need(self, path: Path, rule: str = "file-missing") -> bool:
+        if path.exists():
+            if path.is_file() and path.stat().st_size == 0:
+                self.fail(path, "file-empty", f"{path.name} is empty")
+            return True
+        self.fail(path, rule, f"{path.name} is missing")
+        return False
+
+
+def check(root: Path, rules: Rules) -> list[Failure]:
+    report = _Report(root)
+    divisions = [d for d in sorted(root.iterdir()) if d.is_dir() and d.name in rules["divisions"]]
+    if not divisions:
+        report.fail(root, "structure", f"no division directory ({', '.join(rules['divisions'])})")
+    for division in divisions:
+        for submitter in sorted(p for p in division.iterdir() if p.is_dir()):
+            _submitter(report, rules, submitter)
+    return report.items
+
+
+def _submitter(report: _Report, rules: Rules, top: Path) -> None:
+    results = top / "results"
+    if not report.need(results, "structure"):
+        return
+    report.need(top / rules["code-dir"], "code-missing")
+    for system_dir in sorted(p for p in results.iterdir() if p.is_dir()):
+        system = _system(report, rules, top, system_dir.name)
+        for bench in sorted(p for p in system_dir.iterdir() if p.is_dir()):
+            _benchmark(report, rules, top, bench, system)
+
+
+def _system(report: _Report, rules: Rules, top: Path, name: str) -> dict[str, Any]:
+    path = top / "systems" / f"{name}.json"
+    if not report.need(path, "system-missing"):
+        return {}
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except ValueError as error:
+        report.fail(path, "system-json", f"not JSON: {error}")
+        return {}
+    for field in rules["system-required-fields"]:
+        if field not in data:
+            report.fail(path, "system-field", f"required field {field} is missing")
+        elif field in rules["system-meaningful-fields"] and not str(data[field]).strip():
+            report.fail(path, "system-field", f"field {field} needs a meaningful value, is empty")
+        elif PLACEHOLDER in str(data[field]):
+            report.fail(path, "system-placeholder", f"{field} is a placeholder", warning=True)
+    _system_values(report, rules, path, data, top)
+    return data
+
+
+def _system_values(
+    report: _Report, rules: Rules, path: Path, data: dict[str, Any], top: Path
+) -> None:
+    status = str(data.get("status", "")).lower()
+    if "status" in data and status not in rules["availabilities"]:
+        report.fail(
+            path, "system-status", f"status {status!r} is not one of {rules['availabilities']}"
+        )
+    if "system_type" in data and data["system_type"] not in rules["system-types"]:
+        report.fail(path, "system-type", f"system_type {data['system_type']!r} is not valid")
+    for key, expected in (("submitter", top.name), ("division", top.parent.name)):
+        if key in data and str(data[key]).lower() != expected.lower():
+            report.fail(
+                path, f"system-{key}", f"{key} {data[key]!r}, but the directory is {expected!r}"
+            )
+
+
+def _benchmark(
+    report: _Report, rules: Rules, top: Path, bench: Path, system: dict[str, Any]
+) -> None:
+    if rules.model(bench.name) is None:
+        report.fail(
+            bench, "benchmark-unknown", f"{bench.name} is not a {rules.round} benchmark here"
+        )
+        return
+    report.need(top / rules["code-dir"] / bench.name / "cmpkg.lock", "lock-missing")
+    closed = top.parent.name == "closed"
+    category = str(system.get("system_type", "edge"))
+    required = rules.required_scenarios(bench.name, category)
+    if closed and required is None:
+        report.fail(
+            bench,
+            "system-type-benchmark",
+            f"{bench.name} is not a {category} benchmark in {rules.round}",
+        )
+    present = {p.name for p in bench.iterdir() if p.is_dir()}
+    for scenario in (required or ()) if closed else ():
+        if scenario not in present:
+            report.fail(bench, "scenario-missing", f"required scenario {scenario} is missing")
+    for scenario in sorted(present):
+        _scenario(report, rules, bench / scenario, bench.name, closed)
+
+
+def _scenario(report: _Report, rules: Rules, cell: Path, bench: str, closed: bool) -> None:
+    for name in rules["scenario-files"]:
+        report.need(cell / name)
+    _measurements(report, rules, cell / "measurements.json")
+    _performance(report, rules, cell / "performance" / "run_1", bench, cell.name)
+    _accuracy(report, rules, cell / "accuracy", bench)
+    for test in rules.compliance_tests(bench) if closed else ():
+        _compliance(report, rules, cell / test, bench, cell.name)
+
+
+def _measurements(report: _Report, rules: Rules, path: Path) -> None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return  # missing: reported by need(); bad JSON is reported below by the field check
+    for field in rules["measurements-required-fields"]:
+        if not str(data.get(field, "")).strip():
+            report.fail(path, "measurements-field", f"{field} is missing or empty")
+
+
+def _performance(report: _Report, rules: Rules, run: Path, bench: str, scenario: str) -> None:
+    for name in rules["performance-files"]:
+        report.need(run / name)
+    log = read_detail(run / "mlperf_log_detail.txt")
+    if log is not None:
+        _settings(report, rules, run / "mlperf_log_detail.txt", log, bench, scenario)
+
+
+def _settings(
+    report: _Report, rules: Rules, path: Path, log: DetailLog, bench: str, scenario: str
+) -> None:
+    if log.get("result_validity") != "VALID":
+        report.fail(path, "performance-invalid", f"result is {log.get('result_validity')}")
+    if log.errors:
+        report.fail(path, "loadgen-errors", f"{len(log.errors)} LoadGen error(s): {log.errors[0]}")
+    for seed in SEEDS:
+        if log.get(f"effective_{seed}") != rules["seeds"][seed]:
+            report.fail(
+                path,
+                "seeds",
+                f"{seed} is {log.get(f'effective_{seed}')}, the round's is {rules['seeds'][seed]}",
+            )
+    minimum = rules["min-duration-ms"]
+    if (log.get("effective_min_duration_ms") or 0) < minimum:
+        report.fail(
+            path,
+            "min-duration",
+            f"min_duration {log.get('effective_min_duration_ms')} ms < {minimum} ms",
+        )
+    queries = (rules.per_model("min-queries", bench) or {}).get(scenario, 0)
+    if scenario != "Offline" and (log.get("effective_min_query_count") or 0) < queries:
+        report.fail(
+            path,
+            "min-queries",
+            f"min_query_count {log.get('effective_min_query_count')} < {queries}",
+        )
+    samples = rules.per_model("offline-min-samples", bench) or 0
+    if (
+        scenario == "Offline"
+        and (log.get("result_query_count") or 0) * (log.get("effective_samples_per_query") or 0)
+        < samples
+    ):
+        report.fail(
+            path,
+            "offline-samples",
+            f"{log.get('effective_samples_per_query')} samples per query < {samples}",
+        )
+    count = rules.per_model("performance-sample-count", bench) or 0
+    if (log.get("effective_performance_sample_count") or 0) < count:
+        report.fail(
+            path,
+            "performance-sample-count",
+            f"performance_sample_count {log.get('effective_performance_sample_count')} < {count}",
+        )
+
+
+def _accuracy(report: _Report, rules: Rules, acc: Path, bench: str) -> None:
+    for name in rules["accuracy-files"]:
+        report.need(acc / name)
+    _accuracy_value(report, rules, acc / "accuracy.txt", bench)
+    log = acc / "mlperf_log_accuracy.json"
+    if log.is_file() and log.stat().st_size > rules["max-accuracy-log-bytes"]:
+        report.fail(log, "accuracy-log-size", f"{log.stat().st_size} bytes: not truncated")
+    detail = read_detail(acc / "mlperf_log_detail.txt")
+    size = rules.per_model("dataset-size", bench)
+    if detail is not None and size and detail.get("qsl_reported_total_count") != size:
+        report.fail(
+            acc,
+            "dataset-size",
+            f"the accuracy run covered {detail.get('qsl_reported_total_count')} of {size} samples",
+        )
+
+
+def _accuracy_value(report: _Report, rules: Rules, path: Path, bench: str) -> None:
+    target = rules.accuracy_target(bench)
+    if target is None or not path.is_file():
+        return
+    metric, minimum = target
+    lines = path.read_text().splitlines()
+    values = [
+        m.group(1) for line in lines if (m := re.match(rules["accuracy-pattern"][metric], line))
+    ]
+    if not values:
+        report.fail(path, "accuracy-format", f"no {metric} line in the checker's format")
+    elif float(values[0]) < minimum:
+        report.fail(path, "accuracy-target", f"{metric} {values[0]} < target {minimum:.4f}")
+    if not any(re.match(rules["hash-pattern"], line) for line in lines):
+        report.fail(path, "accuracy-hash", "no hash= line")
+
+
+def _compliance(report: _Report, rules: Rules, test_dir: Path, bench: str, scenario: str) -> None:
+    if not test_dir.is_dir():
+        report.fail(
+            test_dir.parent, "compliance-missing", f"compliance test {test_dir.name} is missing"
+        )
+        return
+    for name in rules["compliance-files"][test_dir.name]:
+        found = report.need(test_dir / name, "compliance-file")
+        if (
+            found
+            and name.startswith("verify_")
+            and "TEST PASS" not in (test_dir / name).read_text()
+        ):
+            report.fail(
+                test_dir / name,
+                "compliance-failed",
+                f"{test_dir.name} {name} does not say TEST PASS",
+            )
+    log = read_detail(test_dir / "performance" / "run_1" / "mlperf_log_detail.txt")
+    if log is not None:
+        path = test_dir / "performance" / "run_1" / "mlperf_log_detail.txt"
+        _settings(report, rules, path, log, bench, scenario)

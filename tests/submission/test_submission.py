@@ -1,0 +1,157 @@
+"""`cmpkg submission`: a real smoke submission of two tiny benchmarks on the shared harness,
+its official tree, the checks (and what breaks them), resuming and reproducing a cell."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cmpkg.submission import rules as round_rules
+from cmpkg.submission.check import check
+from cmpkg.submission.tree import truncate, with_hash
+from tests.submission.conftest import Smoke, cmpkg, ok
+
+pytestmark = pytest.mark.slow
+SYSTEM = "closed/TinyOrg/systems"
+CELL = "closed/TinyOrg/results/{system}/{bench}/{scenario}"
+
+
+def _generate(smoke: Smoke, where: Path) -> Path:
+    ok(cmpkg(smoke.project, smoke.home, "submission", "generate", where, "--profile", "smoke"))
+    return where
+
+
+@pytest.fixture(scope="module")
+def tree(smoke: Smoke, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _generate(smoke, tmp_path_factory.mktemp("tree") / "submission")
+
+
+def _system_name(tree: Path) -> str:
+    return next((tree / SYSTEM).glob("*.json")).stem
+
+
+def test_the_run_said_its_plan_and_estimate_and_marked_the_smoke_profile(smoke: Smoke) -> None:
+    first = smoke.run.stderr.splitlines()[0]
+    assert first.startswith("18 of 18 runs to do (SMOKE RUN") and "estimate: about" in first
+
+
+def test_the_tree_has_the_checker_layout(tree: Path) -> None:
+    system = _system_name(tree)
+    cell = tree / CELL.format(system=system, bench="resnet50", scenario="Offline")
+    for name in (
+        "README.md",
+        "user.conf",
+        "measurements.json",
+        "performance/run_1/mlperf_log_detail.txt",
+        "accuracy/accuracy.txt",
+        "accuracy/mlperf_log_accuracy.json",
+        "TEST01/verify_accuracy.txt",
+        "TEST01/verify_performance.txt",
+        "TEST01/performance/run_1/mlperf_log_summary.txt",
+        "TEST04/verify_performance.txt",
+    ):
+        assert (cell / name).is_file(), name
+    bert = tree / CELL.format(system=system, bench="bert-99", scenario="Offline")
+    assert (bert / "TEST01").is_dir() and not (bert / "TEST04").exists()  # TEST04: resnet only
+    assert (tree / "closed/TinyOrg/src/resnet50/cmpkg.lock").is_file()
+    assert "SMOKE RUN" in (cell / "README.md").read_text()
+    assert "cmpkg install --frozen" in (cell / "README.md").read_text()
+
+
+def test_check_reports_nothing_but_the_smoke_runs_length(tree: Path) -> None:
+    failures = check(tree, round_rules.load("v6.0"))
+    errors = [f for f in failures if not f.warning]
+    # performance verification compares two timed runs: its verdict is a measurement
+    timing = [
+        f
+        for f in errors
+        if f.rule == "compliance-failed" and f.path.endswith("verify_performance.txt")
+    ]
+    assert [f.render() for f in errors if f not in timing and not f.run_length] == []
+    assert {f.rule for f in errors if f.run_length} >= {"min-duration", "dataset-size"}
+    accuracy_checks = list(tree.glob("closed/*/results/*/*/*/TEST01/verify_accuracy.txt"))
+    assert len(accuracy_checks) == 5 and all("TEST PASS" in p.read_text() for p in accuracy_checks)
+
+
+def test_generate_is_byte_identical_when_rerun(smoke: Smoke, tree: Path, tmp_path: Path) -> None:
+    again = _generate(smoke, tmp_path / "again")
+    first = {p.relative_to(tree): p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    ("breakage", "rule", "named"),
+    [
+        ("field", "system-field", "host_processor_model_name"),
+        ("scenario", "scenario-missing", "MultiStream"),
+        ("compliance", "compliance-missing", "TEST04"),
+        ("verification", "compliance-file", "verify_accuracy.txt"),
+    ],
+)
+def test_check_fails_naming_what_was_removed(
+    smoke: Smoke, tree: Path, tmp_path: Path, breakage: str, rule: str, named: str
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(tree, copy)
+    system = _system_name(copy)
+    cell = copy / CELL.format(system=system, bench="resnet50", scenario="Offline")
+    if breakage == "field":
+        path = copy / SYSTEM / f"{system}.json"
+        data = json.loads(path.read_text())
+        del data["host_processor_model_name"]
+        path.write_text(json.dumps(data))
+    elif breakage == "scenario":
+        shutil.rmtree(cell.parent / "MultiStream")
+    elif breakage == "compliance":
+        shutil.rmtree(cell / "TEST04")
+    else:
+        (cell / "TEST01" / "verify_accuracy.txt").unlink()
+    done = cmpkg(smoke.project, smoke.home, "submission", "check", copy)
+    assert done.returncode == 1
+    lines = [line for line in done.stdout.splitlines() if f": {rule}: " in line]
+    assert lines and named in " ".join(lines), done.stdout
+
+
+def test_a_finished_run_is_not_rerun_and_an_unfinished_one_is(smoke: Smoke) -> None:
+    again = ok(cmpkg(smoke.project, smoke.home, "submission", "run", "--profile", "smoke"))
+    assert again.stderr.startswith("0 of 18 runs to do")
+    runs = smoke.project / "results" / "submission" / "smoke"
+    (runs / "bert-99" / "Offline" / "accuracy" / "done.json").unlink()  # as if interrupted
+    resumed = ok(cmpkg(smoke.project, smoke.home, "submission", "run", "--profile", "smoke"))
+    assert resumed.stderr.startswith("1 of 18 runs to do")
+    assert "bert-99 Offline accuracy: PASS" in resumed.stderr
+
+
+def test_reproduce_on_a_fresh_home_matches_the_accuracy_exactly(
+    smoke: Smoke, tree: Path, tmp_path: Path
+) -> None:
+    done = cmpkg(
+        tmp_path,
+        tmp_path / "fresh-home",
+        "submission",
+        "reproduce",
+        tree,
+        "--benchmark",
+        "bert-99",
+        "--scenario",
+        "Offline",
+        "--index",
+        smoke.index,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "matches" in done.stdout.splitlines()[0]
+
+
+def test_truncation_keeps_the_original_hash() -> None:
+    log = b"[" + b'{"qsl_idx": 1, "data": "00"},' * 1000 + b"]"
+    cut = truncate(log, 10240, 4096)
+    assert len(cut) == 4096 * 2 + len(b"\n\n...\n\n") and cut.startswith(log[:4096])
+    text = with_hash(b"accuracy=1.0%\n", log, r"^hash=([\w\d]+)$")
+    import hashlib
+
+    assert text.endswith(f"hash={hashlib.sha256(log).hexdigest()}\n".encode())
+    assert truncate(b"[]", 10240, 4096) == b"[]"

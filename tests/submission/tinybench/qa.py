@@ -1,0 +1,5 @@
+import sys
+
+from tinybench import main
+
+sys.exit(main("qa"))
