@@ -8,36 +8,73 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from solvers.model import Candidate, Problem, Requirement
+from solvers.model import Candidate, Problem, Requirement, package_sizes, provider_names
+
+# What an id holds until its name is first looked up (never returned: ids come from `ids`).
+_UNBUILT = Candidate("", "0")
 
 
 class Catalog:
     """Every candidate of a problem under a dense id, in preference order per name.
 
-    Building costs O(candidates + provides). `matches` costs O(candidates of the name and
-    its providers) the first time per distinct requirement and O(1) after.
+    Ids are fixed at creation (a name's candidates get consecutive ids, in index order) but
+    a name's candidates are built only when `ids` first asks for it, so with a
+    `LazyPackages` problem only what the requests reach is ever validated and built.
+    Creation costs O(names), plus O(candidates) to find providers in an eager problem.
+    `matches` costs O(candidates of the name and its providers) the first time per
+    distinct requirement and O(1) after.
     """
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
-        self.candidates: list[Candidate] = []
-        self.by_name: dict[str, list[int]] = {}
-        self._rank: list[int] = []
-        self.providers: dict[str, list[tuple[int, str]]] = {}
+        sizes = package_sizes(problem.packages)
+        self._offset: dict[str, int] = {}
+        total = 0
+        for name, size in sizes.items():
+            self._offset[name] = total
+            total += size
+        self.candidates: list[Candidate] = [_UNBUILT] * total
+        self._rank: list[int] = [0] * total
+        self._ids: dict[str, list[int]] = {}
+        self._provider_names = provider_names(problem.packages)
+        self._providers: dict[str, list[tuple[int, str]]] = {}
         self._matches: dict[Requirement, tuple[int, ...]] = {}
-        # Backends keep per-index artefacts here (libsolv's whole-index pool); shared by rebind.
+        # Backends keep per-index artefacts here (libsolv's pool); shared by rebind.
         self.cache: dict[str, object] = {}
-        for name, cands in problem.packages.items():
-            ids = self.by_name.setdefault(name, [])
-            for position, cand in enumerate(cands):
-                self._rank.append(position)
-                ids.append(len(self.candidates))
-                self._index_provides(len(self.candidates), cand)
-                self.candidates.append(cand)
 
-    def _index_provides(self, cid: int, cand: Candidate) -> None:
-        for pname, pversion in cand.provides:
-            self.providers.setdefault(pname, []).append((cid, pversion))
+    def ids(self, name: str) -> list[int]:
+        """Ids of `name`'s candidates, most preferred first (building them on first use;
+        a lazy problem raises ProblemError here if they are invalid). [] if unknown."""
+        found = self._ids.get(name)
+        if found is None:
+            start = self._offset.get(name)
+            if start is None:
+                return []
+            found = []
+            for position, cand in enumerate(self.problem.packages[name]):
+                self.candidates[start + position] = cand
+                self._rank[start + position] = position
+                found.append(start + position)
+            self._ids[name] = found
+        return found
+
+    def providers(self, name: str) -> list[tuple[int, str]]:
+        """(id, provided version) of every candidate providing `name`, in index order."""
+        found = self._providers.get(name)
+        if found is None:
+            found = [
+                (cid, version)
+                for owner in self._provider_names.get(name, ())
+                for cid in self.ids(owner)
+                for pname, version in self.candidates[cid].provides
+                if pname == name
+            ]
+            self._providers[name] = found
+        return found
+
+    def provided(self) -> set[str]:
+        """Every name that some candidate provides (builds nothing)."""
+        return set(self._provider_names)
 
     def rank(self, cid: int) -> int:
         """Position of `cid` among its name's candidates (0 = most preferred)."""
@@ -47,7 +84,7 @@ class Catalog:
         """Candidates *named* `req.name` that meet `req` (constraints use only these)."""
         return tuple(
             cid
-            for cid in self.by_name.get(req.name, ())
+            for cid in self.ids(req.name)
             if req.allows(self.candidates[cid].version, self.candidates[cid].variant)
         )
 
@@ -59,7 +96,7 @@ class Catalog:
             own = self.own_matches(req)
             extra = [
                 cid
-                for cid, version in self.providers.get(req.name, ())
+                for cid, version in self.providers(req.name)
                 if cid not in own and req.allows(version, self.candidates[cid].variant)
             ]
             hit = own + tuple(dict.fromkeys(extra))

@@ -48,8 +48,8 @@ def _read_cases(path: str) -> list[Case]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ProblemError([f"{path} is not valid JSON: {exc}"]) from exc
     if isinstance(raw, dict) and raw.get("format") == BATCH_FORMAT:
-        return load_batch(raw)
-    return [Case("", load_problem(raw))]
+        return load_batch(raw, lazy=True)
+    return [Case("", load_problem(raw, lazy=True))]
 
 
 def result_to_json(result: Result) -> dict[str, Any]:

@@ -162,7 +162,7 @@ def _conflict_lines(
                 text = f"{cand} conflicts with {req}"
                 steps.append(Step("conflict", text, 0, cand.name, str(req)))
     for req in catalog.problem.constraints:
-        if involved.intersection(catalog.by_name.get(req.name, ())) - set(catalog.own_matches(req)):
+        if involved.intersection(catalog.ids(req.name)) - set(catalog.own_matches(req)):
             text = f"the constraints allow only {req}"
             steps.append(Step("constraint", text, 0, req.name, str(req)))
     return steps
@@ -177,7 +177,7 @@ def _none_left(catalog: Catalog, req: Requirement) -> list[Step]:
 
 def _request_prefix(catalog: Catalog, req: Requirement) -> list[Step]:
     """Say what was requested only when the request itself narrows the name's candidates."""
-    if len(catalog.matches(req)) < len(catalog.by_name.get(req.name, ())):
+    if len(catalog.matches(req)) < len(catalog.ids(req.name)):
         return [Step("request", f"the request needs {req}", 0, req.name, str(req))]
     return []
 
@@ -186,20 +186,20 @@ def _label(catalog: Catalog, req: Requirement) -> str:
     matches = catalog.matches(req)
     if len(matches) == 1:
         return str(catalog.candidates[matches[0]])
-    if len(matches) < len(catalog.by_name.get(req.name, ())):
+    if len(matches) < len(catalog.ids(req.name)):
         return str(req)
     return req.name
 
 
 def _group_label(catalog: Catalog, cids: list[int]) -> str:
     name = catalog.candidates[cids[0]].name
-    if len(cids) > 1 and set(cids) == set(catalog.by_name[name]):
+    if len(cids) > 1 and set(cids) == set(catalog.ids(name)):
         return f"{name} (every version)"
     by_version: dict[str, list[Candidate]] = {}
     for cid in cids:
         cand = catalog.candidates[cid]
         by_version.setdefault(cand.version, []).append(cand)
-    siblings = [catalog.candidates[c] for c in catalog.by_name[name]]
+    siblings = [catalog.candidates[c] for c in catalog.ids(name)]
     return f"{name} " + ", ".join(_variants_text(v, cs, siblings) for v, cs in by_version.items())
 
 
@@ -216,7 +216,7 @@ def _variants_text(version: str, cands: list[Candidate], siblings: list[Candidat
 
 def _verb(catalog: Catalog, cids: list[int]) -> str:
     name = catalog.candidates[cids[0]].name
-    every = len(cids) > 1 and set(cids) == set(catalog.by_name[name])
+    every = len(cids) > 1 and set(cids) == set(catalog.ids(name))
     return "needs" if len(cids) == 1 or every else "need"
 
 
@@ -230,7 +230,7 @@ def _variant_text(variant: Variant, template: str = "{}") -> str:
 
 def _why_none(catalog: Catalog, req: Requirement, depth: int) -> Step:
     """Why nothing meets `req`: what the index (or, for `__` facts, the target) has."""
-    cands = [catalog.candidates[c] for c in catalog.by_name.get(req.name, ())]
+    cands = [catalog.candidates[c] for c in catalog.ids(req.name)]
     note = catalog.problem.notes.get(req.name)
     wanted = str(req)
     if req.name.startswith("__"):
@@ -242,7 +242,7 @@ def _why_none(catalog: Catalog, req: Requirement, depth: int) -> Step:
         sources = ", ".join(dict.fromkeys(c.note or note or "" for c in cands)) or None
         text = "this target has " + ", ".join(facts)
         return Step("fact", text, depth, req.name, wanted, value=value, source=sources)
-    if not cands and not catalog.providers.get(req.name):
+    if not cands and not catalog.providers(req.name):
         return Step("missing", note or f"there is no package {req.name}", depth, req.name, wanted)
     in_range = [
         c

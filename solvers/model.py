@@ -7,7 +7,7 @@ know about TOML, recipes, hardware probing or installing, and imports nothing fr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -218,16 +218,20 @@ class _Reader:
         )
         return cand if version is not None else None
 
+    def package(self, name: str, cands: list[Any], path: str) -> tuple[Candidate, ...]:
+        found = [self.candidate(name, c, f"{path}[{i}]") for i, c in enumerate(cands)]
+        return tuple(c for c in found if c is not None)
+
     def packages(self, value: Any, path: str) -> dict[str, tuple[Candidate, ...]]:
-        out: dict[str, tuple[Candidate, ...]] = {}
-        for name, cands in self.obj(value, path).items():
-            where = f"{path}.{name}"
-            found = [
-                self.candidate(name, c, f"{where}[{i}]")
-                for i, c in enumerate(self.array(cands, where))
-            ]
-            out[name] = tuple(c for c in found if c is not None)
-        return out
+        return {
+            name: self.package(name, self.array(cands, f"{path}.{name}"), f"{path}.{name}")
+            for name, cands in self.obj(value, path).items()
+        }
+
+    def lazy_packages(self, value: Any, path: str) -> LazyPackages:
+        """Only the shape is checked now (an object of arrays); candidates later."""
+        raw = {n: self.array(c, f"{path}.{n}") for n, c in self.obj(value, path).items()}
+        return LazyPackages(raw, path)
 
     def notes(self, value: Any, path: str) -> dict[str, str]:
         pairs = {k: self.string(v, f"{path}.{k}") for k, v in self.obj(value, path).items()}
@@ -242,17 +246,95 @@ class _Reader:
             raise ProblemError(self.errors)
 
 
-def load_problem(obj: Any) -> Problem:
+class LazyPackages(Mapping[str, tuple[Candidate, ...]]):
+    """`Problem.packages` read on demand: a name's candidates are validated and built the
+    first time it is looked up, so a solve materialises only what its requests reach (a
+    10,000-name index costs about a second to build whole). A name whose candidates are
+    invalid raises ProblemError, with their JSON paths, when it is first looked up.
+
+    Cost: O(names + candidates) at creation (list lengths and the names that `provides`
+    mention, for `Catalog`); O(that name's candidates) at a first lookup, O(1) after.
+    """
+
+    def __init__(self, raw: dict[str, list[Any]], path: str = "packages") -> None:
+        self._raw = raw
+        self._path = path
+        self._built: dict[str, tuple[Candidate, ...]] = {}
+        self.sizes = {name: len(cands) for name, cands in raw.items()}
+        self.providers = _provider_names(raw)
+
+    def __getitem__(self, name: str) -> tuple[Candidate, ...]:
+        built = self._built.get(name)
+        if built is None:
+            reader = _Reader()
+            built = reader.package(name, self._raw[name], f"{self._path}.{name}")
+            reader.raise_if_failed()
+            self._built[name] = built
+        return built
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def built(self) -> frozenset[str]:
+        """The names built so far (what laziness saved is the rest)."""
+        return frozenset(self._built)
+
+
+def _provider_names(raw: dict[str, list[Any]]) -> dict[str, list[str]]:
+    """For each provided name, the package names (in index order) with a candidate that
+    seems to provide it. Malformed entries are skipped here: building the package reports
+    them."""
+    found: dict[str, dict[str, None]] = {}
+    for name, cands in raw.items():
+        for cand in cands:
+            provides = cand.get("provides") if isinstance(cand, dict) else None
+            for pair in provides if isinstance(provides, list) else ():
+                if isinstance(pair, list) and pair and isinstance(pair[0], str):
+                    found.setdefault(pair[0], {})[name] = None
+    return {pname: list(names) for pname, names in found.items()}
+
+
+def package_sizes(packages: Mapping[str, Sequence[Candidate]]) -> dict[str, int]:
+    """Each name's number of candidates, without building a lazy package."""
+    if isinstance(packages, LazyPackages):
+        return packages.sizes
+    return {name: len(cands) for name, cands in packages.items()}
+
+
+def provider_names(packages: Mapping[str, Sequence[Candidate]]) -> dict[str, list[str]]:
+    """Provided name -> names of the packages providing it, in index order, without building
+    a lazy package."""
+    if isinstance(packages, LazyPackages):
+        return packages.providers
+    found: dict[str, dict[str, None]] = {}
+    for name, cands in packages.items():
+        for cand in cands:
+            for pname, _ in cand.provides:
+                found.setdefault(pname, {})[name] = None
+    return {pname: list(names) for pname, names in found.items()}
+
+
+def load_problem(obj: Any, *, lazy: bool = False) -> Problem:
     """Validate a parsed `solvers-problem/1` JSON value into a Problem.
 
     Unknown keys are ignored. Raises ProblemError listing every fault with its JSON path.
-    Cost: O(size of input); each distinct version/specifier text is parsed once.
+    Cost: O(size of input); each distinct version/specifier text is parsed once. With
+    `lazy`, packages are a `LazyPackages`: only their shape is checked here, and each
+    package is validated and built when a solve first reaches it (faults then raise
+    ProblemError from `solve`); the cost here drops to a scan of the list lengths.
     """
     reader = _Reader()
     raw = reader.obj(obj, "")
     reader.check_format(raw, PROBLEM_FORMAT)
+    read_packages = reader.lazy_packages if lazy else reader.packages
     problem = Problem(
-        packages=reader.packages(raw.get("packages", {}), "packages"),
+        packages=read_packages(raw.get("packages", {}), "packages"),
         requests=reader.requirements(raw.get("requests", []), "requests"),
         constraints=reader.requirements(raw.get("constraints", []), "constraints"),
         notes=reader.notes(raw.get("notes", {}), "notes"),
@@ -261,13 +343,15 @@ def load_problem(obj: Any) -> Problem:
     return problem
 
 
-def load_batch(obj: Any) -> list[Case]:
-    """Validate a parsed `solvers-batch/1` value into cases sharing one package set."""
+def load_batch(obj: Any, *, lazy: bool = False) -> list[Case]:
+    """Validate a parsed `solvers-batch/1` value into cases sharing one package set
+    (`lazy` as for `load_problem`)."""
     reader = _Reader()
     raw = reader.obj(obj, "")
     reader.check_format(raw, BATCH_FORMAT)
+    read_packages = reader.lazy_packages if lazy else reader.packages
     base = Problem(
-        packages=reader.packages(raw.get("packages", {}), "packages"),
+        packages=read_packages(raw.get("packages", {}), "packages"),
         notes=reader.notes(raw.get("notes", {}), "notes"),
     )
     cases: list[Case] = []

@@ -147,7 +147,7 @@ def certainly_optimal(catalog: Catalog, pins: Mapping[str, Candidate]) -> bool:
     """
     problem = catalog.problem
     reqs = [*problem.requests, *(r for c in pins.values() for r in c.depends)]
-    if any(catalog.providers.get(r.name) for r in reqs):
+    if any(catalog.providers(r.name) for r in reqs):
         return False
     first = {n for n, c in pins.items() if c is problem.packages[n][0]}
     if len(first) == len(pins):

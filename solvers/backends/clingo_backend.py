@@ -51,7 +51,7 @@ class _Builder:
         catalog = self.catalog
         self.b.add_rule(list(self.atom.values()), [], choice=True)
         for name in {catalog.candidates[c].name for c in self.atom}:
-            lits = [(self.atom[c], 1) for c in catalog.by_name[name] if c in self.included]
+            lits = [(self.atom[c], 1) for c in catalog.ids(name) if c in self.included]
             self.b.add_weight_rule([], 2, lits)
         for req in catalog.problem.requests:
             self.b.add_rule([], self.unmet(req))
@@ -61,7 +61,7 @@ class _Builder:
             self._candidate_rules(cid, atom)
         for req in catalog.problem.constraints:
             allowed = set(catalog.own_matches(req))
-            for cid in catalog.by_name.get(req.name, ()):
+            for cid in catalog.ids(req.name):
                 if cid in self.included and cid not in allowed:
                     self.b.add_rule([], [self.atom[cid]])
         self._objective()

@@ -166,7 +166,7 @@ class Encoding:
 
     def _add_candidate(self, cid: int, requires: list[int], conflicts: list[int]) -> None:
         cand = self.catalog.candidates[cid]
-        rank = len(self.catalog.by_name[cand.name]) - self.catalog.rank(cid)
+        rank = len(self.catalog.ids(cand.name)) - self.catalog.rank(cid)
         s = self.repo.add_solvable()
         s.name, s.evr, s.arch = f"p:{cand.name}", str(rank), "noarch"
         pool = self.pool
@@ -200,7 +200,7 @@ class Encoding:
         jobs = []
         for req in constraints:
             allowed = set(self.catalog.own_matches(req))
-            for cid in self.catalog.by_name.get(req.name, ()):
+            for cid in self.catalog.ids(req.name):
                 if cid in self.included and cid not in allowed:
                     jobs.append(self.pool.Job(_LOCK | _ONE, self.solvable_id[cid]))
         return jobs
@@ -335,7 +335,7 @@ def _improve(
     took: float,
 ) -> tuple[list[int], int]:
     catalog = enc.catalog
-    for better in catalog.by_name[catalog.candidates[pin].name]:
+    for better in catalog.ids(catalog.candidates[pin].name):
         if better == pin:
             break
         if better not in enc.included:

@@ -80,10 +80,10 @@ class _Provider(AbstractProvider[_Req, _Cand, str]):
     def _universe(self, ident: str) -> list[int]:
         own = [
             cid
-            for cid in self.catalog.by_name.get(ident, ())
+            for cid in self.catalog.ids(ident)
             if all(cid in self._own(r) for r in self._constraints.get(ident, ()))
         ]
-        return own + [cid for cid, _ in self.catalog.providers.get(ident, ()) if cid not in own]
+        return own + [cid for cid, _ in self.catalog.providers(ident) if cid not in own]
 
     def _own(self, req: Requirement) -> frozenset[int]:
         return frozenset(self.catalog.own_matches(req))
@@ -132,9 +132,9 @@ class ResolvelibBackend:
     optimal = False
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
-        provided = catalog.providers.keys()
-        for cand in catalog.candidates if provided else ():
-            if any(r.name in provided for r in cand.conflicts):
+        provided = catalog.provided()
+        for cid in catalog.reachable(catalog.problem.requests) if provided else ():
+            if any(r.name in provided for r in catalog.candidates[cid].conflicts):
                 raise BackendGaveUpError("a conflict on a provided name")
         resolver: Resolver[_Req, _Cand, str] = Resolver(
             _Provider(catalog, deadline), BaseReporter()

@@ -60,11 +60,16 @@ def test_exit_1_unsatisfiable_json(capsys: pytest.CaptureFixture[str]) -> None:
             {
                 "format": "solvers-problem/1",
                 "packages": {"foo": [{"version": "1", "depends": [["x", ">>1"]]}]},
+                "requests": [["foo", ""]],  # packages are read lazily: only reached ones
             },
             "packages.foo[0].depends[0]: invalid specifier '>>1'",
         ),
         (
-            {"format": "solvers-problem/1", "packages": {"foo": [{}, {"version": "1.x"}]}},
+            {
+                "format": "solvers-problem/1",
+                "packages": {"foo": [{}, {"version": "1.x"}]},
+                "requests": [["foo", ""]],
+            },
             "packages.foo[1].version: invalid version '1.x'",
         ),
         (
@@ -80,6 +85,19 @@ def test_exit_2_bad_input(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_a_package_no_request_reaches_is_never_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI loads lazily: a fault in a package the request cannot reach is not read."""
+    value = {
+        "format": "solvers-problem/1",
+        "packages": {"a": [{"version": "1"}], "broken": [{"version": "1.x"}]},
+        "requests": [["a", ""]],
+    }
+    assert main(["solve", _write(tmp_path, value)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["a 1"]
 
 
 def test_exit_2_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
