@@ -6,10 +6,12 @@ Both backends and the explainer work on ids; the matching rule lives here and in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from solvers.model import Candidate, Problem, Requirement, package_sizes, provider_names
 
+# Requirements matched between two deadline checks in long walks (a few ms of Python).
+CHECK_EVERY = 512
 # What an id holds until its name is first looked up (never returned: ids come from `ids`).
 _UNBUILT = Candidate("", "0")
 
@@ -106,20 +108,28 @@ class Catalog:
     def names_of(self, cids: Iterable[int]) -> list[str]:
         return [self.candidates[c].name for c in cids]
 
-    def reachable(self, requests: Iterable[Requirement]) -> list[int]:
+    def reachable(
+        self, requests: Iterable[Requirement], check: Callable[[], None] = lambda: None
+    ) -> list[int]:
         """Ids of every candidate that some chain of depends from `requests` could choose.
 
         Only these can appear in a needed answer, so backends encode only these.
-        Cost: O(reachable candidates x their depends), each requirement matched once.
+        Cost: O(reachable candidates x their depends), each requirement matched once (and,
+        for a lazy problem, each reached package built). `check` (a deadline's) is called
+        first and every `CHECK_EVERY` requirements: on a dense index this walk covers most
+        of it.
         """
         seen: set[int] = set()
         todo = list(requests)
         done_reqs: set[Requirement] = set()
+        check()
         while todo:
             req = todo.pop()
             if req in done_reqs:
                 continue
             done_reqs.add(req)
+            if len(done_reqs) % CHECK_EVERY == 0:
+                check()
             for cid in self.matches(req):
                 if cid not in seen:
                     seen.add(cid)

@@ -30,7 +30,8 @@ def explain(catalog: Catalog, deadline: Deadline) -> Explanation:
     """The derivation naming the clashing constraints of an unsatisfiable problem.
 
     Cost: O(core x log(edges)) libsolv calls on the reachable candidates, bounded by
-    `deadline` (on expiry the current, larger core is rendered).
+    `deadline` (on expiry the current, larger core is rendered; SolveTimeoutError if it
+    expires before the candidates are even encoded).
     """
     problem = catalog.problem
     for req in problem.requests:
@@ -45,7 +46,8 @@ def explain(catalog: Catalog, deadline: Deadline) -> Explanation:
 
 def _core(catalog: Catalog, deadline: Deadline) -> list[_Item]:
     problem = catalog.problem
-    enc = Encoding(catalog, catalog.reachable(problem.requests), switchable=True)
+    reached = catalog.reachable(problem.requests, deadline.check)
+    enc = Encoding(catalog, reached, switchable=True, deadline=deadline)
     constraints = enc.constraint_jobs(problem.constraints)
 
     def unsat(items: Sequence[_Item]) -> bool:

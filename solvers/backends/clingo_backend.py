@@ -112,7 +112,10 @@ class ClingoBackend:
         ctl = clingo.Control(["--opt-mode=opt", "--opt-strategy=usc", "--warn=none"])
         with ctl.backend() as backend:
             builder = _Builder(
-                catalog, backend, catalog.reachable(catalog.problem.requests), deadline
+                catalog,
+                backend,
+                catalog.reachable(catalog.problem.requests, deadline.check),
+                deadline,
             )
             builder.build()
         deadline.check()

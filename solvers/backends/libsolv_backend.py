@@ -283,6 +283,7 @@ def _beyond(catalog: Catalog, included: set[int], deadline: Deadline) -> list[in
     seen: set[int] = set()
     todo = list(catalog.problem.requests)
     done: set[Requirement] = set()
+    deadline.check()  # before building anything: a lazy problem builds what this walk reaches
     while todo:
         req = todo.pop()
         if req in done:
