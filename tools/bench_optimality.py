@@ -41,7 +41,7 @@ def main_job() -> list[tuple[str, str, dict[str, Any]]]:
     """The shipped app's problems as cmpkg builds them (profile targets: no probing)."""
     from cmpkg.index import SHIPPED_INDEX, load_index
     from cmpkg.probe import resolve_target
-    from cmpkg.resolve import FactValue, build_problem, parse_request
+    from cmpkg.resolve import FactValue, ResolveTask, build_problem, parse_request
 
     index = load_index([SHIPPED_INDEX])
     found = []
@@ -50,7 +50,7 @@ def main_job() -> list[tuple[str, str, dict[str, Any]]]:
         facts = {n: FactValue(f.version, f.source) for n, f in target.facts().items()}
         tools = {"python": FactValue(target.python, f"profile {profile}")}
         request = parse_request("mlperf-resnet50", index)
-        doc = build_problem(index, facts, tools, [request])
+        doc = build_problem(ResolveTask(index, facts, tools, (request,)))
         found.append(("main job", f"mlperf-resnet50 --target {profile}", doc))
     return found
 
