@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 
 from solvers import Candidate, Problem, load_problem, problem_to_json, solve, verify
 from solvers.backends import BackendGaveUpError, Deadline
+from solvers.backends.libsolv_backend import LibsolvBackend
 from solvers.backends.resolvelib_backend import ResolvelibBackend
 from solvers.catalog import Catalog
+from solvers.solve import certainly_optimal
+from solvers.verify import needed
 
 NAMES = ["a", "b", "c", "d"]
 SPECS = ["", ">=2", "<2", "==1", "!=2", ">=3"]
@@ -110,3 +113,18 @@ def test_raw_resolvelib_is_sound(raw: dict[str, Any]) -> None:
 def test_json_round_trip(raw: dict[str, Any]) -> None:
     problem = load_problem(raw)
     assert load_problem(problem_to_json(problem)) == problem
+
+
+@SETTINGS
+@given(problems())
+def test_auto_shortcut_is_never_wrong(raw: dict[str, Any]) -> None:
+    """Whenever `certainly_optimal` lets auto skip clingo, libsolv's answer has the
+    brute-force optimum's cost."""
+    problem = load_problem(raw)
+    catalog = Catalog(problem)
+    chosen = LibsolvBackend().solve(catalog, Deadline(None))
+    if chosen is None:
+        return
+    pins = needed(problem, {catalog.candidates[c].name: catalog.candidates[c] for c in chosen})
+    if certainly_optimal(catalog, pins):
+        assert _cost(problem, pins) == min(_cost(problem, p) for p in _assignments(problem))

@@ -1,0 +1,60 @@
+"""auto returns libsolv's answer without clingo only when `certainly_optimal` proves it; where
+libsolv's answer is not optimal the proof must fail and clingo must find the optimum.
+(Soundness on random problems: test_properties.py's test_auto_shortcut_is_never_wrong.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solvers import load_problem, solve
+from solvers.backends import Deadline
+from solvers.backends.libsolv_backend import LibsolvBackend
+from solvers.catalog import Catalog
+from solvers.solve import certainly_optimal
+from solvers.verify import needed
+
+
+def _versions(pins: Any) -> dict[str, str]:
+    return {n: c.version for n, c in pins.items()}
+
+
+# `b 2` (b's first) allows only the two oldest of five `c`s; `b 1` allows any. libsolv (and
+# its lexicographic refinement) keeps `b 2` and so pays rank 3 for `c 2`; the optimum pays
+# rank 1 for `b 1` and 0 for `c 5`.
+GREEDY_TRAP = {
+    "format": "solvers-problem/1",
+    "packages": {
+        "a": [{"version": "1", "depends": [["b", ""], ["c", ""]]}],
+        "b": [{"version": "2", "depends": [["c", "<=2"]]}, {"version": "1"}],
+        "c": [{"version": v} for v in ("5", "4", "3", "2", "1")],
+    },
+    "requests": [["a", ""]],
+}
+
+
+def test_the_shortcut_refuses_a_greedy_answer_and_clingo_finds_the_optimum() -> None:
+    problem = load_problem(GREEDY_TRAP)
+    catalog = Catalog(problem)
+    chosen = LibsolvBackend().solve(catalog, Deadline(None))
+    assert chosen is not None
+    greedy = needed(problem, {catalog.candidates[c].name: catalog.candidates[c] for c in chosen})
+    assert _versions(greedy) == {"a": "1", "b": "2", "c": "2"}  # libsolv's answer: not optimal
+    assert not certainly_optimal(catalog, greedy)
+    result = solve(problem, "auto")
+    assert result.backend == "clingo" and result.optimal
+    assert _versions(result.pins) == {"a": "1", "b": "1", "c": "5"}
+
+
+def test_the_shortcut_applies_when_every_pin_is_first() -> None:
+    raw = {**GREEDY_TRAP, "packages": {**GREEDY_TRAP["packages"], "b": [{"version": "1"}]}}
+    result = solve(load_problem(raw), "auto")
+    assert result.backend == "libsolv" and result.optimal
+    assert _versions(result.pins) == {"a": "1", "b": "1", "c": "5"}
+
+
+def test_a_forced_older_pin_is_proved_without_clingo() -> None:
+    """`a` needs `c ==2` (one candidate): every answer holds it, so rank 3 is no loss."""
+    packages = {**GREEDY_TRAP["packages"], "a": [{"version": "1", "depends": [["c", "==2"]]}]}
+    result = solve(load_problem({**GREEDY_TRAP, "packages": packages}), "auto")
+    assert result.backend == "libsolv" and result.optimal
+    assert _versions(result.pins) == {"a": "1", "c": "2"}
