@@ -111,6 +111,7 @@ def extract(
     max_total_size: int = DEFAULT_MAX_TOTAL_SIZE,
     max_members: int = DEFAULT_MAX_MEMBERS,
     max_ratio: float = DEFAULT_MAX_RATIO,
+    keep_times: bool = False,
 ) -> Extracted:
     """Extract `archive` into `dest`, or raise ArchiveError.
 
@@ -118,7 +119,8 @@ def extract(
     bytes go to a temp dir beside `dest`, renamed onto it only on success. If `dest`
     already exists, the archive's top-level names are moved into it, and any name already
     there is refused before anything moves. On any error the temp dir is removed and `dest`
-    is as before.
+    is as before. `keep_times` gives files their recorded mtimes (a cache layer: bytecode
+    is valid only while its source keeps the mtime it was compiled against).
     """
     limits = Limits(max_total_size, max_members, max_ratio)
     archive, dest = Path(archive), Path(dest)
@@ -130,6 +132,8 @@ def extract(
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.extract-", dir=dest.parent))
         try:
             total = _write_all(reader, members, tmp, archive, limits)
+            if keep_times:
+                _set_times(members, tmp)
             _commit(tmp, dest)
         except BaseException:
             # Also on Ctrl-C: a half-extracted tree must never be left for someone to use.
@@ -266,6 +270,13 @@ def _write_all(reader: Reader, members: list[Member], tmp: Path, archive: Path, 
     for path, mode in reversed(dirs):  # directory modes last: a 0o555 dir would block writes
         path.chmod(_safe_mode(mode) | 0o700)
     return written
+
+
+def _set_times(members: list[Member], tmp: Path) -> None:
+    for member in members:
+        mtime = getattr(member.ref, "mtime", None)
+        if member.kind == "file" and isinstance(mtime, (int, float)):
+            os.utime(tmp / member.name, (mtime, mtime), follow_symlinks=False)
 
 
 def _safe_mode(mode: int) -> int:

@@ -4,6 +4,10 @@
     index = ["~/my-recipes"]        # stacked after the shipped index and CMPKG_INDEX
     mirror = "/srv/cmpkg-mirror"    # like --mirror (the command line and CMPKG_MIRROR win)
     offline = false                 # like --offline
+    [[cache]]                       # binary caches tried before building (docs/cache.md)
+    url = "oci://registry.lab:5000/cmpkg"
+    [trust]
+    keys = ["lab:BASE64..."]        # public keys whose signed entries and mirrors are accepted
 
 Read once per command, only by the commands that need it; a bad file is reported as
 `file: key: message` with exit 2, never ignored.
@@ -14,6 +18,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cmpkg import envvars
 from cmpkg.errors import InputError
@@ -24,6 +29,8 @@ class Config:
     index: tuple[Path, ...] = ()
     mirror: str | None = None
     offline: bool = False
+    caches: tuple[str, ...] = ()  # [[cache]] url, in order
+    trusted_keys: tuple[str, ...] = ()  # [trust] keys
 
 
 def home() -> Path:
@@ -59,12 +66,35 @@ def load() -> Config:
     if raw is None:
         raise InputError(problems.lines)
     fields = Fields(raw, "", problems)
+    caches, keys = cache_tables(fields)
     config = Config(
         index=tuple(path.parent / Path(p).expanduser() for p in fields.str_list("index")),
         mirror=fields.optional_str("mirror"),
         offline=fields.bool("offline"),
+        caches=tuple(caches),
+        trusted_keys=tuple(keys),
     )
     fields.finish()
     if problems.lines:
         raise InputError(problems.lines)
     return config
+
+
+def cache_tables(fields: Any) -> tuple[list[str], list[str]]:
+    """`[[cache]] url` and `[trust] keys` of a file's top-level `Fields` (the config file's
+    and cmpkg.toml's, read alike); problems go to the fields' report."""
+    from cmpkg.index.fields import Fields
+
+    urls: list[str] = []
+    for i, item in enumerate(fields.list("cache")):
+        if not isinstance(item, dict):
+            fields.error(f"cache[{i}]", "expected a table with `url`")
+            continue
+        table = Fields(item, fields.key(f"cache[{i}]"), fields.problems)
+        urls.append(table.str("url", required=True))
+        table.finish()
+    trust = fields.sub("trust")
+    keys = list(trust.str_list("keys")) if trust is not None else []
+    if trust is not None:
+        trust.finish()
+    return urls, keys

@@ -52,6 +52,11 @@ VARIABLES: dict[str, Variable] = {
         Variable("CMPKG_OFFLINE", "If set to 1, no network access except to a loopback mirror."),
         Variable("CMPKG_NO_PROGRESS", "If set to 1, never draw progress bars."),
         Variable(
+            "CMPKG_CACHE_TOKEN",
+            "A bearer token for binary cache registries (else ~/.docker/config.json's auths); "
+            "never written anywhere.",
+        ),
+        Variable(
             "CMPKG_OVERRIDE_CUDA",
             "CUDA driver API version to report as __cuda; empty means no CUDA.",
         ),

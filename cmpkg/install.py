@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmpkg import envvars, process, pyenv
 from cmpkg.errors import CmpkgError, UsageError
@@ -33,6 +33,13 @@ from cmpkg.process import run_or_raise
 from cmpkg.store.store import Entry, Store
 from cmpkg.wheels import WheelSource
 
+if TYPE_CHECKING:
+    from cmpkg.cache.substitute import Substituter
+
+#: Steps whose entries describe this machine (a tool found here, a user's path): always made
+#: here, never substituted from a cache.
+LOCAL_ONLY = frozenset({"detect", "user-path"})
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -40,6 +47,7 @@ class Policy:
 
     offline: bool = False
     jobs: int = 4  # parallel downloads, and parallel builds of independent packages
+    substituter: Substituter | None = None  # binary caches asked before building (docs/cache.md)
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,8 @@ class Installed:
 def execute(
     plan: Plan, store: Store, policy: Policy = Policy(), reporter: Reporter = Reporter()
 ) -> Installed:
-    _prefetch(plan, store, policy, reporter)
+    if policy.substituter is None:  # with caches, a download step fetches only on a miss
+        _prefetch(plan, store, policy, reporter)
     state = Installed({}, {}, {})
     provide = functools.partial(
         _provide, plan=plan, state=state, policy=policy, reporter=reporter, store=store
@@ -91,11 +100,17 @@ def _provide(
     reporter: Reporter,
     store: Store,
 ) -> Entry:
-    """One step's store entry: reused (after checking it is unmodified) or built."""
-    if not step.cached:  # reused entries are summed up by the caller, not listed
-        reporter.report("build " + _label(step))
+    """One step's store entry: reused (after checking it is unmodified), substituted from a
+    cache, or built."""
     builder = _Builder(step, state, policy, store)
-    entry = store.ensure(step.key, builder.build, builder.meta())
+    build: Callable[[Path], Mapping[str, Any]] = builder.build
+    if step.cached:  # reused entries are summed up by the caller, not listed
+        pass
+    elif policy.substituter is not None and step.method not in LOCAL_ONLY:
+        build = policy.substituter.wrap(step.key, _label(step), build, reporter.report)
+    else:
+        reporter.report("build " + _label(step))
+    entry = store.ensure(step.key, build, builder.meta())
     if step.cached:  # never silently reuse an edited entry (RELIABILITY A.4, docs/store.md)
         store.require_intact(entry)
     return entry
@@ -221,6 +236,10 @@ class _Builder:
             "kind": pin.recipe.kind,
             "method": self.step.method,
             "recipe": str(pin.recipe.path),
+            "recipe-digest": pin.recipe.digest,
+            "depends": {
+                n: self.state.entries[n].key for n in self.step.needs if n in self.state.entries
+            },
         }
 
     def build(self, tmp: Path) -> Mapping[str, Any]:

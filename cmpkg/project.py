@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 MANIFEST = "cmpkg.toml"
 LOCKFILE = "cmpkg.lock"
 #: Top-level tables other modules read (`[sweep]`: cmpkg.sweep.spec, `[submission]`:
-#: cmpkg.submission.manifest); kept by `save`.
-OTHER_TABLES = ("sweep", "submission")
+#: cmpkg.submission.manifest, `[[cache]]` and `[trust]`: cmpkg.cache.settings); kept by `save`.
+OTHER_TABLES = ("sweep", "submission", "cache", "trust")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`cmpkg cache dir|list|info|verify|gc|rm`: looking after the store.
+"""`cmpkg cache dir|list|info|verify|gc|rm|push|pull`: looking after the store, and sharing
+it through a binary cache (docs/cache.md).
 
 Keys may be given by any unique prefix. Data goes to stdout (`--json`: one document with
 sorted keys); messages to stderr. The store is imported inside the handlers.
@@ -39,7 +40,94 @@ def register(subparsers: Any) -> None:
         "--force", action="store_true", help="remove it anyway; its environments become broken"
     )
     rm.set_defaults(handler=_rm)
+    _register_sharing(sub)
     cache.set_defaults(handler=lambda args: _usage(cache))
+
+
+def _selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("keys", nargs="*", metavar="KEY", help="store keys (or unique prefixes)")
+    parser.add_argument("--env", metavar="NAME", help="every entry of an installed environment")
+    parser.add_argument(
+        "--lock", metavar="FILE", nargs="?", const="cmpkg.lock", help="every entry of a lock"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _register_sharing(sub: Any) -> None:
+    push = sub.add_parser("push", help="push entries to a binary cache, signed")
+    _selection_options(push)
+    push.add_argument(
+        "--to", required=True, metavar="URL", help="oci://HOST[:PORT]/REPO or a directory"
+    )
+    push.add_argument("--key", metavar="NAME|FILE", help="the signing key (default: the only one)")
+    push.add_argument("--jobs", type=int, default=4, metavar="N", help="parallel uploads")
+    push.set_defaults(handler=_push)
+    pull = sub.add_parser("pull", help="pull entries from binary caches into the store")
+    _selection_options(pull)
+    pull.add_argument(
+        "--from",
+        dest="sources",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a cache (repeatable; then cmpkg.toml's and the config's [[cache]])",
+    )
+    pull.add_argument("--offline", action="store_true", help="only loopback and directory caches")
+    pull.set_defaults(handler=_pull)
+
+
+def _selection(args: argparse.Namespace) -> Any:
+    from pathlib import Path
+
+    from cmpkg.commands.cache import Selection
+
+    return Selection(tuple(args.keys), args.env, Path(args.lock) if args.lock else None)
+
+
+def _push(args: argparse.Namespace) -> int:
+    from cmpkg import console
+    from cmpkg.commands.cache import push
+
+    report = (lambda _t: None) if args.json else console.info
+    done = push(_selection(args), args.to, args.key, args.jobs, report)
+    if args.json:
+        skipped = [{"key": k, "why": why} for k, why in done.skipped]
+        console.print_json(
+            {
+                "url": done.url,
+                "pushed": list(done.pushed),
+                "present": list(done.present),
+                "skipped": skipped,
+            }
+        )
+        return 0
+    for key, why in done.skipped:
+        console.info(f"skipped {key[:12]}: {why}")
+    console.info(f"pushed {len(done.pushed)}, already there {len(done.present)}, to {done.url}")
+    return 0
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cmpkg import console
+    from cmpkg.commands.cache import pull
+
+    done = pull(_selection(args), tuple(args.sources), Path.cwd(), args.offline)
+    if args.json:
+        console.print_json(
+            {
+                "pulled": list(done.pulled),
+                "present": list(done.present),
+                "missing": list(done.missing),
+            }
+        )
+    else:
+        for key in done.missing:
+            console.message("warning", f"{key[:12]} is in no cache")
+        counts = f"{len(done.pulled)}, already here {len(done.present)}"
+        console.info(f"pulled {counts}, missing {len(done.missing)}")
+    return 1 if done.missing else 0
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

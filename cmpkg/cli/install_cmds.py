@@ -47,7 +47,20 @@ def register(subparsers: Any) -> None:
     install.add_argument(
         "--offline",
         action="store_true",
-        help="no network but loopback mirrors (env CMPKG_OFFLINE=1)",
+        help="no network but loopback mirrors and caches (env CMPKG_OFFLINE=1)",
+    )
+    install.add_argument(
+        "--cache",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a binary cache to take entries from before building: oci://HOST/REPO, "
+        "https://... or a directory (repeatable; then cmpkg.toml's and the config's [[cache]])",
+    )
+    install.add_argument(
+        "--no-build",
+        action="store_true",
+        help="build nothing: every entry must come from the store or a cache",
     )
     install.set_defaults(handler=_install)
 
@@ -116,6 +129,8 @@ def _install_input(args: argparse.Namespace) -> Any:
         no_index=args.no_index,
         offline=args.offline,
         dry_run=args.dry_run,
+        caches=tuple(args.cache),
+        no_build=args.no_build,
     )
 
 
@@ -130,12 +145,21 @@ def _show_install(args: argparse.Namespace, done: Any) -> None:
     elif args.json:
         keys = done.plan.keys()
         console.print_json(
-            {"env": done.env, "built": done.built, "target": done.target, "packages": keys}
+            {
+                "env": done.env,
+                "built": done.built,
+                "substituted": done.substituted,
+                "target": done.target,
+                "packages": keys,
+            }
         )
     else:
-        verb = "installed" if done.built else "already installed"
+        verb = "installed" if done.built or done.substituted else "already installed"
         steps = console.plural(len(done.plan.steps), "package")
-        console.info(f"{verb} {done.env}: {steps}, {done.built} built, in {done.seconds:.2f}s")
+        from_cache = f", {done.substituted} substituted" if done.substituted else ""
+        console.info(
+            f"{verb} {done.env}: {steps}, {done.built} built{from_cache}, in {done.seconds:.2f}s"
+        )
         if done.runnable:
             console.info(f"run it with `cmpkg run {done.env}`")
 

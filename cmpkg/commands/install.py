@@ -45,6 +45,8 @@ class InstallInput:
     offline: bool = False
     dry_run: bool = False
     start: Path = field(default_factory=Path.cwd)  # where the project is looked for
+    caches: tuple[str, ...] = ()  # --cache URL, before cmpkg.toml's and the config's
+    no_build: bool = False  # every entry must come from the store or a cache
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,19 @@ class InstallResult:
     dry_run: bool
     target: str  # the target installed for: a lock's target, or the probed/named one
     choice: str | None = None  # from a lock: which target was chosen, and why
+    substituted: int = 0  # entries taken from a binary cache instead of built
 
     @property
     def built(self) -> int:
         """Entries built: two steps with one key (a tool environment equal to the main one)
-        are one build."""
-        return 0 if self.dry_run else len({s.key for s in self.plan.todo})
+        are one build; entries substituted from a cache, and the records of what was found
+        on this machine (detected tools, user paths), are not builds."""
+        from cmpkg.install import LOCAL_ONLY
+
+        if self.dry_run:
+            return 0
+        made = {s.key for s in self.plan.todo if s.method not in LOCAL_ONLY}
+        return len(made) - self.substituted
 
 
 def install(
@@ -92,11 +101,34 @@ def install(
         # Root the keys before building: a concurrent `cmpkg cache gc` must not collect an
         # entry between its completion and the environment record that references it.
         store.add_root(f"env-{name}", sorted(plan.keys().values()))
-        installed = _execute(plan, store, Policy(offline=offline), Reporter(report, json_output))
+        substituter = _substituter(given, store, offline) if plan.todo else None
+        policy = Policy(offline=offline, substituter=substituter)
+        installed = _execute(plan, store, policy, Reporter(report, json_output))
         _record(ctx, resolution, plan, installed, name, given.requests or resolution.roots)
     took = time.monotonic() - started
     target = ctx.locked_target.name if ctx.locked_target else ctx.target.name
-    return InstallResult(name, plan, took, runnable, given.dry_run, target, ctx.choice)
+    substituted = len(substituter.substituted) if not given.dry_run and substituter else 0
+    return InstallResult(name, plan, took, runnable, given.dry_run, target, ctx.choice, substituted)
+
+
+def _substituter(given: InstallInput, store: Store, offline: bool) -> Any:
+    """The binary caches to ask before building (docs/cache.md), or None when there are
+    none: `cmpkg.cache` (and oras) are imported only then."""
+    from cmpkg import project as project_file
+
+    found = project_file.find(given.start)
+    if not (given.caches or given.no_build or config.load().caches or found):
+        return None
+    from cmpkg.cache import settings
+
+    chosen = settings.load(given.caches, found, store.home)
+    if not chosen.urls and not given.no_build:
+        return None
+    from cmpkg.cache.substitute import Substituter
+
+    return Substituter(
+        chosen.urls, chosen.trusted, store, offline=offline, allow_build=not given.no_build
+    )
 
 
 def _project_requests(given: InstallInput) -> InstallInput:

@@ -20,10 +20,12 @@ def build_wheel(
     module: str,
     requires: tuple[str, ...] = (),
     tag: str = "py3-none-any",
+    extra: dict[str, bytes] | None = None,
 ) -> Path:
     """A wheel of `name` holding `<name>.py` with `module` as its source, tagged `tag`
     (a platform tag such as `cp312-cp312-manylinux_2_28_x86_64` only labels the file: the
-    content stays pure Python, which is all a resolver and an installer look at)."""
+    content stays pure Python, which is all a resolver and an installer look at). `extra`
+    adds dist-info files (`entry_points.txt` for console scripts)."""
     dist = f"{name.replace('-', '_')}-{version}"
     files = {
         f"{name.replace('-', '_')}.py": module.encode(),
@@ -34,6 +36,7 @@ def build_wheel(
         f"{dist}.dist-info/WHEEL": (
             f"Wheel-Version: 1.0\nGenerator: cmpkg-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
         ).encode(),
+        **{f"{dist}.dist-info/{name}": data for name, data in (extra or {}).items()},
     }
     record = "".join(f"{path},{_digest(data)},{len(data)}\n" for path, data in files.items())
     files[f"{dist}.dist-info/RECORD"] = (record + f"{dist}.dist-info/RECORD,,\n").encode()

@@ -1,0 +1,112 @@
+"""`cmpkg cache push | pull` and `cmpkg key generate`: the binary cache's workflows.
+
+Which entries: store keys (or unique prefixes) given, an installed environment's keys
+(`--env NAME`), or a lock's (`--lock FILE`: every target's package keys and environment
+keys; a generate step's tool environment is named by `--env` only, as the lock does not
+record its key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmpkg.config import home
+from cmpkg.errors import UsageError
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Selection:
+    keys: tuple[str, ...] = ()  # store keys or unique prefixes
+    env: str | None = None
+    lock: Path | None = None
+
+
+@dataclass(frozen=True)
+class PullResult:
+    pulled: tuple[str, ...]
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    name: str
+    private: Path
+    public: str  # the `NAME:BASE64` line to put in `[trust] keys`
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def selected_keys(selection: Selection, *, in_store: bool) -> list[str]:
+    from cmpkg.store.store import Store
+
+    store = Store(home())
+    keys: list[str] = []
+    if selection.env:
+        from cmpkg import envs
+
+        keys += envs.load(home(), selection.env).keys
+    if selection.lock is not None:
+        from cmpkg.lock import read_lock
+
+        lock = read_lock(selection.lock)
+        for target in lock.targets.values():
+            keys += [p.key for p in target.packages.values()]
+            keys += [target.environment_key] if target.environment_key else []
+    for given in selection.keys:
+        keys.append(store.resolve(given) if in_store or len(given) < 64 else given)
+    if not keys:
+        raise UsageError(
+            "nothing-selected",
+            "no entries given",
+            hint="give store keys, --env NAME or --lock FILE",
+        )
+    return list(dict.fromkeys(keys))
+
+
+def push(selection: Selection, to: str, key_name: str | None, jobs: int, report: Report) -> Any:
+    from cmpkg.cache import parse_url, signing
+    from cmpkg.cache import push as pushing
+    from cmpkg.store.store import Store
+
+    url = parse_url(to)
+    signer = signing.load(home(), key_name)
+    keys = selected_keys(selection, in_store=True)
+    return pushing.push(Store(home()), keys, url, signer, jobs=jobs, report=report)
+
+
+def pull(selection: Selection, sources: tuple[str, ...], start: Path, offline: bool) -> PullResult:
+    from cmpkg import project as project_file
+    from cmpkg.cache import settings
+    from cmpkg.cache.substitute import Substituter
+    from cmpkg.store.store import Store
+
+    store = Store(home())
+    chosen = settings.load(sources, project_file.find(start), store.home)
+    if not chosen.urls:
+        raise UsageError(
+            "no-cache",
+            "no cache to pull from",
+            hint="give --from URL, or `[[cache]]` in the config",
+        )
+    substituter = Substituter(chosen.urls, chosen.trusted, store, offline=offline)
+    outcome: dict[str, str] = {}
+    for key in selected_keys(selection, in_store=False):
+        outcome[key] = substituter.pull(key)
+    return PullResult(
+        *(
+            tuple(k for k, v in outcome.items() if v == kind)
+            for kind in ("pulled", "present", "missing")
+        )
+    )
+
+
+def generate_key(name: str) -> KeyResult:
+    from cmpkg.cache import signing
+
+    key = signing.generate(home(), name)
+    return KeyResult(name, signing.keys_dir(home()) / f"{name}.key", key.public)
