@@ -38,8 +38,8 @@ def smoke(count: int, scenario: str, rate: float | None = None) -> Profile:
     """A short run over the first ``count`` samples: a performance run of at least
     ``count`` samples and ``SMOKE_SECONDS`` (so LoadGen's duration check can pass), then
     an accuracy run over the same samples. ``rate`` is the samples/s measured just before
-    (None: not measured yet); Offline's expected QPS and Server's target QPS follow it, so
-    the run lasts seconds, not the rules' ten minutes."""
+    (None: not measured yet); Offline's expected QPS, Server's target QPS and the streams'
+    expected latencies follow it, so the run lasts seconds, not the rules' ten minutes."""
     rate = rate or 1.0
     queries = max(1, count // MULTISTREAM_SAMPLES) if scenario == "MultiStream" else count
     return Profile(
@@ -54,6 +54,10 @@ def smoke(count: int, scenario: str, rate: float | None = None) -> Profile:
             # when the short calibration underestimates the rate
             "offline_expected_qps": round(2 * rate, 3),
             "server_target_qps": round(rate / 2, 3),
+            # the measured latency: LoadGen sizes an equal-issue run (3D-UNet's
+            # sample_concatenate_permutation) from it, and the conf's guess can be far off
+            "single_stream_expected_latency_ns": round(1e9 / rate),
+            "multi_stream_expected_latency_ns": round(MULTISTREAM_SAMPLES * 1e9 / rate),
         },
         count=count,
         modes=("performance", "accuracy"),

@@ -62,15 +62,28 @@ def iso(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
+def per_query(summary: Summary, samples_per_query: int) -> int:
+    """Samples in one query of the summary's scenario: MultiStream's from the summary's own
+    ``samples_per_query`` line (else the caller's), one for every other scenario. The
+    scenario decides, never the caller's value alone: a SingleStream rate multiplied by
+    TestSettings' MultiStream count (8) was issue 19's 8x samples_per_second."""
+    if summary.scenario != "MultiStream":
+        return 1
+    stated = summary.fields.get("samples_per_query", "")
+    return int(stated) if stated.isdigit() else samples_per_query
+
+
 def performance_section(summary: Summary, samples_per_query: int, where: Path) -> dict[str, Any]:
+    """``samples_per_query``: MultiStream's, used only where the summary does not say."""
     metric = summary.metric()
     latency = summary.latencies_ns()
     extras = summary.extras()
+    per = per_query(summary, samples_per_query)
     rate = summary.first_of(THROUGHPUT_KEYS)
     if rate is None and "QPS w/ loadgen overhead" in extras:
-        rate = str(extras["QPS w/ loadgen overhead"] * samples_per_query)
+        rate = str(extras["QPS w/ loadgen overhead"] * per)
     if rate is None and latency.get("Mean latency"):  # MultiStream prints no QPS line
-        rate = str(samples_per_query * 1e9 / latency["Mean latency"])
+        rate = str(per * 1e9 / latency["Mean latency"])
     return {
         "scenario": summary.scenario,
         "mode": summary.mode,

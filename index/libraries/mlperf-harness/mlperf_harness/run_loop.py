@@ -122,8 +122,7 @@ def run_modes(
         if mode == "performance":
             text = (out / "mlperf_log_summary.txt").read_text()
             block = results_block(text)
-            per_query = rules.samples_per_query if rules.scenario == "MultiStream" else 1
-            perf = report.performance_section(parse_summary(text), per_query, out)
+            perf = report.performance_section(parse_summary(text), rules.samples_per_query, out)
         else:
             acc = _score(benchmark, opened, out)
     loadgen = {

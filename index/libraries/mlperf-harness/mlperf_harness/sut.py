@@ -1,7 +1,8 @@
 """The query sample library and the system under test, over an app's dataset and backend.
 
 The app supplies a ``Dataset`` (``count`` samples, ``read(i)`` gives sample ``i`` as one
-array of a fixed shape) and a ``Backend`` (``load`` the stacked loaded samples, untimed;
+array, of one shape for every sample or, for volumes of different sizes, not: see
+``stack``) and a ``Backend`` (``load`` the stacked loaded samples, untimed;
 ``launch(positions)`` starts a batch and returns a ``Pending`` whose ``wait()`` gives one
 response row per sample, e.g. a float32 label or [seq, 2] float32 logits). Each row's bytes
 become the sample's LoadGen response, which is what ``mlperf_log_accuracy.json`` records.
@@ -64,6 +65,18 @@ class Done:
         return self.rows
 
 
+def stack(rows: list[np.ndarray]) -> np.ndarray:
+    """The loaded samples as one array: stacked when they share a shape, else (volumes
+    of different sizes, as 3D-UNet's) a 1-D object array whose element ``i`` is row ``i``,
+    so positions index both the same way."""
+    if len({row.shape for row in rows}) <= 1:
+        return np.stack(rows)
+    out = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows):
+        out[i] = row
+    return out
+
+
 class Qsl:
     """LoadGen's QSL callbacks plus the map from sample index to loaded position."""
 
@@ -80,7 +93,7 @@ class Qsl:
         """LoadGen callback (untimed): read the samples and hand them to the backend."""
         self.positions[:] = -1
         self.positions[np.asarray(indices, dtype=np.int64)] = np.arange(len(indices))
-        self.backend.load(np.stack([self.dataset.read(i) for i in indices]))
+        self.backend.load(stack([self.dataset.read(i) for i in indices]))
 
     def unload_query_samples(self, indices: list[int]) -> None:
         self.positions[:] = -1
