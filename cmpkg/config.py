@@ -16,17 +16,18 @@ Read once per command, only by the commands that need it; a bad file is reported
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmpkg import envvars
 from cmpkg.errors import InputError
 
 
-@dataclass(frozen=True)
-class Config:
-    index: tuple[Path, ...] = ()
+class Config(NamedTuple):
+    """Not a dataclass: the no-op install imports this module, and `dataclasses` costs it
+    `inspect` and `ast`. The field `index` shadows `tuple.index` (never called on it)."""
+
+    index: tuple[Path, ...] = ()  # type: ignore[assignment]
     mirror: str | None = None
     offline: bool = False
     caches: tuple[str, ...] = ()  # [[cache]] url, in order

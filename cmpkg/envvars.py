@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cmpkg.errors import CmpkgError
 
@@ -24,8 +23,7 @@ if TYPE_CHECKING:  # `cmpkg run` reads records only: it must not pay for the ind
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")
 
 
-@dataclass(frozen=True, slots=True)
-class Variable:
+class Variable(NamedTuple):  # not a dataclass: every command imports this module
     name: str
     meaning: str
 

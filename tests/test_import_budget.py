@@ -33,14 +33,30 @@ VERSION_BUDGET = {
     "cmpkg.errors",
 }
 
-#: What a no-op `cmpkg install` must not import: rebuilding the compiled index (nothing
-#: changed). Today it still resolves from the memo, which parses the reached recipes
-#: (`cmpkg.index.load`) and probes the target (`cmpkg.probe.nvidia` comes with the probe).
-NOOP_FORBIDDEN = {"cmpkg.index.stack", "cmpkg.index.checks"}
+#: What a no-op `cmpkg install` may import: the entry point, then the fast path's check of
+#: the recorded inputs (`cmpkg.commands.noop`): the compiled index's scan and the store's stat
+#: sidecars, nothing of the resolver, plan, renderer, lock, recipe model or GPU probe.
+NOOP_BUDGET = VERSION_BUDGET | {
+    "cmpkg.config",
+    "cmpkg.console",
+    "cmpkg.commands",
+    "cmpkg.commands.noop",
+    "cmpkg.envvars",
+    "cmpkg.index",
+    "cmpkg.index.compiled",
+    "cmpkg.index.table",
+    "cmpkg.shipped",
+    "cmpkg.status",
+    "cmpkg.store",
+    "cmpkg.store.fingerprint",
+    "cmpkg.store.keys",
+    "cmpkg.store.layout",
+}
 
 #: cmpkg's own modules' share of all import self time (theirs + the standard library's +
-#: packaging's ...); measured about 0.45 for a no-op and 0.2 for --version on 2 cores.
-SHARE_MARGIN = {"version": 0.5, "noop": 0.75}
+#: packaging's ...); measured 0.02-0.10 for --version and 0.18-0.27 for a no-op (answered
+#: by the fast path) on 2 loaded cores, 2026-12-02; before the fast path a no-op was 0.45.
+SHARE_MARGIN = {"version": 0.3, "noop": 0.4}
 
 
 def import_times(argv: list[str], env: dict[str, str]) -> dict[str, int]:
@@ -86,7 +102,7 @@ def test_noop_install_stays_within_its_import_budget(tmp_path: Path) -> None:
     first = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
     times = import_times(argv, env)
-    assert not ours(times) & NOOP_FORBIDDEN, sorted(ours(times) & NOOP_FORBIDDEN)
+    assert ours(times) <= NOOP_BUDGET, sorted(ours(times) - NOOP_BUDGET)
     assert share(times) < SHARE_MARGIN["noop"]
     again = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
     assert json.loads(again.stdout)["built"] == 0

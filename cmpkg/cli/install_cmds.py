@@ -105,18 +105,66 @@ def _why(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.monotonic()
+    noop = _noop_inputs(args)
+    if noop is not None:  # first thing: a no-op must not import what the full path needs
+        from cmpkg.commands.noop import answer
+
+        found = answer(noop)
+        if found is not None:
+            _show_noop(args, found, time.monotonic() - started)
+            return 0
     from cmpkg import console
     from cmpkg.commands.install import install
 
     report = (lambda _t: None) if args.json else console.info
-    _show_install(args, install(_install_input(args), report, json_output=args.json))
+    _show_install(args, install(_install_input(args, noop), report, json_output=args.json))
     return 0
 
 
-def _install_input(args: argparse.Namespace) -> Any:
+def _noop_inputs(args: argparse.Namespace) -> Any:
+    """The inputs the no-op fast path compares (`cmpkg.commands.noop`); None for a dry run or
+    a command it does not answer."""
+    if args.dry_run:
+        return None
+    import os
+
+    from cmpkg.commands.noop import pending
+
+    options = {k: v for k, v in vars(args).items() if k != "json"}  # output only
+    return pending(
+        options,
+        target=args.target,
+        lock_mode="locked" if args.locked else "frozen" if args.frozen else None,
+        lock_path=str(Path(args.lock).absolute()) if args.lock else None,
+        start=str(Path.cwd()),
+        environ=os.environ,
+    )
+
+
+def _show_noop(args: argparse.Namespace, found: Any, seconds: float) -> None:
+    """What `_show_install` prints for an install that built nothing, from the record."""
+    from cmpkg import console
+
+    if args.json:
+        shown = {"env": found.env, "built": 0, "substituted": 0, "target": found.target}
+        console.print_json({**shown, "packages": found.keys})
+        return
+    if found.choice:
+        console.info(found.choice)
+    steps = console.plural(found.packages, "package")
+    console.info(f"already installed {found.env}: {steps}, 0 built, in {seconds:.2f}s")
+    if found.runnable:
+        console.info(f"run it with `cmpkg run {found.env}`")
+
+
+def _install_input(args: argparse.Namespace, noop: Any = None) -> Any:
     from cmpkg.commands.install import InstallInput
 
     return InstallInput(
+        noop=noop,
         requests=tuple(args.requests),
         sources=sources(args),
         target=args.target,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cmpkg import atomic, config, envs, envvars
+from cmpkg.commands import noop as fast_path
 from cmpkg.config import home
 from cmpkg.context import Context, Sources, gather, open_mirror
 from cmpkg.errors import CmpkgError, UsageError
@@ -25,6 +26,7 @@ from cmpkg.lock import Lock, LockedWheel, read_lock
 from cmpkg.plan import PYENV, Plan, PlanSources, make_plan, tool_env_name
 from cmpkg.project import LOCKFILE, Project
 from cmpkg.resolve import Resolution
+from cmpkg.store import layout
 from cmpkg.store.store import Store
 
 Report = Callable[[str], None]
@@ -47,6 +49,7 @@ class InstallInput:
     start: Path = field(default_factory=Path.cwd)  # where the project is looked for
     caches: tuple[str, ...] = ()  # --cache URL, before cmpkg.toml's and the config's
     no_build: bool = False  # every entry must come from the store or a cache
+    noop: Any = None  # `cmpkg.commands.noop.Pending`: record them when done, for the fast path
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def install(
     given: InstallInput, report: Report = lambda _t: None, *, json_output: bool = False
 ) -> InstallResult:
     started = time.monotonic()
+    noop = given.noop and fast_path.with_config(given.noop, config.config_path())
     if given.lock_mode is not None:
         ctx, resolution = _from_lock(given)
     else:
@@ -100,15 +104,19 @@ def install(
     if not given.dry_run:
         # Root the keys before building: a concurrent `cmpkg cache gc` must not collect an
         # entry between its completion and the environment record that references it.
-        store.add_root(f"env-{name}", sorted(plan.keys().values()))
+        root_file = store.add_root(f"env-{name}", sorted(plan.keys().values()))
         substituter = _substituter(given, store, offline) if plan.todo else None
         policy = Policy(offline=offline, substituter=substituter)
         installed = _execute(plan, store, policy, Reporter(report, json_output))
-        _record(ctx, resolution, plan, installed, name, given.requests or resolution.roots)
+        requests = given.requests or resolution.roots
+        written = _record(ctx, resolution, plan, installed, name, requests)
     took = time.monotonic() - started
     target = ctx.locked_target.name if ctx.locked_target else ctx.target.name
     substituted = len(substituter.substituted) if not given.dry_run and substituter else 0
-    return InstallResult(name, plan, took, runnable, given.dry_run, target, ctx.choice, substituted)
+    done = InstallResult(name, plan, took, runnable, given.dry_run, target, ctx.choice, substituted)
+    if noop is not None and not given.dry_run and ctx.mirror is None:
+        _remember(noop, done, ctx, sources.interpreter, store, [*written, root_file])
+    return done
 
 
 def _substituter(given: InstallInput, store: Store, offline: bool) -> Any:
@@ -290,8 +298,9 @@ def _record(
     installed: Installed,
     name: str,
     requests: tuple[str, ...],
-) -> None:
-    """The named environment's record (and its run context) that `cmpkg run` reads."""
+) -> tuple[Path, Path]:
+    """The named environment's record (and its run context) that `cmpkg run` reads: the
+    paths of both."""
     from cmpkg.resolution import resolution_json
 
     env_home = home()
@@ -321,4 +330,38 @@ def _record(
         keys=sorted(plan.keys().values()),
         context={k: v for k, v in document.items() if k in ("index-revision", "lock")},
     )
-    envs.save(env_home, record)
+    return envs.save(env_home, record), context_file
+
+
+def _remember(
+    noop: Any, done: InstallResult, ctx: Context, python: str, store: Store, files: list[Path]
+) -> None:
+    """Record what this install depended on, so that running it again answers from the
+    record while all of it holds (`cmpkg.commands.noop`, docs/design.md)."""
+    from cmpkg.index import compiled
+    from cmpkg.resolve import reachable_tools
+
+    names = set(ctx.tools) | set(reachable_tools(ctx.index, ctx.requests))
+    if ctx.locked_target is not None:
+        names |= {n for n, p in ctx.locked_target.packages.items() if p.method == "detect"}
+    recipes = [r for n in sorted(names) for r in ctx.index.get(n)[:1]]
+    searched = [
+        p for r in recipes if r.provide for p in (*r.provide.locations, *r.provide.version_files)
+    ]
+    found = [str(t.source) for t in ctx.tools.values()] + [python]
+    keys = done.plan.keys()
+    entries = [str(store.entry_path(k)) for k in keys.values()]
+    index_base = home() / "index-v1" / compiled.cache_key(ctx.index.dirs)
+    shown = fast_path.Answer(
+        done.env, done.target, keys, len(done.plan.steps), done.runnable, done.choice
+    )
+    fast_path.save(
+        home(),
+        noop,
+        index=(str(index_base), ctx.index.revision),
+        tools=fast_path.tool_paths(found, searched, home() / "detect-v2.json"),
+        files=[str(f) for f in files],
+        entries=entries,
+        used=[str(store.base / layout.USED / k) for k in keys.values()],
+        shown=shown,
+    )

@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cmpkg.errors import InputError
 from cmpkg.index.compiled import Built, Table
-from cmpkg.index.model import Dependency, Recipe
 from cmpkg.index.table import DIGEST, METHOD, PATH, VERSION, Row, TagIndex, row
 from cmpkg.shipped import SHIPPED_INDEX
+
+if TYPE_CHECKING:  # loaded on first use: the no-op install imports `compiled` through here
+    from cmpkg.index.model import Dependency, Recipe
 
 #: Directories inside an index that hold other data than recipes.
 NOT_RECIPES = {"targets"}
@@ -77,7 +80,7 @@ class Index:
         return {(n, r[VERSION]): r[DIGEST] for n, rows in self._table().items() for r in rows}
 
 
-class _LazyRecipes(Mapping[str, tuple[Recipe, ...]]):
+class _LazyRecipes(Mapping[str, "tuple[Recipe, ...]"]):
     """A name's recipes, parsed from their files on first look-up (see `Index`)."""
 
     def __init__(
@@ -176,6 +179,14 @@ def load_active_index(extra_dirs: Sequence[Path] = (), cache: Path | None = None
     Raises `InputError` listing every problem in any layer. `cache`: see `load_index`.
     """
     return load_index(active_index_dirs(extra_dirs), cache)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Dependency", "Recipe"):
+        from cmpkg.index import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'cmpkg.index' has no attribute {name!r}")
 
 
 __all__ = [

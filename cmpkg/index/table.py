@@ -16,9 +16,10 @@ Both are built from a parsed `Recipe` by pure functions; nothing here does I/O. 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from cmpkg.index.model import Recipe
+if TYPE_CHECKING:  # the no-op install reads the index's scan without the recipe model
+    from cmpkg.index.model import Recipe
 
 Row = tuple[str | None, str, tuple[str, ...], str | None, str, str]
 Summary = tuple[Any, ...]

@@ -13,6 +13,12 @@ call sets ctime; every write, chmod, rename or link count change moves it to "no
 same-size edit with the mtime restored therefore still changes the stamp. The inode catches
 a file replaced by another one (rename over it).
 
+The table is kept twice: in `cmpkg-entry.json` beside the manifest (what `check` reads, with
+the hashes it needs to tell a `touch` from an edit), and alone in the entry's `cmpkg-stat.bin`
+sidecar (marshal: no JSON parse of a venv's 1 MB manifest), which `intact` reads for the
+no-op install (`cmpkg.commands.noop`): a yes/no answer, where any moved stamp is a "no" and the
+caller takes the full path, whose `check` then says exactly what changed.
+
 Must not: read file contents on the happy path (a no-op install stats each file once).
 """
 
@@ -21,16 +27,17 @@ Must not: read file contents on the happy path (a no-op install stats each file 
 
 from __future__ import annotations
 
-import hashlib
+import marshal
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from cmpkg.store.layout import MARKER, METADATA
+from cmpkg.store.layout import OWN, STAT
 
 _CHUNK = 1024 * 1024
-_OWN = frozenset({METADATA, MARKER})
+_OWN = OWN
+SIDECAR_FORMAT = 1
 Stamp = list[int]
 
 
@@ -60,6 +67,51 @@ def take(root: str, paths: Sequence[str]) -> dict[str, Any]:
     dirs = [[rel, *_dir_stamp(os.lstat(os.path.join(root, rel)))] for rel in names]
     top = sorted({p.partition("/")[0] for p in [*paths, *names]})
     return {"files": files, "dirs": dirs, "top": top}
+
+
+def sidecar(paths: Sequence[str], table: Mapping[str, Any]) -> bytes:
+    """The `cmpkg-stat.bin` bytes of a table `take` returned for the manifest's `paths`:
+    the stamps grouped by directory, so that `intact` stats names relative to an open
+    directory (`fstatat`) rather than walking every path from the root."""
+    groups: dict[str, tuple[Any, list[str], list[tuple[int, ...]]]] = {"": (None, [], [])}
+    for rel, *stamp in table["dirs"]:
+        groups[rel] = (tuple(stamp), [], [])
+    for path, stamp in zip(paths, table["files"], strict=True):
+        parent, _, name = path.rpartition("/")
+        groups[parent][1].append(name)
+        groups[parent][2].append(tuple(stamp))
+    flat = [(rel, *group) for rel, group in groups.items()]
+    return marshal.dumps((SIDECAR_FORMAT, flat, list(table["top"])))
+
+
+def intact(root: str) -> bool:
+    """Whether the complete entry at `root` is exactly as committed, by its sidecar alone:
+    one small read, one `fstat` per directory and one `fstatat` per file, one listing.
+    False on any doubt (a moved stamp, no sidecar, an unreadable one): the caller then
+    runs `check`, which says what changed."""
+    try:
+        with open(os.path.join(root, STAT), "rb") as fh:  # noqa: PTH123 - see the top
+            fmt, groups, top = marshal.loads(fh.read())
+        if fmt != SIDECAR_FORMAT or set(os.listdir(root)) != {*top, *_OWN}:
+            return False  # something added at the top, or the marker gone
+        prefix = os.path.join(root, "")
+        return all(_group_intact(prefix + rel, *rest) for rel, *rest in groups)
+    except (OSError, ValueError, TypeError, EOFError):
+        return False
+
+
+def _group_intact(path: str, stamp: Any, names: list[str], stamps: list[Any]) -> bool:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        if stamp is not None:
+            info = os.fstat(fd)
+            if (info.st_mtime_ns, info.st_ctime_ns, info.st_ino) != stamp:
+                return False  # a name added, removed or renamed in it
+        lstat = os.lstat
+        found = [lstat(n, dir_fd=fd) for n in names]
+        return [(s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) for s in found] == stamps
+    finally:
+        os.close(fd)
 
 
 def check(
@@ -135,6 +187,8 @@ def _same_content(record: Mapping[str, Any], path: str, info: os.stat_result) ->
         return str(record["sha256"]) == f"special:{kind:o}"
     if info.st_size != record["size"]:
         return False
+    import hashlib  # only for a file whose stamp moved: the happy path never hashes
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:  # noqa: PTH123 - a str path: pathlib costs on big venvs
         while chunk := fh.read(_CHUNK):

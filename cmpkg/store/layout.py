@@ -21,11 +21,16 @@ USED = "used"  # `<key>`: an empty file whose mtime is the entry's last use (run
 
 METADATA = "cmpkg-entry.json"  # written before the rename; holds the file manifest
 MARKER = ".cmpkg-complete"  # written LAST: an entry is visible only when this exists
+STAT = "cmpkg-stat.bin"  # the stat table alone, marshalled: a no-op reads this, not METADATA
 LOCK_SUFFIX = ".lock"
 PARTIAL_SUFFIX = ".partial"
 
 # Names no archive member and no build output may carry: they would let untrusted bytes
 # mark an entry complete or replace cmpkg's own metadata.
-RESERVED_NAMES = frozenset({METADATA, MARKER, MARKER + ".tmp", METADATA + ".tmp", ".cmpkg-lock"})
+RESERVED_NAMES = frozenset(
+    {METADATA, MARKER, STAT, MARKER + ".tmp", METADATA + ".tmp", ".cmpkg-lock"}
+)
+#: The store's own files in an entry's top directory (never part of its manifest).
+OWN = frozenset({METADATA, MARKER, STAT})
 
 KEY_RE = re.compile(r"^[0-9a-f]{64}$")

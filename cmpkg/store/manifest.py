@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmpkg.store.layout import MARKER, METADATA, RESERVED_NAMES
+from cmpkg.store.layout import OWN, RESERVED_NAMES
 
 _CHUNK = 1024 * 1024
-_OWN = frozenset({METADATA, MARKER})
+_OWN = OWN
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,7 +173,10 @@ class Store:
             return result
         files = entry.metadata.get("files", [])  # raw records: a venv has thousands
         changed, missing, added = fingerprint.check(str(entry.path), files, table)
-        return VerifyResult(entry.key, tuple(changed), tuple(missing), tuple(added))
+        result = VerifyResult(entry.key, tuple(changed), tuple(missing), tuple(added))
+        if result.ok and not (entry.path / layout.STAT).exists():
+            self._add_sidecar(entry, [f["path"] for f in files], table)
+        return result
 
     def _add_table(self, entry: Entry) -> None:
         """Upgrade a verified format-1 entry in place (under its lock, so no builder or
@@ -185,9 +188,23 @@ class Store:
                 readonly.freeze_below(entry.path)
                 paths = [f.path for f in entry.files]
                 upgraded = {**entry.metadata, "format": FORMAT}
-                upgraded["stat"] = fingerprint.take(str(entry.path), paths)
+                upgraded["stat"] = table = fingerprint.take(str(entry.path), paths)
+                _write_atomic(entry.path / layout.STAT, fingerprint.sidecar(paths, table))
                 _write_atomic(entry.path / layout.METADATA, _dumps(upgraded))
-                readonly.freeze_top(entry.path, (layout.METADATA, layout.MARKER))
+                readonly.freeze_top(entry.path, layout.OWN)
+
+    def _add_sidecar(self, entry: Entry, paths: builtins.list[str], table: Any) -> None:
+        """Give a checked entry of a cmpkg that wrote no `cmpkg-stat.bin` its sidecar (the
+        no-op install reads only that); best effort and under the entry's lock, as above."""
+        with os_lock(self._lock_path(entry.key), blocking=False) as held:
+            if not held:
+                return
+            with contextlib.suppress(OSError):
+                readonly.thaw_top(entry.path)
+                try:
+                    _write_atomic(entry.path / layout.STAT, fingerprint.sidecar(paths, table))
+                finally:
+                    readonly.freeze_top(entry.path, layout.OWN)
 
     def require_intact(self, entry: Entry) -> Entry:
         """`entry`, after `check` found it as it was committed (RELIABILITY A4), else
@@ -242,7 +259,7 @@ class Store:
             tmp.rename(final)
             atomic.fsync_dir(final.parent)
             _write_atomic(final / layout.MARKER, key.encode() + b"\n")
-            readonly.freeze_top(final, (layout.METADATA, layout.MARKER))
+            readonly.freeze_top(final, layout.OWN)
         except BaseException:
             readonly.rmtree(tmp)
             if final.exists() and not (final / layout.MARKER).exists():
@@ -260,7 +277,9 @@ class Store:
             )
         files = manifest.record(tmp, sync=True)
         readonly.freeze_below(tmp)  # before the table: chmod moves ctimes
-        table = fingerprint.take(str(tmp), [f.path for f in files])
+        paths = [f.path for f in files]
+        table = fingerprint.take(str(tmp), paths)
+        _write_atomic(tmp / layout.STAT, fingerprint.sidecar(paths, table))
         metadata = {
             "format": FORMAT,
             "key": key,

@@ -1,0 +1,111 @@
+"""The no-op fast path of `cmpkg install` (`cmpkg.commands.noop`): taken when nothing changed,
+never when something did.
+
+Which path answered is read from `python -X importtime`: the full path imports the resolver
+(`cmpkg.resolve`), the fast path must not. A wrong fast answer shows as a missing import
+where an input changed, or as "already installed" over a tampered entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.install.wheels import build_wheel
+from tests.test_import_budget import import_times, ours
+
+INDEX = Path(__file__).parents[1] / "resolve" / "index"
+#: What the full path needs and a no-op answered from the record must not import.
+FULL_ONLY = {
+    "cmpkg.resolve",
+    "cmpkg.plan",
+    "cmpkg.cli.render",
+    "cmpkg.commands.install",
+    "cmpkg.commands.resolve",
+    "cmpkg.probe",
+    "cmpkg.probe.nvidia",
+    "cmpkg.lock",
+    "cmpkg.index.model",
+}
+
+
+class Project:
+    def __init__(self, tmp_path: Path) -> None:
+        self.index = tmp_path / "index"
+        shutil.copytree(INDEX, self.index)
+        self.wheels = tmp_path / "wheels"
+        self.wheels.mkdir()
+        build_wheel(self.wheels, "rt", "2.0", "VERSION = '2.0'\n")
+        self.env = {**os.environ, "CMPKG_HOME": str(tmp_path / "home"), "NO_COLOR": "1"}
+        self.env.pop("CMPKG_OVERRIDE_GLIBC", None)
+
+    def argv(self, request: str = "app") -> list[str]:
+        argv = ["-m", "cmpkg", "install", request, "--index", str(self.index)]
+        return [*argv, "--target", "cpu", "--find-links", str(self.wheels), "--no-index", "--json"]
+
+    def install(self, request: str = "app") -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, *self.argv(request)], capture_output=True, text=True, env=self.env
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return dict(json.loads(done.stdout))
+
+    def fast(self, request: str = "app") -> bool:
+        """Install again; whether the fast path answered (and it built nothing)."""
+        imported = ours(import_times(self.argv(request), self.env))
+        assert self.install(request)["built"] == 0
+        return not imported & FULL_ONLY
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    made = Project(tmp_path)
+    made.install()
+    return made
+
+
+@pytest.mark.slow
+def test_a_no_op_answers_from_the_record_and_every_change_takes_the_full_path(
+    project: Project,
+) -> None:
+    first = project.install()
+    assert project.fast()
+    assert project.install() == first  # the same answer as the full path gave
+
+    recipe = project.index / "app" / "model.toml"  # a dependency's recipe, not the root's
+    recipe.write_text(recipe.read_text() + "\n# edited\n")
+    assert not project.fast()
+    assert project.fast()  # the full path recorded the new inputs
+
+    project.env["CMPKG_OVERRIDE_GLIBC"] = "2.99"  # a changed fact
+    assert not project.fast()
+    assert project.fast()
+
+    assert not project.fast("app[device=cpu]")  # a changed request
+    # Each command line has its own record, but that install rewrote the environment `app`
+    # that this one's record vouches for: the full path again, then fast.
+    assert not project.fast()
+    assert project.fast()
+
+
+@pytest.mark.slow
+def test_a_tampered_entry_is_reported_not_answered(project: Project) -> None:
+    assert project.fast()
+    env_record = json.loads((Path(project.env["CMPKG_HOME"]) / "envs" / "app.json").read_text())
+    venv = Path(env_record["packages"]["python-env"]["path"])
+    target = next(venv.rglob("rt*.py"))
+    before = target.stat()
+    target.chmod(0o644)
+    target.write_bytes(target.read_bytes().replace(b"2.0", b"6.6"))  # same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    done = subprocess.run(
+        [sys.executable, *project.argv()], capture_output=True, text=True, env=project.env
+    )
+    assert done.returncode == 1
+    assert "entry-modified" in done.stderr and target.name in done.stderr
