@@ -1,21 +1,23 @@
 """The file manifest of a store entry: what was built, so `verify` can name what changed.
 
 Owns: walking an entry tree into records (relative path, size, sha256 or link target) and
-comparing a tree with its records. Files are fsynced while hashed: the completion marker
-must never reach the disk before the bytes it vouches for.
+comparing a tree with its records, and making a tree durable (`flush`): the completion
+marker must never reach the disk before the bytes it vouches for. One file-system barrier
+per entry (`syncfs`) does that for a venv's ~4,400 files at the cost of one `fsync` each.
 
 Must not: follow symlinks (a link is recorded by its target, never read through).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cmpkg.store.layout import OWN, RESERVED_NAMES
 
@@ -73,11 +75,38 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
                 yield rel, path
 
 
-def record(root: Path, *, sync: bool = False) -> list[FileRecord]:
-    return [_record_one(rel, path, sync) for rel, path in _walk(root)]
+def record(root: Path) -> list[FileRecord]:
+    return [_record_one(rel, path) for rel, path in _walk(root)]
 
 
-def _record_one(rel: str, path: Path, sync: bool) -> FileRecord:
+def flush(root: Path) -> None:
+    """Make everything written below `root` durable: `syncfs(2)` on its file system (Linux:
+    every dirty page and inode of it, waited for, errors reported since 5.8), else
+    `os.sync()`. One barrier instead of an `fsync` per file, which cost the rebuild of the
+    main job's environment about 15 of its 27 s on a loaded disk (docs/benchmarks.md)."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        syncfs = _syncfs()
+        if syncfs is None or syncfs(fd) != 0:
+            os.sync()  # no syncfs, or it failed: the whole-system barrier (waits on Linux)
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _syncfs() -> Callable[[int], int] | None:
+    import ctypes
+
+    try:
+        function = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):  # not Linux (or no glibc symbol): os.sync() instead
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return cast("Callable[[int], int]", function)
+
+
+def _record_one(rel: str, path: Path) -> FileRecord:
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode):
         return FileRecord(rel, 0, "", str(path.readlink()))
@@ -88,8 +117,6 @@ def _record_one(rel: str, path: Path, sync: bool) -> FileRecord:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
-        if sync:
-            os.fsync(fh.fileno())
     return FileRecord(rel, size, digest.hexdigest())
 
 
@@ -101,7 +128,7 @@ def compare(key: str, root: Path, expected: Sequence[FileRecord]) -> VerifyResul
         seen.add(rel)
         if rel not in wanted:
             added.append(rel)
-        elif _record_one(rel, path, False) != wanted[rel]:
+        elif _record_one(rel, path) != wanted[rel]:
             changed.append(rel)
     missing = sorted(set(wanted) - seen)
     return VerifyResult(key, tuple(changed), tuple(missing), tuple(added))

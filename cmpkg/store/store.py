@@ -275,8 +275,9 @@ class Store:
                 f"the build of {key[:12]} wrote {', '.join(reserved)}, names only cmpkg may write",
                 hint="a recipe or archive must not create cmpkg's own store files",
             )
-        files = manifest.record(tmp, sync=True)
+        files = manifest.record(tmp)
         readonly.freeze_below(tmp)  # before the table: chmod moves ctimes
+        manifest.flush(tmp)  # the data (and modes) durable before anything vouches for it
         paths = [f.path for f in files]
         table = fingerprint.take(str(tmp), paths)
         _write_atomic(tmp / layout.STAT, fingerprint.sidecar(paths, table))
