@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
 import random
 import signal
 import tarfile
@@ -83,9 +84,13 @@ def test_random_sigkills_never_leave_a_visible_incomplete_entry(tmp_path: Path) 
 def _partial_bytes(home: Path) -> int:
     """Bytes in the `.partial` downloads under `home` (the resumable part of a download)."""
     total = 0
-    for path in home.rglob("*.partial"):
-        with contextlib.suppress(FileNotFoundError):  # committed or swept meanwhile
-            total += path.stat().st_size
+    # os.walk, not rglob: a build directory the child renames or removes while we walk is
+    # skipped (rglob raises FileNotFoundError for a directory that vanished under it).
+    for directory, _dirs, files in os.walk(home):
+        for name in files:
+            if name.endswith(".partial"):
+                with contextlib.suppress(FileNotFoundError):  # committed or swept meanwhile
+                    total += (Path(directory) / name).stat().st_size
     return total
 
 
