@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING
 
 from cmpkg import atomic
 from cmpkg.errors import InputError, UsageError
-from cmpkg.index.fields import Fields, Problems
-from cmpkg.index.load import read_toml
 
 if TYPE_CHECKING:
     from cmpkg.index import Index
@@ -99,6 +97,10 @@ def require(start: Path) -> Project:
 
 
 def load(path: Path) -> Project:
+    # Here, not at the top: `cmpkg run` needs only `find` (results_root), not TOML parsing.
+    from cmpkg.index.fields import Fields, Problems
+    from cmpkg.index.load import read_toml
+
     problems = Problems(path)
     raw = read_toml(path, problems)
     if raw is None:
@@ -145,6 +147,9 @@ def _other_tables(path: Path) -> str:
     if not path.exists():
         return ""
     import tomli_w
+
+    from cmpkg.index.fields import Problems
+    from cmpkg.index.load import read_toml
 
     raw = read_toml(path, Problems(path)) or {}
     kept = {name: raw[name] for name in OTHER_TABLES if name in raw}

@@ -92,10 +92,15 @@ def preflight(store: Store, record: EnvRecord) -> None:
     """Every entry of the environment is present and as it was committed, before the app
     starts: otherwise `env-broken` names each missing or modified package and the fix.
 
-    Costs one metadata read per entry and one `lstat` per file (the store's stat table)."""
+    Costs one small read per entry (its stat sidecar) and one `stat` per file; only an
+    entry whose sidecar finds a change has its manifest read, to name what changed."""
+    from cmpkg.store import fingerprint
+
     names = {info["key"]: name for name, info in record.packages.items() if "key" in info}
     problems, modified = [], []
     for key in record.keys:
+        if fingerprint.intact(str(store.entry_path(key))):
+            continue  # complete and as committed: no 1 MB manifest of a venv parsed
         entry = store.get(key)
         label = f"{names.get(key, '?')} ({key[:12]})"
         if entry is None:
