@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmpkg.console import plural
-from cmpkg.plan import Plan
+
+if TYPE_CHECKING:  # `cmpkg resolve` renders a tree and never plans: not imported for it
+    from cmpkg.plan import Plan
 
 
 def resolution_json(ctx: Any, resolution: Any) -> dict[str, Any]:
