@@ -154,7 +154,7 @@ def rebuild_runs(home: Path) -> tuple[Run, Run]:
     scratch = Path(tempfile.mkdtemp(prefix="bench-uv-"))
 
     def cmpkg_rebuild() -> None:
-        Store(home).remove(python_env(home)[0])
+        Store(home).remove(python_env(home)[0], force=True)  # the environment roots it
         call([*CMPKG, "install", "mlperf-resnet50", "--target", "cpu"], env)
 
     def uv_rebuild() -> None:

@@ -11,7 +11,10 @@ table's anchor (its first row). Tables:
   mlperf-resnet50 --target cpu`, `cmpkg resolve mlperf-resnet50 --target cpu`, and
   `python -m solvers solve` on a one-package problem;
 * index size: the same no-op install with the shipped 41 recipes (anchor) and with synthetic
-  recipes stacked on them (`--index`, written by tools/gen_index.py).
+  recipes stacked on them (`--index`, written by tools/gen_index.py);
+* run: the app's `--help` run directly in its environment (anchor; the environment as
+  `cmpkg env mlperf-resnet50 --export json` gives it) and through `cmpkg run`, with the
+  difference of the medians and of the minimums in ms (the goal: <= 40 ms).
 
 Needs `mlperf-resnet50` installed for `--target cpu` in `--home` (CMPKG_HOME; default: the
 current one). Each stacked size is run once before timing, so its resolution memo and
@@ -115,7 +118,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--home", type=Path, default=None, help="CMPKG_HOME to use")
     parser.add_argument("--sizes", default="1000,5000,50000", help="stacked recipe counts")
-    parser.add_argument("--only", choices=["startup", "index"], default=None)
+    parser.add_argument("--only", choices=["startup", "index", "run"], default=None)
     parser.add_argument(
         "--indexes", type=Path, default=None, help="keep the generated indexes here (reused)"
     )
@@ -152,7 +155,45 @@ def main() -> int:
                     (f"no-op install, 41 + {size:,} recipes", [*NOOP, "--index", str(directory)])
                 )
             print(table("Index size", interleaved(rows, args.repeat, env), args.repeat))
+            print()
+        if args.only in (None, "run"):
+            print(run_overhead(env, args.repeat))
     return 0
+
+
+def run_overhead(env: dict[str, str], repeat: int) -> str:
+    """The run table, and what `cmpkg run` adds to the app's own start."""
+    done = subprocess.run(
+        [*CMPKG, "env", "mlperf-resnet50", "--export", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    app_env = dict(env)
+    for key, value in json.loads(done.stdout).items():
+        prepend = key in ("PATH", "PYTHONPATH", "LD_LIBRARY_PATH") and app_env.get(key)
+        app_env[key] = value + os.pathsep + app_env[key] if prepend else value
+    app_env.setdefault("PYTHONDONTWRITEBYTECODE", "1")  # as `cmpkg run` sets it
+    rows = [
+        ("python -m mlperf_resnet50 --help (directly)", ["python", "-m", "mlperf_resnet50"]),
+        ("cmpkg run mlperf-resnet50 -- --help", [*CMPKG, "run", "mlperf-resnet50", "--"]),
+    ]
+    times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label, _ in rows}
+    for round_ in range(repeat + 1):
+        for (label, argv), use in zip(rows, (app_env, env), strict=True):
+            cpu, wall = run([*argv, "--help"], use)
+            if round_:
+                times[label][0].append(cpu)
+                times[label][1].append(wall)
+    (d_cpu, d_wall), (t_cpu, t_wall) = times.values()
+    extra = [
+        f"{1000 * (statistics.median(t) - statistics.median(d)):.0f} ms median / "
+        f"{1000 * (min(t) - min(d)):.0f} ms min"
+        for t, d in ((t_cpu, d_cpu), (t_wall, d_wall))
+    ]
+    note = f"\n\n`cmpkg run` overhead: CPU {extra[0]}, wall {extra[1]}"
+    return table("Run", times, repeat) + note
 
 
 if __name__ == "__main__":
