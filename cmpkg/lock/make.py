@@ -12,6 +12,7 @@ subprocesses memoised by their inputs (`cmpkg.wheels`), runs side by side.
 
 from __future__ import annotations
 
+import sysconfig
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -174,6 +175,9 @@ def make_lock(
         with _naming(spec), status.activity(f"locking {spec}: resolving wheels of {env}"):
             return resolve_wheels(requirements, urls, platform, wheels, root, refresh=refresh)
 
+    # Finding uv reads sysconfig's paths, whose first computation (Python 3.11) is not
+    # thread-safe: a second thread saw a half-filled table ("AttributeError: 'userbase'").
+    sysconfig.get_config_vars()
     with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="wheels") as pool:
         found = list(pool.map(resolve_one, jobs))
     env_wheels: dict[str, dict[str, tuple[LockedWheel, ...]]] = {spec: {} for spec in solved}
