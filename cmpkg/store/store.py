@@ -290,9 +290,10 @@ class Store:
             "files": [f.to_json() for f in files],
             "stat": table,
         }
-        _write_atomic(tmp / layout.METADATA, _dumps(metadata))
+        data = _dumps(metadata)  # a venv's is 1 MB: serialised once, for the file and the value
+        _write_atomic(tmp / layout.METADATA, data)
         atomic.fsync_dir(tmp)
-        return json.loads(_dumps(metadata))
+        return json.loads(data)
 
     def _clear_leftovers(self, key: str) -> None:
         """Remove what a dead builder of `key` left; we hold the key's lock, so it is dead."""
