@@ -158,7 +158,7 @@ def write_layer(root: Path, out: Path) -> dict[str, str]:
                 target = str(link.readlink()) if link.is_symlink() else ""
                 if target.startswith("/"):
                     links[rel] = target
-                elif rel not in (layout.METADATA, layout.MARKER):
+                elif rel not in layout.OWN:  # the store writes its own files again
                     tar.add(base / name, rel, recursive=False, filter=_clean)
     return links
 
