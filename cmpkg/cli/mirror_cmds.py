@@ -36,6 +36,12 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="the mirror expires N days from now (default: keep the previous expiry, or 365)",
     )
+    create.add_argument(
+        "--sign", action="store_true", help="sign mirror.json (a key from `cmpkg key generate`)"
+    )
+    create.add_argument(
+        "--key", metavar="NAME|FILE", help="the signing key (default: the only one)"
+    )
     add_wheel_options(create)
     add_backend_option(create)
     add_index_option(create)
@@ -86,6 +92,8 @@ def _create_input(args: argparse.Namespace) -> Any:
         no_index=args.no_index,
         backend=args.backend,
         expires_days=args.expires_days,
+        sign=args.sign,
+        key=args.key,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cmpkg.config import home
 from cmpkg.lock import Lock, LockedTarget
@@ -24,6 +25,8 @@ class MirrorCreateInput:
     no_index: bool = False
     backend: str = "auto"
     expires_days: int | None = None  # None: keep the previous expiry, or the default
+    sign: bool = False  # sign mirror.json (docs/mirror.md, "Signed mirrors")
+    key: str | None = None  # the signing key's name or file; default: the only one
     start: Path = field(default_factory=Path.cwd)  # where the project is looked for
 
 
@@ -41,8 +44,17 @@ def create_mirror(given: MirrorCreateInput) -> Created:
             wheels=WheelSource(given.find_links, (), given.no_index),
             downloads=Store(home()).downloads_dir,
             expires_days=given.expires_days,
+            signer=_signer(given),
         )
     )
+
+
+def _signer(given: MirrorCreateInput) -> Any:
+    if not given.sign:
+        return None
+    from cmpkg.cache import signing
+
+    return signing.load(home(), given.key)
 
 
 def _lock_for(given: MirrorCreateInput) -> tuple[Lock, list[Path]]:

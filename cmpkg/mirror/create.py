@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cmpkg import status
 from cmpkg.console import plural
@@ -37,6 +38,9 @@ from cmpkg.mirror.snapshot import snapshot_index
 from cmpkg.paths import check_part, safe_join
 from cmpkg.pyenv import WheelSource
 
+if TYPE_CHECKING:
+    from cmpkg.cache.signing import SigningKey
+
 DEFAULT_EXPIRY_DAYS = 365
 
 
@@ -51,6 +55,7 @@ class CreatePlan:
     wheels: WheelSource
     downloads: Path  # the store's downloads dir (fetched artifacts are shared with installs)
     expires_days: int | None = None  # None: keep the previous expiry, or the default
+    signer: SigningKey | None = None  # `--sign`: the manifest is signed with it
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,11 @@ def create(plan: CreatePlan) -> Created:
     files = scan(root)
     _check_keys(files)
     if previous is not None and previous.files == files and plan.expires_days is None:
-        return Created(previous, artifacts, fetched, False, tuple(notes))
+        if plan.signer is None or _signed_by(previous, plan.signer):
+            return Created(previous, artifacts, fetched, False, tuple(notes))
+        signed = _signed(previous, plan.signer)  # same files and times, now signed
+        write_manifest(root, signed)
+        return Created(signed, artifacts, fetched, True, tuple(notes))
     now = datetime.datetime.now(datetime.timezone.utc)
     days = plan.expires_days or _previous_days(previous) or DEFAULT_EXPIRY_DAYS
     manifest = Manifest(
@@ -87,8 +96,20 @@ def create(plan: CreatePlan) -> Created:
         now + datetime.timedelta(days=days),
         files,
     )
+    if plan.signer is not None:
+        manifest = _signed(manifest, plan.signer)
     write_manifest(root, manifest)
     return Created(manifest, artifacts, fetched, True, tuple(notes))
+
+
+def _signed_by(manifest: Manifest, key: SigningKey) -> bool:
+    return manifest.signature is not None and manifest.signature[0] == key.public
+
+
+def _signed(manifest: Manifest, key: SigningKey) -> Manifest:
+    from cmpkg.mirror.signature import sign
+
+    return sign(manifest, key)
 
 
 def _previous_days(previous: Manifest | None) -> int | None:

@@ -51,13 +51,23 @@ class Manifest:
     created: datetime.datetime  # aware, UTC; compared for rollback protection
     expires: datetime.datetime | None  # aware; None only in mirrors made before expiry existed
     files: Mapping[str, FileInfo]
+    #: (public key `NAME:BASE64`, base64 ed25519 signature) of `signed_bytes()`; None: unsigned
+    signature: tuple[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         files = {p: {"sha256": f.sha256, "size": f.size} for p, f in sorted(self.files.items())}
         data: dict[str, Any] = {"format": FORMAT, "id": self.id, "created": stamp(self.created)}
         if self.expires is not None:
             data["expires"] = stamp(self.expires)
+        if self.signature is not None:
+            data["signature"] = {"key": self.signature[0], "value": self.signature[1]}
         return {**data, "files": files}
+
+    def signed_bytes(self) -> bytes:
+        """What a signature covers: every field but the signature, as canonical JSON (so a
+        forged `created`, another `id` or one changed file hash breaks it)."""
+        data = {k: v for k, v in self.to_json().items() if k != "signature"}
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
     def metadata(self) -> list[str]:
         """The files opening the mirror needs: its lock and its index snapshot."""
@@ -95,7 +105,8 @@ def parse_manifest(data: Any, where: str) -> Manifest:
     if created and expires and expires <= created:
         problems.append("expires: not after created")
     files = _files(data.get("files"), problems)
-    unknown = sorted(set(data) - {"format", "id", "created", "expires", "files"})
+    signature = _signature(data.get("signature"), problems)
+    unknown = sorted(set(data) - {"format", "id", "created", "expires", "files", "signature"})
     problems += [f"{key}: unknown key" for key in unknown]
     if problems or created is None:
         raise UsageError(
@@ -104,7 +115,20 @@ def parse_manifest(data: Any, where: str) -> Manifest:
             details=problems,
             hint="the mirror is tampered or broken; re-create it with `cmpkg mirror create`",
         )
-    return Manifest(str(ident), created, expires, files)
+    return Manifest(str(ident), created, expires, files, signature)
+
+
+def _signature(raw: Any, problems: list[str]) -> tuple[str, str] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"key", "value"}:
+        problems.append("signature: needs exactly key and value")
+        return None
+    key, value = raw["key"], raw["value"]
+    if not isinstance(key, str) or not isinstance(value, str) or len(value) > 200:
+        problems.append("signature: key and value must be short strings")
+        return None
+    return key, value
 
 
 def _time(

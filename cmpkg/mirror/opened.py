@@ -81,6 +81,9 @@ def open_mirror(location: str, home: Path, *, force: bool = False) -> Mirror:
         mirror = open_remote(location, home)
     else:
         mirror = _open_local(location)
+    from cmpkg.mirror.signature import check
+
+    check(mirror.manifest, location, home, Path.cwd())  # before freshness records anything
     warnings = check_freshness(mirror.manifest, home, force)
     if warnings:
         from cmpkg import console
