@@ -10,6 +10,8 @@ hash-checked installation); pip is used only where uv has no command (`pip downl
   `VIRTUAL_ENV` or `CONDA_PREFIX` that would change interpreter discovery, and `PYTHONPATH`
   are dropped; what reaches the network stack (proxies, CA bundles) and `HOME` are kept,
   because they decide whether a connection can be made, never which files are chosen.
+  uv reads `SSL_CERT_FILE`; pip under `--isolated` reads no variable at all, so it is
+  handed the same CA bundle as `--cert` (`pip_trust_args`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,26 @@ def isolated_environment(environ: Mapping[str, str] | None = None) -> dict[str, 
     env["PIP_CONFIG_FILE"] = os.devnull  # pip's only switch that also skips /etc/pip.conf
     env["NO_COLOR"] = "1"  # captured output is shown in error details: no escape codes
     return env
+
+
+#: Where a user names the CA bundle that lets them through their TLS proxy, in the order
+#: pip itself would honour them (its own setting, requests', then OpenSSL's, which uv reads).
+CA_BUNDLE_VARIABLES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+def pip_trust_args(environ: Mapping[str, str] | None = None) -> list[str]:
+    """`--cert FILE` (and `--client-cert`) for a pip run with `--isolated`, which ignores
+    `PIP_CERT` and pip.conf's `cert`: without it pip trusts only its own certifi bundle and
+    fails behind a TLS-intercepting proxy where uv, given `SSL_CERT_FILE`, succeeds. Trust
+    settings decide whether a connection can be made, never which files are chosen."""
+    source = os.environ if environ is None else environ
+    args: list[str] = []
+    bundle = next((source[v] for v in CA_BUNDLE_VARIABLES if source.get(v)), None)
+    if bundle:
+        args += ["--cert", bundle]
+    if source.get("PIP_CLIENT_CERT"):
+        args += ["--client-cert", source["PIP_CLIENT_CERT"]]
+    return args
 
 
 @functools.lru_cache(maxsize=1)

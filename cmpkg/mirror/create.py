@@ -219,14 +219,15 @@ def _add_environment(
 
 
 def _pip_download(dest: Path, target: LockedTarget, source: WheelSource, reqs: list[str]) -> None:
-    from cmpkg.installer import isolated_environment
+    from cmpkg.installer import isolated_environment, pip_trust_args
     from cmpkg.process import run_or_raise
     from cmpkg.wheels import pip_source_args, target_args
 
     python = ".".join(target.python.split(".")[:2])
     argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
             "--disable-pip-version-check", "-d", str(dest),
-            *target_args(python, target.platform), *pip_source_args(source, ()), *reqs]  # fmt: skip
+            *target_args(python, target.platform), *pip_source_args(source, ()),
+            *pip_trust_args(), *reqs]  # fmt: skip
     run_or_raise(  # isolated: pip.conf or PIP_* must not change what a mirror carries
         argv,
         "mirror-wheels-failed",
