@@ -70,10 +70,33 @@ def test_pytorch_builds(name: str) -> None:
         group = recipe.group("compute")
         assert group is not None and group.default == "cpu"
         for value in group.values:
+            cuda = [d for d in value.depends if d.name == "__cuda"]
+            if value.value == REGISTRY:
+                continue  # test_registry_builds
             assert value.index_url == TORCH_INDEX + value.value
             assert value.python == (f"{name}=={recipe.version}+{value.value}",)
-            cuda = [d for d in value.depends if d.name == "__cuda"]
             assert bool(cuda) == value.value.startswith("cu")
+
+
+REGISTRY = "registry"
+
+
+def test_registry_builds() -> None:
+    """`compute=registry` is the default index's own file of that version (no local label,
+    no extra index), checked only on Linux x86_64, and needs no driver: it runs on CPU."""
+    found = []
+    for recipe in INDEX.get("torch"):
+        group = recipe.group("compute")
+        assert group is not None
+        for value in group.values:
+            if value.value != REGISTRY:
+                continue
+            found.append(str(recipe.version))
+            assert value.index_url is None
+            assert value.python == (f"torch=={recipe.version}",)
+            facts = sorted((d.name, d.variants) for d in value.depends)
+            assert facts == [("__arch", (("value", "x86_64"),)), ("__os", (("value", "linux"),))]
+    assert found == ["2.9.1"]
 
 
 def test_torchvision_matches_torch_build() -> None:
