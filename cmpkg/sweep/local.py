@@ -4,6 +4,11 @@ Each worker runs the same `cmpkg sweep cell` as a Slurm array task, in its own p
 crash or a cancel ends one cell, not the sweep). The pool holds `cores // cpus-per-cell`
 workers, and no more than `GPUs // gpus-per-cell` when cells need GPUs; each GPU cell gets
 its own devices through `CUDA_VISIBLE_DEVICES`.
+
+The runner owns its cells: when it is interrupted (Ctrl-C, or a SIGTERM sent to it alone,
+as `kill PID` or a CI timeout does), it starts no further cell and stops the running ones
+with SIGTERM, which each records as `cancelled`, before it exits. Otherwise they would run
+on as orphans, writing results for a sweep nobody watches.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 
 from cmpkg.errors import CmpkgError
@@ -57,22 +65,85 @@ def run_cells(
     for slot in range(jobs):  # one device set per worker, so GPU cells never share a device
         slots.put(",".join(str(slot * per + g) for g in range(per)) if per else None)
     codes: dict[int, int] = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_one, submission, i, slots): i for i in indices}
-        for future in as_completed(futures):
-            index = futures[future]
-            codes[index] = future.result()
-            report(index, codes[index])
+    cells = _Cells()
+    with _sigterm_interrupts(), ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(cells.run, submission, i, slots): i for i in indices}
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                codes[index] = future.result()
+                report(index, codes[index])
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            cells.stop()  # the pool's exit then waits only for cells that are ending
+            raise
     return codes
 
 
-def _one(submission: Path, index: int, slots: queue.Queue[str | None]) -> int:
-    devices = slots.get()
-    env = dict(os.environ)
-    if devices is not None:
-        env["CUDA_VISIBLE_DEVICES"] = devices
+#: How long a stopped cell may take to stop its own app and record `cancelled` (the cell
+#: gives its app 10 s) before it is killed.
+STOP_GRACE_S = 30.0
+
+
+class _Cells:
+    """The running cell processes, so an interrupted runner can stop them; once stopping,
+    no new cell starts (a queued worker would start one nobody stops)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[bytes]] = set()
+        self._stopping = False
+
+    def run(self, submission: Path, index: int, slots: queue.Queue[str | None]) -> int:
+        devices = slots.get()
+        try:
+            env = dict(os.environ)
+            if devices is not None:
+                env["CUDA_VISIBLE_DEVICES"] = devices
+            argv = [sys.executable, "-m", "cmpkg", "sweep", "cell", "--submission"]
+            with self._lock:
+                if self._stopping:
+                    return EXIT_NOT_STARTED
+                child = subprocess.Popen([*argv, str(submission), "--task", str(index)], env=env)
+                self._live.add(child)
+            try:
+                return child.wait()
+            finally:
+                with self._lock:
+                    self._live.discard(child)
+        finally:
+            slots.put(devices)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            children = list(self._live)
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+EXIT_NOT_STARTED = 130  # a cell the interrupted runner never started (128 + SIGINT)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM to the runner raises KeyboardInterrupt in it, as Ctrl-C does, so the cells
+    are stopped instead of orphaned (the default SIGTERM ends Python without cleanup)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        argv = [sys.executable, "-m", "cmpkg", "sweep", "cell", "--submission", str(submission)]
-        return subprocess.call([*argv, "--task", str(index)], env=env)
+        yield
     finally:
-        slots.put(devices)
+        signal.signal(signal.SIGTERM, previous)

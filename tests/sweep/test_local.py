@@ -4,6 +4,8 @@ then the only one rerun, and a plain `cmpkg run` recorded in the same database."
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +141,45 @@ def test_sweep_cancel_stops_a_running_local_cell(swept: dict[str, Any], tmp_path
         running.kill()
     assert running.returncode == 1 and f"{GOOD}: failed (exit 143)" in err
     assert status(project, home)[GOOD]["state"] == "cancelled"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_runner_stopped_alone_stops_its_cells(
+    swept: dict[str, Any], tmp_path: Path, stop: signal.Signals
+) -> None:
+    # `kill PID` (or a CI timeout) reaches only the runner, not its process group: its cells
+    # must not run on as orphans. Each stopped cell records `cancelled`; its app is gone.
+    home = swept["home"]
+    project = write_project(tmp_path / "p", SWEEP.replace('"alpha", "beta"', '"alpha"'))
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    (hold / "Offline-alpha").write_text("")
+    running = subprocess.Popen(
+        [sys.executable, "-m", "cmpkg", "sweep", "run", *WHEELS],
+        cwd=project,
+        env=cmpkg_env(home, {"SWEEPAPP_HOLD": str(hold)}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        held = hold / "Offline-alpha.held"
+        wait_until(held.exists, "the cell's app to start")
+        app = int(held.read_text())
+        running.send_signal(stop)
+        _out, err = running.communicate(timeout=WAIT_S)
+    finally:
+        running.kill()
+    assert running.returncode != 0, err
+    wait_until(lambda: not _alive(app), "the held app to end")
+    assert status(project, home)[GOOD]["state"] == "cancelled"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return (
+        Path(f"/proc/{pid}/stat").exists() and ") Z " not in Path(f"/proc/{pid}/stat").read_text()
+    )
