@@ -42,6 +42,15 @@ def register(subparsers: Any) -> None:
     check = verbs.add_parser("check", help="check a submission tree against the round's rules")
     check.add_argument("directory", type=Path, metavar="DIR")
     check.add_argument("--round", default="v6.0", help="the rules to check against (v6.0)")
+    check.add_argument(
+        "--official", action="store_true", help="also run MLCommons' checker (installed)"
+    )
+    check.add_argument(
+        "--checker-env",
+        default="mlperf-inference-source",
+        metavar="ENV",
+        help="the environment holding the official checker (default: mlperf-inference-source)",
+    )
     add_json_option(check)
     check.set_defaults(handler=_check)
 
@@ -115,21 +124,40 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from cmpkg import console
+    from cmpkg.cli.common import home
     from cmpkg.commands import submission
 
-    result = submission.check(args.directory, args.round)
+    official = (home(), args.checker_env) if args.official else None
+    result = submission.check(args.directory, args.round, official)
+    verdict = result.official
     if args.json:
-        console.print_json([f.__dict__ | {"run_length": f.run_length} for f in result.failures])
+        console.print_json(
+            {
+                "failures": [f.__dict__ | {"run_length": f.run_length} for f in result.failures],
+                "official": None
+                if verdict is None
+                else {
+                    "exit_code": verdict.code,
+                    "errors": list(verdict.errors),
+                    "summary": verdict.summary,
+                },
+            }
+        )
     else:
         for failure in result.failures:
             print(("warning: " if failure.warning else "") + failure.render())
         errors = result.errors
         short = sum(1 for f in errors if f.run_length)
         print(
-            f"{len(errors)} error(s), {short} of them run length (smoke runs); "
+            f"{len(errors)} error(s), {short} of them run length or validity (smoke runs); "
             f"{len(result.failures) - len(errors)} warning(s)"
         )
-    return 1 if result.errors else 0
+        if verdict is not None:
+            for line in verdict.errors:
+                print(f"official: {line}")
+            print(f"official checker: exit {verdict.code}; {verdict.summary or 'no summary line'}")
+    failed = bool(result.errors) or (verdict is not None and verdict.code != 0)
+    return 1 if failed else 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from cmpkg.lock.model import Lock, LockedTarget
 from cmpkg.submission import cells, runner
 from cmpkg.submission.check import Failure
 from cmpkg.submission.manifest import Submission
+from cmpkg.submission.official import Verdict
 from cmpkg.submission.rules import Rules
 
 FACTS = "system-facts.json"
@@ -295,19 +296,26 @@ def _target_of(lock: Lock, name: str | None) -> LockedTarget:
 class CheckResult:
     directory: Path
     failures: tuple[Failure, ...]
+    official: Verdict | None = None
 
     @property
     def errors(self) -> list[Failure]:
         return [f for f in self.failures if not f.warning]
 
 
-def check(directory: Path, round_name: str = "v6.0") -> CheckResult:
+def check(
+    directory: Path, round_name: str = "v6.0", official: tuple[Path, str] | None = None
+) -> CheckResult:
+    """cmpkg's checks; with `official` (home, environment) also MLCommons' checker."""
     from cmpkg.submission import check as checks
+    from cmpkg.submission import official as official_checker
     from cmpkg.submission import rules
 
     if not directory.is_dir():
         raise UsageError("no-such-dir", f"{directory} is not a directory")
-    return CheckResult(directory, tuple(checks.check(directory, rules.load(round_name))))
+    failures = tuple(checks.check(directory, rules.load(round_name)))
+    verdict = official_checker.run(*official, directory, round_name) if official else None
+    return CheckResult(directory, failures, verdict)
 
 
 # --- reproduce ---------------------------------------------------------------------------

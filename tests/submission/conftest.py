@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fixtures import http_server  # noqa: F401
+
 ROOT = Path(__file__).parents[2]
 HARNESS = ROOT / "index" / "libraries" / "mlperf-harness"
 TINYBENCH = Path(__file__).parent / "tinybench"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,3 +156,80 @@ def test_truncation_keeps_the_original_hash() -> None:
 
     assert text.endswith(f"hash={hashlib.sha256(log).hexdigest()}\n".encode())
     assert truncate(b"[]", 10240, 4096) == b"[]"
+
+
+CHECKER_RECIPE = """name = "mlperf-inference-source"
+version = "6.0"
+kind = "tool"
+tags = ["mlperf", "submission-checker", "source"]
+summary = "a stand-in of the mlcommons/inference source, served on loopback"
+license = "Apache-2.0"
+homepage = "https://example.org/inference"
+depends = ["python >=3.10"]
+
+[provide]
+method = "download"
+
+[[sources]]
+url = "{url}"
+sha256 = "{sha256}"
+size = {size}
+extract = true
+verified = "made by the test"
+"""
+
+
+def _standin_archive() -> bytes:
+    import io
+    import tarfile
+
+    script = (Path(__file__).parent / "checker_standin" / "main.py").read_bytes()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("tools/submission/submission_checker/main.py")
+        info.size, info.mode = len(script), 0o644
+        archive.addfile(info, io.BytesIO(script))
+    return buffer.getvalue()
+
+
+def test_check_official_runs_the_installed_checker_and_shows_its_verdict(
+    smoke: Smoke, tree: Path, tmp_path: Path, http_server: Any
+) -> None:
+    import hashlib
+
+    blob = _standin_archive()
+    url = http_server.serve("/inference-v6.0.tar.gz", blob)
+    index = tmp_path / "checker-index"
+    (index / "tools").mkdir(parents=True)
+    recipe = CHECKER_RECIPE.format(url=url, sha256=hashlib.sha256(blob).hexdigest(), size=len(blob))
+    (index / "tools" / "mlperf-inference-source.toml").write_text(recipe)
+    ok(
+        cmpkg(
+            tmp_path,
+            smoke.home,
+            "install",
+            "mlperf-inference-source",
+            "--env",
+            "mlperf-inference-source",
+            "--index",
+            smoke.index,
+            "--index",
+            index,
+        )
+    )
+    done = cmpkg(tmp_path, smoke.home, "submission", "check", tree, "--official")
+    assert "official checker: exit 0; submission looks OK" in done.stdout, done.stdout + done.stderr
+    broken = tmp_path / "broken"
+    shutil.copytree(tree, broken)
+    path = next((broken / SYSTEM).glob("*.json"))
+    data = json.loads(path.read_text())
+    del data["framework"]
+    path.write_text(json.dumps(data))
+    done = cmpkg(tmp_path, smoke.home, "submission", "check", broken, "--official")
+    assert done.returncode == 1
+    assert "official checker: exit 1; submission has errors" in done.stdout
+    assert any(
+        "field framework is missing" in line
+        for line in done.stdout.splitlines()
+        if line.startswith("official: ")
+    )
