@@ -17,6 +17,7 @@ from pathlib import Path
 from cmpkg import atomic
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.lock.model import Lock, LockedTarget
+from cmpkg.project import Project
 from cmpkg.submission import cells, runner
 from cmpkg.submission.check import Failure
 from cmpkg.submission.manifest import Submission
@@ -94,11 +95,10 @@ def init(start: Path, picks: Sequence[tuple[str, str]] = (), submitter: str = ""
     return InitResult(proj.path, tuple(n for n, _ in chosen), added, text.count("PLACEHOLDER"))
 
 
-def _index_apps(proj: object, round_rules: Rules) -> list[tuple[str, str]]:
+def _index_apps(proj: Project, round_rules: Rules) -> list[tuple[str, str]]:
     """(benchmark, app) for each index app tagged with a benchmark's model family."""
-    from cmpkg.project import Project, project_index
+    from cmpkg.project import project_index
 
-    assert isinstance(proj, Project)
     index = project_index(proj)
     apps = [r for r in index.all() if r.kind == "app" and "mlperf-inference" in r.tags]
     out: list[tuple[str, str]] = []

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cmpkg.errors import InputError
 from cmpkg.index.fields import Fields, Problems
@@ -158,9 +157,3 @@ def _system_fields(table: Fields) -> tuple[tuple[str, str], ...]:
             continue
         pairs.append((key, str(value)))
     return tuple(sorted(pairs))
-
-
-def as_toml_value(value: Any) -> str:
-    import json
-
-    return json.dumps(value)

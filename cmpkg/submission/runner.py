@@ -9,7 +9,6 @@ and one environment serve every benchmark of the submission.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -125,7 +124,3 @@ def measured(runs: Path) -> dict[str, float]:
             continue
         seen.setdefault(str(data.get("part")), []).append(float(data.get("wall_seconds", 0)))
     return {k: sum(v) / len(v) for k, v in seen.items() if v}
-
-
-def environ_base() -> dict[str, str]:
-    return dict(os.environ)

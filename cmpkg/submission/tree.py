@@ -189,9 +189,10 @@ def _commands(given: Inputs, bench: str, scenario: str | None, lock: bytes) -> l
     sha = hashlib.sha256(lock).hexdigest()
     target = f" --target {given.submission.target}" if given.submission.target else ""
     where = f"--benchmark {bench}" + (f" --scenario {scenario}" if scenario else "")
+    code = f"{given.rules['code-dir']}/{bench}/cmpkg.lock"
     return [
-        f"# cmpkg.lock sha256 {sha}",
-        f"cmpkg install --frozen --lock cmpkg.lock --env submission{target}",
+        f"# from {given.submission.division}/{given.submission.submitter}/; cmpkg.lock sha256 {sha}",
+        f"cmpkg install --frozen --lock {code} --env submission{target}",
         f"cmpkg submission run {where} --profile {given.profile}",
         f"cmpkg submission reproduce SUBMISSION_DIR {where}",
     ]
