@@ -191,7 +191,7 @@ def _commands(given: Inputs, bench: str, scenario: str | None, lock: bytes) -> l
     where = f"--benchmark {bench}" + (f" --scenario {scenario}" if scenario else "")
     code = f"{given.rules['code-dir']}/{bench}/cmpkg.lock"
     return [
-        f"# from {given.submission.division}/{given.submission.submitter}/; cmpkg.lock sha256 {sha}",
+        f"# in {given.submission.division}/{given.submission.submitter}/: lock sha256 {sha}",
         f"cmpkg install --frozen --lock {code} --env submission{target}",
         f"cmpkg submission run {where} --profile {given.profile}",
         f"cmpkg submission reproduce SUBMISSION_DIR {where}",
