@@ -26,6 +26,7 @@ RUN_LENGTH = frozenset(
     {
         "min-duration",
         "min-queries",
+        "early-stopping",
         "offline-samples",
         "performance-sample-count",
         "dataset-size",
@@ -203,24 +204,7 @@ def _settings(
             "min-duration",
             f"min_duration {log.get('effective_min_duration_ms')} ms < {minimum} ms",
         )
-    queries = (rules.per_model("min-queries", bench) or {}).get(scenario, 0)
-    if scenario != "Offline" and (log.get("effective_min_query_count") or 0) < queries:
-        report.fail(
-            path,
-            "min-queries",
-            f"min_query_count {log.get('effective_min_query_count')} < {queries}",
-        )
-    samples = rules.per_model("offline-min-samples", bench) or 0
-    if (
-        scenario == "Offline"
-        and (log.get("result_query_count") or 0) * (log.get("effective_samples_per_query") or 0)
-        < samples
-    ):
-        report.fail(
-            path,
-            "offline-samples",
-            f"{log.get('effective_samples_per_query')} samples per query < {samples}",
-        )
+    _queries(report, rules, path, log, bench, scenario)
     count = rules.per_model("performance-sample-count", bench) or 0
     if (log.get("effective_performance_sample_count") or 0) < count:
         report.fail(
@@ -228,6 +212,25 @@ def _settings(
             "performance-sample-count",
             f"performance_sample_count {log.get('effective_performance_sample_count')} < {count}",
         )
+
+
+def _queries(
+    report: _Report, rules: Rules, path: Path, log: DetailLog, bench: str, scenario: str
+) -> None:
+    """The checker's query rules: early stopping met where the scenario uses it, else the
+    minimum query count; and Offline's minimum samples per query."""
+    if scenario in rules["early-stopping-scenarios"]:
+        if not log.get("early_stopping_met"):
+            report.fail(path, "early-stopping", f"not met: {log.get('early_stopping_result')}")
+    else:
+        queries = (rules.per_model("min-queries", bench) or {}).get(scenario, 0)
+        if (log.get("effective_min_query_count") or 0) < queries:
+            found = log.get("effective_min_query_count")
+            report.fail(path, "min-queries", f"min_query_count {found} < {queries}")
+    samples = rules.per_model("offline-min-samples", bench) or 0
+    per_query = log.get("effective_samples_per_query") or 0
+    if scenario == "Offline" and per_query < samples:
+        report.fail(path, "offline-samples", f"{per_query} samples per query < {samples}")
 
 
 def _accuracy(report: _Report, rules: Rules, acc: Path, bench: str) -> None:
