@@ -71,9 +71,11 @@ def _create(args: argparse.Namespace) -> int:
     for note in created.notes:
         console.message("note", note)
     state = "updated" if created.changed else "unchanged"
+    files = console.plural(len(created.manifest.files), "file")
     console.info(
-        f"mirror {args.dir.resolve()} {state}: {len(created.manifest.files)} files "
-        f"({created.new_artifacts} artifacts and {created.new_wheels} wheels fetched)"
+        f"mirror {args.dir.resolve()} {state}: {files} "
+        f"({console.plural(created.new_artifacts, 'artifact')} and "
+        f"{console.plural(created.new_wheels, 'wheel')} fetched)"
     )
     return 0
 
