@@ -83,3 +83,27 @@ def test_a_signing_key_is_private_to_its_owner(tmp_path: Path) -> None:
     with pytest.raises(CmpkgError) as again:
         signing.generate(tmp_path, "lab")
     assert again.value.code == "key-exists"
+
+
+def test_a_layout_served_over_http_is_a_read_only_cache(tmp_path: Path) -> None:
+    from tests.support.httpserver import FaultServer
+
+    new, _substituter = _moved(tmp_path)
+    layout = tmp_path / "layout"
+    with FaultServer() as server:
+        for path in sorted(layout.rglob("*")):
+            if path.is_file():
+                server.serve("/" + path.relative_to(layout).as_posix(), path.read_bytes())
+        url = parse_url(server.url("/").rstrip("/"))
+        assert not url.writable
+        trusted = signing.own_public_keys(tmp_path / "a")
+        assert Substituter([url], trusted, new).pull(KEY) == "pulled"
+        assert new.info(KEY).build_result["substituted"]["from"] == url.text
+        assert server.hits("/index.json") == 1
+
+
+def test_offline_asks_only_loopback_and_directory_caches(tmp_path: Path) -> None:
+    urls = [parse_url(u) for u in ("oci://registry.example/x", "oci://127.0.0.1:5000/x")]
+    urls.append(parse_url(str(tmp_path)))
+    offline = Substituter(urls, (), Store(tmp_path / "home"), offline=True)
+    assert [u.text for u in offline.urls] == [urls[1].text, urls[2].text]

@@ -1,0 +1,121 @@
+"""Install from a warm binary cache vs building (issue 18, item 7): `mlperf-resnet50 --target
+cpu` into a fresh CMPKG_HOME, from the real CNCF distribution registry on loopback, against
+the same install built from scratch in another fresh home. Measured interleaved (cache,
+build, cache, build, ...) so load on the shared machine hits both alike.
+
+Set-up (not timed): a warm home builds the app (uv resolves and downloads its wheels, the
+first time from the Python registry), makes a signing key and pushes the environment's
+entries to a registry started by `tests/support/registry.py`. Each build run gets a copy of
+the warm home's uv cache and downloads first, so building pays no network: that favours
+building, so the ratio is a lower bound. Each cache run's home trusts the key; the run
+asserts `0 built`. At the end, one cache home at yet another path runs the smoke benchmark.
+
+    python tools/bench_cache.py [--repeat 3] [--work /tmp/cmpkg-bench-cache]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CMPKG = [sys.executable, "-m", "cmpkg"]
+APP = ["mlperf-resnet50", "--target", "cpu"]
+
+
+def environment(home: Path, config: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "CMPKG_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # timings are of the real thing
+    env |= {"CMPKG_HOME": str(home), "NO_COLOR": "1"}
+    env["CMPKG_CONFIG"] = str(config or home.parent / "no-config.toml")
+    return env
+
+
+def call(argv: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(argv)}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, dict[str, object]]:
+    started = time.perf_counter()
+    out = call(argv, env)
+    return time.perf_counter() - started, json.loads(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/cmpkg-bench-cache"))
+    args = parser.parse_args()
+    from tests.support import registry
+
+    shutil.rmtree(args.work, ignore_errors=True)
+    args.work.mkdir(parents=True)
+    warm = args.work / "warm" / "home"
+    call([*CMPKG, "install", *APP], environment(warm))
+    public = json.loads(call([*CMPKG, "key", "generate", "--json"], environment(warm)))["public"]
+    config = args.work / "trust.toml"
+    config.write_text(f"[trust]\nkeys = [{json.dumps(public)}]\n")
+    with registry.running(args.work / "registry") as running:
+        url = running.url("bench")
+        pushed = json.loads(
+            call(
+                [*CMPKG, "cache", "push", "--env", APP[0], "--to", url, "--json"], environment(warm)
+            )
+        )
+        print(f"pushed {len(pushed['pushed'])} entries to {url}", file=sys.stderr)
+        cached, built = [], []
+        for run in range(args.repeat):
+            home = args.work / f"cache-{run}" / "somewhere" / "home"
+            seconds, done = timed(
+                [*CMPKG, "install", *APP, "--cache", url, "--json"], environment(home, config)
+            )
+            assert done["built"] == 0, done
+            cached.append(seconds)
+            home = args.work / f"build-{run}" / "home"
+            home.mkdir(parents=True)
+            for name in ("uv-v1", "store-v1/downloads"):
+                if (warm / name).exists():
+                    shutil.copytree(warm / name, home / name, symlinks=True)
+            seconds, done = timed([*CMPKG, "install", *APP, "--json"], environment(home))
+            built.append(seconds)
+            print(
+                f"run {run}: cache {cached[-1]:.1f} s ({done['built']} built by the other)",
+                file=sys.stderr,
+            )
+        smoke_home = args.work / "smoke" / "a" / "much" / "longer" / "path" / "home"
+        _, done = timed(
+            [*CMPKG, "install", *APP, "--cache", url, "--json"], environment(smoke_home, config)
+        )
+        smoke = subprocess.run(
+            [*CMPKG, "run", APP[0]],
+            env=environment(smoke_home, config),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    summary = {
+        "entries_pushed": len(pushed["pushed"]),
+        "substituted": done["substituted"],
+        "cache_s": {"median": statistics.median(cached), "min": min(cached), "runs": cached},
+        "build_s": {"median": statistics.median(built), "min": min(built), "runs": built},
+        "ratio_median": statistics.median(built) / statistics.median(cached),
+        "smoke_exit": smoke.returncode,
+        "smoke_tail": smoke.stdout.strip().splitlines()[-3:]
+        + smoke.stderr.strip().splitlines()[-3:],
+    }
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()
