@@ -109,10 +109,11 @@ def solve(
 
 
 def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
-    """libsolv decides (fast, complete); its answer is returned when `certainly_optimal`,
-    else clingo optimises within OPTIMISE_SECONDS. If clingo cannot prove an optimum in
+    """libsolv decides (fast, complete); its first answer (unrefined: refining it proved
+    nothing more optimal on the suites) is returned when `certainly_optimal`, else clingo
+    optimises within OPTIMISE_SECONDS. If clingo cannot prove an optimum in
     time, its best model (or libsolv's answer) is returned with `optimal=False`."""
-    chosen = backend_class("libsolv")().solve(catalog, deadline)
+    chosen = backend_class("libsolv")(refine=False).solve(catalog, deadline)
     if chosen is None:
         return _unsatisfiable(catalog, deadline, "libsolv")
     result = _checked(problem, catalog, chosen, "libsolv")
