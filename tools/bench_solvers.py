@@ -193,10 +193,13 @@ def interleaved(profile: str, names: int, count: int, warmup: int) -> dict[str, 
         chosen = enc.run(enc.request_jobs(case.requests))
         return ("sat" if chosen is not None else "unsat"), len(chosen or ())
 
-    def backend_call(backend: str, case: Any) -> Any:
+    def backend_call(backend: str, requests: list[Any]) -> Any:
+        catalog = catalogs[backend]
+        case = catalog.problem.with_requests(requests)  # the same packages: the catalog is kept
+
         def call() -> tuple[str, int]:
             try:
-                result = solve(case, backend, timeout=TIMEOUT, catalog=catalogs[backend])
+                result = solve(case, backend, timeout=TIMEOUT, catalog=catalog)
             except SolveTimeoutError:
                 return "timeout", 0
             if not result.satisfiable:
@@ -207,11 +210,14 @@ def interleaved(profile: str, names: int, count: int, warmup: int) -> dict[str, 
 
     rows: dict[str, list[tuple[float, float, str, int]]] = {b: [] for b in load}
     for i, name in enumerate(_requests(names, warmup + count)):
-        case = full.problem.with_requests([Requirement(name)])
+        requests = [Requirement(name)]
+        case = full.problem.with_requests(requests)
         order = ["core", "libsolv", "auto"]
         order = order[i % 3 :] + order[: i % 3]
         for backend in order:
-            call = (lambda c=case: core(c)) if backend == "core" else backend_call(backend, case)
+            call = (
+                (lambda c=case: core(c)) if backend == "core" else backend_call(backend, requests)
+            )
             wall, cpu, (outcome, size) = _timed(call)
             rows[backend].append((wall, cpu, outcome, size))
     return {"profile": profile, "load": load, "rows": rows, "warmup": warmup}
