@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from solvers.model import Candidate, Problem, Requirement, package_sizes, provider_names
+from solvers.model import (
+    Candidate,
+    LazyPackages,
+    Problem,
+    Requirement,
+    package_sizes,
+    provider_names,
+)
 
 # Requirements matched between two deadline checks in long walks (a few ms of Python).
 CHECK_EVERY = 512
@@ -19,9 +26,11 @@ _UNBUILT = Candidate("", "0")
 class Catalog:
     """Every candidate of a problem under a dense id, in preference order per name.
 
-    Ids are fixed at creation (a name's candidates get consecutive ids, in index order) but
-    a name's candidates are built only when `ids` first asks for it, so with a
-    `LazyPackages` problem only what the requests reach is ever validated and built.
+    Ids are fixed at creation (a name's candidates get consecutive ids, in index order).
+    With a `LazyPackages` problem a name's candidates are built only when `ids` first asks
+    for it, so only what the requests reach is ever validated and built, and
+    `candidates[cid]` is valid only for ids that came from `ids`, `matches`, `providers` or
+    `reachable`; with an eager problem every id is valid from the start.
     Creation costs O(names), plus O(candidates) to find providers in an eager problem.
     `matches` costs O(candidates of the name and its providers) the first time per
     distinct requirement and O(1) after.
@@ -43,6 +52,9 @@ class Catalog:
         self._matches: dict[Requirement, tuple[int, ...]] = {}
         # Backends keep per-index artefacts here (libsolv's pool); shared by rebind.
         self.cache: dict[str, object] = {}
+        if not isinstance(problem.packages, LazyPackages):
+            for name in sizes:  # already built: every id is valid at once, as callers expect
+                self.ids(name)
 
     def ids(self, name: str) -> list[int]:
         """Ids of `name`'s candidates, most preferred first (building them on first use;
