@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from solvers import ProblemError, Requirement, load_problem, solve
+from solvers import ProblemError, Requirement, load_problem, solve, verify
 from solvers.catalog import Catalog
 from solvers.model import LazyPackages
 
@@ -74,3 +74,17 @@ def test_a_provider_is_found_without_building_the_index() -> None:
     assert {n: c.version for n, c in result.pins.items()} == {"app": "1", "openblas": "0.3"}
     assert isinstance(problem.packages, LazyPackages)
     assert "other" not in problem.packages.built()
+
+
+def test_every_id_of_an_eager_catalog_is_built() -> None:
+    """Code that walks ids directly (a whole-index libsolv pool) sees real candidates."""
+    from solvers.backends.libsolv_backend import Encoding
+
+    problem = load_problem(index())
+    catalog = Catalog(problem)
+    enc = Encoding(catalog, range(len(catalog.candidates)))
+    for requests in REQUESTS:
+        chosen = enc.run(enc.request_jobs(requests))
+        assert chosen is not None
+        pins = {catalog.candidates[c].name: catalog.candidates[c] for c in chosen}
+        assert verify(problem.with_requests(requests), pins) == []
