@@ -145,11 +145,13 @@ def test_search_nothing(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_show_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "show", "torch", "--json")
+    # 2.9.1: a release with a CPU build and CUDA builds (the newest, 2.14.0, ships cu130 only)
+    code, out, _ = run(capsys, "show", "torch==2.9.1", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["name"] == "torch"
     newest = data["versions"][0]
+    assert newest["version"] == "2.9.1"
     assert newest["kind"] == "library"
     (compute,) = newest["variants"]
     assert compute["name"] == "compute" and compute["default"] == "cpu"

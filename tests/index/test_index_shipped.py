@@ -48,7 +48,9 @@ def test_python_tool_range() -> None:
 @pytest.mark.parametrize("recipe", by_method("download"), ids=lambda r: r.label)
 def test_downloads_are_hashed_and_say_how(recipe: Recipe) -> None:
     for source in recipe.sources:
-        assert source.sha256 or source.md5
+        # A hub file whose hash could not be read is allowed only when marked unverified.
+        unchecked = source.hub is not None and "unverified" in source.verified
+        assert source.sha256 or source.md5 or unchecked
         assert source.verified.strip()
         assert all(url.startswith("https://") for url in source.urls)
 
@@ -68,7 +70,7 @@ def test_python_requirements_pin_the_recipe_version(recipe: Recipe) -> None:
 def test_pytorch_builds(name: str) -> None:
     for recipe in INDEX.get(name):
         group = recipe.group("compute")
-        assert group is not None and group.default == "cpu"
+        assert group is not None and (group.default == "cpu" or "cpu" not in group.names)
         for value in group.values:
             cuda = [d for d in value.depends if d.name == "__cuda"]
             if value.value == REGISTRY:
