@@ -14,6 +14,7 @@ from typing import Any
 
 from mlperf_harness.report import Score
 from mlperf_harness.sut import Backend, Dataset
+from mlperf_harness.tokens import Tokens
 
 
 class UsageError(Exception):
@@ -32,6 +33,8 @@ class Opened:
     score: Callable[[dict[int, bytes]], Score]
     max_batch: int
     warmup_batch: int = 2
+    #: an LLM's responses are token ids: served by ``tokens.TokenSut`` (TTFT, TPOT)
+    tokens: Tokens | None = None
 
 
 @dataclass(frozen=True, slots=True)

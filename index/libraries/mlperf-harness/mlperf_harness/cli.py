@@ -165,6 +165,7 @@ def _result(
         "run_context": report.read_run_context(os.environ.get(ENV_CONTEXT)),
         "versions": versions.collect(benchmark.extra_versions),
         "argv": sys.argv[1:],
+        "verification": outcome.verification,
     }
     return report.build_result(head, outcome.performance, outcome.accuracy, rest)
 

@@ -1,4 +1,4 @@
-"""Compliance tests: the ``audit.config`` LoadGen reads for TEST01 and TEST04.
+"""Compliance tests: the ``audit.config`` LoadGen reads for TEST01, TEST04 and TEST06.
 
 LoadGen reads the audit config from the path given to ``StartTestWithLogSettings``; the
 harness writes it into the compliance run's directory and passes that path, so the file
@@ -6,14 +6,15 @@ that steered a run is kept with its logs. The keys are LoadGen's audit settings 
 compliance tests of mlcommons/inference (``compliance/TEST01``, ``compliance/TEST04``) set
 them: TEST01 logs a sample of responses in performance mode (checked against an accuracy
 run), TEST04 issues the same sample again and again (caching would show). The comparison
-scripts of those tests (``run_verification.py``) are not part of this harness.
+scripts of TEST01 and TEST04 (``run_verification.py``) are not part of this harness;
+TEST06 (LLMs: first token, EOS, token count) is, in ``test06.py``, and runs after its run.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-TESTS = ("TEST01", "TEST04")
+TESTS = ("TEST01", "TEST04", "TEST06")
 # TEST01's seed and sampling target as compliance/TEST01's audit.config sets them
 # (the sampling target differs per benchmark in some rounds; 64 is the current file's).
 TEST01_SEED = 720381539243781796
@@ -27,6 +28,17 @@ def audit_config(test: str) -> str:
             "*.*.mode = 2\n"
             f"*.*.accuracy_log_rng_seed = {TEST01_SEED}\n"
             f"*.*.accuracy_log_sampling_target = {TEST01_SAMPLING_TARGET}\n"
+        )
+    elif test == "TEST06":
+        # compliance/TEST06/audit.config: a performance run logging 100 samples, no equal
+        # issue mode (sample_concatenate_permutation = 0).
+        body = (
+            "*.*.mode = 2\n"
+            f"*.*.accuracy_log_rng_seed = {TEST01_SEED}\n"
+            "*.*.accuracy_log_sampling_target = 100\n"
+            "*.*.min_query_count = 100\n"
+            "*.*.min_duration = 0\n"
+            "*.*.sample_concatenate_permutation = 0\n"
         )
     elif test == "TEST04":
         body = "".join(

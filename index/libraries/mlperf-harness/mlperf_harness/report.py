@@ -94,7 +94,7 @@ def performance_section(summary: Summary, samples_per_query: int, where: Path) -
         "latency_ns": {PERCENTILES[k]: v for k, v in latency.items() if k in PERCENTILES},
         "extras": extras,
         "dir": str(where),
-    }
+    } | ({"tokens": tokens} if (tokens := summary.tokens()) else {})
 
 
 def accuracy_section(score: Score, target: float | None, where: Path) -> dict[str, Any]:
@@ -164,6 +164,15 @@ def _metric_line(name: str, value: float) -> str:
     return f"{name}: {value:g}"
 
 
+def _tokens_line(tokens: dict[str, Any]) -> str:
+    """Token throughput and the 99th percentiles of TTFT and TPOT, in ms."""
+    parts = [f"{tokens['tokens_per_second']:g} tokens/s"] if "tokens_per_second" in tokens else []
+    for key, name in (("ttft_ns", "TTFT"), ("tpot_ns", "TPOT")):
+        if "p99" in tokens.get(key, {}):
+            parts.append(f"{name} p99 {tokens[key]['p99'] / 1e6:.3f} ms")
+    return "; ".join(parts)
+
+
 def human_summary(result: dict[str, Any], loadgen_block: str | None) -> str:
     """What stdout ends with (before the results directory's path)."""
     label = result.get("label")
@@ -177,9 +186,14 @@ def human_summary(result: dict[str, Any], loadgen_block: str | None) -> str:
         note = " (for these smoke settings only)" if label else ""
         text = _metric_line(perf["metric"], perf["value"]) if perf["metric"] else "no metric"
         lines.append(f"performance: {verdict}{note}; {text}")
+        if perf.get("tokens"):
+            lines.append(f"tokens: {_tokens_line(perf['tokens'])}")
     acc = result["accuracy"]
     if acc is not None:
         verdict = {True: "PASS", False: "FAIL", None: ""}[acc["passed"]]
         target = f", target {acc['target']:.4f} {verdict}" if acc["target"] is not None else ""
         lines.append(f"accuracy: {acc['text']}{target}")
+    check = result.get("verification")
+    if check is not None:
+        lines.append(f"{check['test']}: {'PASS' if check['passed'] else 'FAIL'} ({check['file']})")
     return "\n".join(lines)

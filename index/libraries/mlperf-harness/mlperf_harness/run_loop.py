@@ -15,7 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from mlperf_harness import accuracy_log, compliance, estimate, layout, profiles, report, settings
+from mlperf_harness import (
+    accuracy_log,
+    compliance,
+    estimate,
+    layout,
+    profiles,
+    report,
+    settings,
+    test06,
+    tokens,
+)
 from mlperf_harness.benchmark import Benchmark, Opened
 from mlperf_harness.profiles import Profile
 from mlperf_harness.progress import Progress
@@ -36,6 +46,7 @@ class Outcome:
     loadgen_block: str | None
     profile: Profile  # as run (smoke settings follow the measured rate)
     rate: float  # samples/s measured before the run
+    verification: dict[str, Any] | None = None  # a compliance test's own check (TEST06)
 
 
 def rules_of(test_settings: Any, scenario: str) -> estimate.Rules:
@@ -108,21 +119,24 @@ def run_modes(
         profile = profiles.named(profile.name, qsl.count, options.scenario, rate)
     user_conf = settings.user_conf_path(options, run_dir)
     test_settings = settings.build(benchmark.loadgen_model, profile, options, user_conf, modes[0])
+    if opened.tokens is not None:
+        test_settings.use_token_latencies = True  # token counts; TTFT and TPOT
     rules = rules_of(test_settings, options.scenario)
     _announce(profile, rules, modes, rate, qsl.count)
     audit = compliance.place(test, run_dir)
-    perf = acc = None
+    perf = acc = verification = None
     block = None
     for mode in modes:
         out = layout.mode_dir(run_dir, mode, test)
         out.mkdir(parents=True, exist_ok=True)
         settings.set_mode(test_settings, mode)
         total = expected_samples(rules, profile, rate) if mode == "performance" else qsl.count
-        _one_test(opened, qsl, test_settings, out, str(audit), f"{mode}", total)
+        _one_test(opened, qsl, test_settings, out, str(audit), f"{mode}", total, options.scenario)
         if mode == "performance":
             text = (out / "mlperf_log_summary.txt").read_text()
             block = results_block(text)
             perf = report.performance_section(parse_summary(text), rules.samples_per_query, out)
+            verification = _verify(test, opened, options.scenario, run_dir, out)
         else:
             acc = _score(benchmark, opened, out)
     loadgen = {
@@ -134,7 +148,7 @@ def run_modes(
         "audit_config": str(audit) if test else None,
         "calibrated_samples_per_second": round(rate, 3),
     }
-    return Outcome(modes, perf, acc, loadgen, block, profile, rate)
+    return Outcome(modes, perf, acc, loadgen, block, profile, rate, verification)
 
 
 def _one_test(
@@ -145,15 +159,33 @@ def _one_test(
     audit: str,
     label: str,
     total: int | None,
+    scenario: str,
 ) -> None:
     progress = Progress(label, total)
-    sut = Sut(opened.backend, qsl, opened.max_batch, progress.advance)
+    sut: Sut | tokens.TokenSut
+    if opened.tokens is None:
+        sut = Sut(opened.backend, qsl, opened.max_batch, progress.advance)
+    else:
+        first = tokens.reports_first_token(scenario)
+        backend: Any = opened.backend
+        sut = tokens.TokenSut(backend, qsl, opened.tokens, first, progress.advance)
     try:
         perf_count = settings.performance_count(test_settings, qsl.count)
         run_test(sut, qsl, perf_count, test_settings, settings.log_settings(out), audit)
     finally:
         sut.stop()
         progress.close()
+
+
+def _verify(
+    test: str | None, opened: Opened, scenario: str, run_dir: Path, out: Path
+) -> dict[str, Any] | None:
+    """TEST06's checks over its run's accuracy log (the other tests have none here)."""
+    if test != "TEST06" or opened.tokens is None:
+        return None
+    log = out / "mlperf_log_accuracy.json"
+    eos, dtype = opened.tokens.eos_token_id, opened.tokens.dtype
+    return test06.verify_run(run_dir / test, log, scenario, eos, dtype)
 
 
 def _score(benchmark: Benchmark, opened: Opened, out: Path) -> dict[str, Any]:

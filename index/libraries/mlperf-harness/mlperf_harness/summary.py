@@ -32,6 +32,23 @@ LATENCY_KEYS = (
     "99.90 percentile latency (ns)",
 )
 
+# Token benchmarks (LLMs, ``use_token_latencies``): throughput, then the percentiles of the
+# time to first token and of the time per output token, as LoadGen 6.0 words them.
+TOKEN_RATE_KEYS = ("Completed tokens per second", "Tokens per second")
+PERCENTILE_NAMES = {
+    "Min": "min",
+    "Mean": "mean",
+    "50.00 percentile": "p50",
+    "90.00 percentile": "p90",
+    "95.00 percentile": "p95",
+    "97.00 percentile": "p97",
+    "99.00 percentile": "p99",
+    "99.90 percentile": "p99.9",
+    "Max": "max",
+}
+FIRST_TOKEN = ("First Token latency (ns)", "first token latency (ns)")
+PER_TOKEN = ("Time per Output Token (ns)", "time to output token (ns)")
+
 
 @dataclass(frozen=True, slots=True)
 class Summary:
@@ -77,6 +94,31 @@ class Summary:
             value = _number(self.fields.get(key))
             if value is not None:
                 out[key.replace(" (ns)", "")] = value
+        return out
+
+    def tokens(self) -> dict[str, object]:
+        """Token throughput, TTFT and TPOT percentiles (ns); {} for other benchmarks."""
+        out: dict[str, object] = {}
+        rate = _number(self.first_of(TOKEN_RATE_KEYS))
+        if rate is not None:
+            out["tokens_per_second"] = rate
+        for name, suffixes in (("ttft_ns", FIRST_TOKEN), ("tpot_ns", PER_TOKEN)):
+            found = self._percentiles(suffixes)
+            if found:
+                out[name] = found
+        single = _number(self.fields.get("90.0th first token percentile latency (ns)"))
+        if single is not None:
+            out["ttft_p90_ns"] = single
+        return out
+
+    def _percentiles(self, suffixes: tuple[str, str]) -> dict[str, float]:
+        upper, lower = suffixes
+        out = {}
+        for prefix, short in PERCENTILE_NAMES.items():
+            suffix = upper if prefix in ("Min", "Mean", "Max") else lower
+            value = _number(self.fields.get(f"{prefix} {suffix}"))
+            if value is not None:
+                out[short] = value
         return out
 
 
