@@ -54,7 +54,7 @@ def test_vllm_resolves_for_the_h200_with_its_own_torch_build_and_transformers(
     # vllm 0.34.0's METADATA pins torch==2.14.0 (a CUDA 13 build) and transformers <5.23
     assert (packages["torch"]["version"], packages["torch"]["variant"]) == (
         "2.14.0",
-        {"compute": "cu130"},
+        {"compute": "registry"},
     )
     assert packages["transformers"]["version"] == "5.22.2"
     assert packages["mlperf-llama3-1-8b"]["variant"]["device"] == "cuda"
@@ -89,6 +89,15 @@ def test_defaults_and_the_edge_variant_resolve_for_the_cpu(
     assert isinstance(edge["packages"], dict)
     assert {"llama3-1-8b-instruct", "cnn-dailymail-llama3-edge"} <= set(edge["packages"])
     assert "cnn-dailymail-llama3" not in edge["packages"]
+
+
+def test_framework_registry_takes_the_registrys_torch_build(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    packages = _resolve(capsys, "mlperf-llama3.1-8b[framework=registry]", "cpu")["packages"]
+    assert isinstance(packages, dict)
+    assert packages["torch"]["variant"] == {"compute": "registry"}
+    assert "__cuda" not in packages["torch"]["facts"]  # it runs on CPU
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def test_registry_builds() -> None:
             assert value.python == (f"torch=={recipe.version}",)
             facts = sorted((d.name, d.variants) for d in value.depends)
             assert facts == [("__arch", (("value", "x86_64"),)), ("__os", (("value", "linux"),))]
-    assert found == ["2.9.1"]
+    assert found == ["2.14.0", "2.9.1"]
 
 
 def test_torchvision_matches_torch_build() -> None:
