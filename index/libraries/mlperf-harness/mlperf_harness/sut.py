@@ -4,8 +4,10 @@ The app supplies a ``Dataset`` (``count`` samples, ``read(i)`` gives sample ``i`
 array, of one shape for every sample or, for volumes of different sizes, not: see
 ``stack``) and a ``Backend`` (``load`` the stacked loaded samples, untimed;
 ``launch(positions)`` starts a batch and returns a ``Pending`` whose ``wait()`` gives one
-response row per sample, e.g. a float32 label or [seq, 2] float32 logits). Each row's bytes
-become the sample's LoadGen response, which is what ``mlperf_log_accuracy.json`` records.
+response row per sample, e.g. a float32 label or [seq, 2] float32 logits, as one array; or,
+where responses differ in size (a detector's boxes), a sequence of one array per sample).
+Each row's bytes become the sample's LoadGen response, which is what
+``mlperf_log_accuracy.json`` records.
 
 LoadGen calls ``issue_queries`` from its own thread; the SUT splits queries into batches of
 at most ``max_batch`` samples and queues them for one worker thread, so LoadGen's thread
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import mlperf_loadgen as lg
@@ -30,8 +32,12 @@ from mlperf_harness.batching import Work, WorkQueue
 PIPELINE_DEPTH = 2
 
 
+#: A batch's responses: one array of equal rows, or one array per sample (any sizes).
+Rows = np.ndarray | Sequence[np.ndarray]
+
+
 class Pending(Protocol):
-    def wait(self) -> np.ndarray: ...
+    def wait(self) -> Rows: ...
 
 
 class Backend(Protocol):
@@ -58,10 +64,10 @@ class Done:
 
     __slots__ = ("rows",)
 
-    def __init__(self, rows: np.ndarray) -> None:
+    def __init__(self, rows: Rows) -> None:
         self.rows = rows
 
-    def wait(self) -> np.ndarray:
+    def wait(self) -> Rows:
         return self.rows
 
 
@@ -150,13 +156,21 @@ class Sut:
                 self._complete(*inflight.popleft())
 
     def _complete(self, ids: np.ndarray, pending: Pending) -> None:
-        rows = np.ascontiguousarray(pending.wait())
-        size = rows.nbytes // max(len(ids), 1)
-        base = rows.ctypes.data
-        responses = [
-            lg.QuerySampleResponse(int(q), base + i * size, size)
-            for i, q in enumerate(ids.tolist())
-        ]
+        rows = pending.wait()
+        if isinstance(rows, np.ndarray):
+            rows = np.ascontiguousarray(rows)
+            size = rows.nbytes // max(len(ids), 1)
+            base = rows.ctypes.data
+            responses = [
+                lg.QuerySampleResponse(int(q), base + i * size, size)
+                for i, q in enumerate(ids.tolist())
+            ]
+        else:  # one array per sample; `kept` holds them until LoadGen has copied them
+            kept = [np.ascontiguousarray(r) for r in rows]
+            responses = [
+                lg.QuerySampleResponse(int(q), r.ctypes.data, r.nbytes)
+                for q, r in zip(ids.tolist(), kept, strict=True)
+            ]
         lg.QuerySamplesComplete(responses)  # copies the data before returning
         self.completed += len(ids)
         self.on_complete(len(ids))
