@@ -97,9 +97,9 @@ def boxes_of(records: np.ndarray, image: dict[str, Any]) -> list[dict[str, Any]]
 
 
 def thresholds(found: list[dict[str, Any]], min_score: float) -> dict[int, float]:
-    """Per category, the score a true box must exceed: below ``min_score``, and below
-    every box of the category that no ground truth can match (zero area: a box clipped
-    away in the letterbox padding), so each unmatchable one ranks after all true ones."""
+    """For each category with boxes no ground truth can match (zero area: clipped away in
+    the letterbox padding), the score its true boxes must exceed: the best such box's, at
+    least ``min_score``; so every unmatchable box ranks after all the true ones."""
     out: dict[int, float] = {}
     for box in found:
         if box["bbox"][2] <= 0 or box["bbox"][3] <= 0:
@@ -128,9 +128,38 @@ def crowded(annotations: list[dict[str, Any]]) -> list[str]:
     return [f"image {i}, category {c}: {n} boxes" for (i, c), n in counts.items() if n > MAX_BOXES]
 
 
-def main(argv: list[str] | None = None) -> int:
+def draw_images(rng: np.random.Generator, folder: Path, count: int) -> list[dict[str, Any]]:
+    """``count`` JPEGs in ``folder`` and their COCO ``images`` entries."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    images = []
+    for image_id in range(1, count + 1):
+        name = f"{image_id:012d}.jpg"
+        draw(rng, folder / name)
+        with Image.open(folder / name) as opened:
+            width, height = opened.size
+        images.append({"id": image_id, "file_name": name, "width": width, "height": height})
+    return images
+
+
+def instances(images: list[dict[str, Any]], annotations: list[dict[str, Any]], seed: int) -> str:
     from coco_detection import COCO_80_TO_91
 
+    categories = [
+        {"id": c, "name": n, "supercategory": "synthetic"}
+        for c, n in zip(COCO_80_TO_91, NAMES, strict=True)
+    ]
+    data = {
+        "info": {"description": "cmpkg synthetic COCO", "seed": seed},
+        "images": images,
+        "annotations": annotations,
+        "categories": categories,
+    }
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, required=True, help="the synthetic model.onnx")
     p.add_argument("--out", type=Path, required=True)
@@ -141,24 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.count < 1:
         print("error: --count must be at least 1", file=sys.stderr)
         return 2
-    rng = np.random.default_rng(args.seed)
     folder = args.out / "val2017"
-    folder.mkdir(parents=True, exist_ok=True)
-    images = []
-    for i in range(args.count):
-        image_id = 1 + i
-        name = f"{image_id:012d}.jpg"
-        draw(rng, folder / name)
-        images.append({"id": image_id, "file_name": name})
-    paths = [folder / i["file_name"] for i in images]
-    from PIL import Image
-
-    for image, path in zip(images, paths, strict=True):
-        with Image.open(path) as opened:
-            image["width"], image["height"] = opened.size
-    found = []
-    for image, records in zip(images, records_of(args.model, paths), strict=True):
-        found += boxes_of(records, image)
+    images = draw_images(np.random.default_rng(args.seed), folder, args.count)
+    records = records_of(args.model, [folder / i["file_name"] for i in images])
+    found = [box for i, r in zip(images, records, strict=True) for box in boxes_of(r, i)]
     annotations = truth(found, args.min_score)
     for number, annotation in enumerate(annotations, start=1):
         annotation["id"] = number
@@ -169,17 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    categories = [
-        {"id": c, "name": n, "supercategory": "synthetic"}
-        for c, n in zip(COCO_80_TO_91, NAMES, strict=True)
-    ]
-    data = {
-        "info": {"description": "cmpkg synthetic COCO", "seed": args.seed},
-        "images": images,
-        "annotations": annotations,
-        "categories": categories,
-    }
-    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+    text = instances(images, annotations, args.seed)
     (args.out / "annotations").mkdir(exist_ok=True)
     (args.out / "annotations" / "instances_val2017.json").write_text(text)
     meta = {

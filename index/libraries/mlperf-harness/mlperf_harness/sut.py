@@ -157,7 +157,7 @@ class Sut:
 
     def _complete(self, ids: np.ndarray, pending: Pending) -> None:
         rows = pending.wait()
-        if isinstance(rows, np.ndarray):
+        if isinstance(rows, np.ndarray) and rows.dtype != object:
             rows = np.ascontiguousarray(rows)
             size = rows.nbytes // max(len(ids), 1)
             base = rows.ctypes.data
