@@ -22,8 +22,6 @@ from mlperf_3d_unet import LOADGEN_MODEL
 ENV_MODEL = "CMPKG_3DUNET_MODEL"
 ENV_DATASET = "CMPKG_KITS19_DIR"
 ENV_LEVEL = "CMPKG_3DUNET_LEVEL"
-ENV_BACKEND = "CMPKG_MLPERF_BACKEND"
-ENV_DEVICE = "CMPKG_MLPERF_DEVICE"
 LEVELS = ("99", "99.9")
 # Smoke runs: the whole synthetic set (8 cases), or the first 8 KiTS19 cases.
 SMOKE_COUNT = 8
@@ -44,21 +42,8 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         default=_env_path(ENV_DATASET),
         help=f"a directory of KiTS19 case folders (default: ${ENV_DATASET})",
     )
-    p.add_argument(
-        "--level",
-        choices=LEVELS,
-        default=os.environ.get(ENV_LEVEL) or "99",
-        help=f"accuracy level: 99 or 99.9 %% of the reference DICE (default: ${ENV_LEVEL}, "
-        "else 99)",
-    )
-    p.add_argument(
-        "--backend",
-        choices=("onnxruntime", "pytorch"),
-        default=os.environ.get(ENV_BACKEND) or None,
-        help=f"default: ${ENV_BACKEND}, else from the model's file suffix",
-    )
-    p.add_argument("--device", choices=("cpu", "cuda"), default=os.environ.get(ENV_DEVICE) or "cpu")
-    p.add_argument("--threads", type=int, help="intra-op CPU threads (default: the runtime's)")
+    harness.add_level(p, LEVELS, ENV_LEVEL, metric="DICE")
+    harness.add_engine(p, ("onnxruntime", "pytorch"))
 
 
 def check_args(args: argparse.Namespace) -> None:
@@ -135,13 +120,5 @@ def benchmark(level: str) -> Benchmark:
     )
 
 
-def _level(argv: list[str] | None) -> str:
-    """The level names the benchmark (and its target), so it is read before the rest."""
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--level", choices=LEVELS, default=os.environ.get(ENV_LEVEL) or "99")
-    known, _ = p.parse_known_args(argv)
-    return str(known.level)
-
-
 def main(argv: list[str] | None = None) -> int:
-    return harness.main(benchmark(_level(argv)), argv)
+    return harness.main(benchmark(harness.level_of(argv, LEVELS, ENV_LEVEL)), argv)

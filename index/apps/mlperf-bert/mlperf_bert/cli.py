@@ -25,8 +25,6 @@ ENV = {
     "dataset": "CMPKG_SQUAD_DEV",
 }
 ENV_LEVEL = "CMPKG_BERT_LEVEL"
-ENV_BACKEND = "CMPKG_MLPERF_BACKEND"
-ENV_DEVICE = "CMPKG_MLPERF_DEVICE"
 LEVELS = ("99", "99.9")
 DEFAULT_BATCH = {"cpu": 8, "cuda": 64}
 # Smoke runs: 128 features take a few seconds per mode with the synthetic model on 2 cores.
@@ -43,20 +41,8 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             f"--{flag}", type=Path, default=_env_path(variable), help=f"default: ${variable}"
         )
-    p.add_argument(
-        "--level",
-        choices=LEVELS,
-        default=os.environ.get(ENV_LEVEL) or "99",
-        help=f"accuracy level: 99 or 99.9 %% of the reference F1 (default: ${ENV_LEVEL}, else 99)",
-    )
-    p.add_argument(
-        "--backend",
-        choices=("onnxruntime", "pytorch"),
-        default=os.environ.get(ENV_BACKEND) or None,
-        help=f"default: ${ENV_BACKEND}, else from the model's file suffix",
-    )
-    p.add_argument("--device", choices=("cpu", "cuda"), default=os.environ.get(ENV_DEVICE) or "cpu")
-    p.add_argument("--threads", type=int, help="intra-op CPU threads (default: the runtime's)")
+    harness.add_level(p, LEVELS, ENV_LEVEL, metric="F1")
+    harness.add_engine(p, ("onnxruntime", "pytorch"))
 
 
 def check_args(args: argparse.Namespace) -> None:
@@ -127,13 +113,5 @@ def benchmark(level: str) -> Benchmark:
     )
 
 
-def _level(argv: list[str] | None) -> str:
-    """The level names the benchmark (and its target), so it is read before the rest."""
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--level", choices=LEVELS, default=os.environ.get(ENV_LEVEL) or "99")
-    known, _ = p.parse_known_args(argv)
-    return str(known.level)
-
-
 def main(argv: list[str] | None = None) -> int:
-    return harness.main(benchmark(_level(argv)), argv)
+    return harness.main(benchmark(harness.level_of(argv, LEVELS, ENV_LEVEL)), argv)

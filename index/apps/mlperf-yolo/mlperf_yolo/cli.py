@@ -26,8 +26,6 @@ ENV = {
     "annotations": "CMPKG_COCO_ANNOTATIONS",
 }
 ENV_LEVEL = "CMPKG_YOLO_LEVEL"
-ENV_BACKEND = "CMPKG_MLPERF_BACKEND"
-ENV_DEVICE = "CMPKG_MLPERF_DEVICE"
 LEVELS = ("95", "99")
 DEFAULT_BATCH = {"cpu": 8, "cuda": 32}
 # Smoke runs: the round's performance sample count (64), the whole synthetic set.
@@ -48,20 +46,8 @@ def add_flags(p: argparse.ArgumentParser) -> None:
             default=_env_path(variable),
             help=f"{helps[flag]} (default: ${variable})",
         )
-    p.add_argument(
-        "--level",
-        choices=LEVELS,
-        default=os.environ.get(ENV_LEVEL) or "99",
-        help=f"accuracy level: 95 or 99 %% of the reference mAP (default: ${ENV_LEVEL}, else 99)",
-    )
-    p.add_argument(
-        "--backend",
-        choices=("onnxruntime", "ultralytics"),
-        default=os.environ.get(ENV_BACKEND) or None,
-        help=f"default: ${ENV_BACKEND}, else from the model's file suffix",
-    )
-    p.add_argument("--device", choices=("cpu", "cuda"), default=os.environ.get(ENV_DEVICE) or "cpu")
-    p.add_argument("--threads", type=int, help="intra-op CPU threads (default: the runtime's)")
+    harness.add_level(p, LEVELS, ENV_LEVEL, metric="mAP")
+    harness.add_engine(p, ("onnxruntime", "ultralytics"))
 
 
 def check_args(args: argparse.Namespace) -> None:
@@ -138,13 +124,5 @@ def benchmark(level: str) -> Benchmark:
     )
 
 
-def _level(argv: list[str] | None) -> str:
-    """The level names the benchmark (and its target), so it is read before the rest."""
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--level", choices=LEVELS, default=os.environ.get(ENV_LEVEL) or "99")
-    known, _ = p.parse_known_args(argv)
-    return str(known.level)
-
-
 def main(argv: list[str] | None = None) -> int:
-    return harness.main(benchmark(_level(argv)), argv)
+    return harness.main(benchmark(harness.level_of(argv, LEVELS, ENV_LEVEL)), argv)

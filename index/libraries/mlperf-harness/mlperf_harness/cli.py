@@ -67,6 +67,41 @@ def _add_loadgen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-batchsize", type=int, help="largest batch the SUT builds")
 
 
+ENV_BACKEND = "CMPKG_MLPERF_BACKEND"
+ENV_DEVICE = "CMPKG_MLPERF_DEVICE"
+
+
+def add_level(p: argparse.ArgumentParser, levels: tuple[str, ...], env: str, metric: str) -> None:
+    """`--level`: the accuracy level an app's benchmark name carries (bert-99, yolo-95, ...)."""
+    p.add_argument(
+        "--level",
+        choices=levels,
+        default=os.environ.get(env) or "99",
+        help=f"accuracy level: {' or '.join(levels)} %% of the reference {metric} "
+        f"(default: ${env}, else 99)",
+    )
+
+
+def level_of(argv: list[str] | None, levels: tuple[str, ...], env: str) -> str:
+    """The level names the benchmark (and its target), so it is read before the rest."""
+    p = argparse.ArgumentParser(add_help=False)
+    add_level(p, levels, env, metric="")
+    known, _ = p.parse_known_args(argv)
+    return str(known.level)
+
+
+def add_engine(p: argparse.ArgumentParser, backends: tuple[str, ...]) -> None:
+    """`--backend` (else from the model's file suffix), `--device` and `--threads`."""
+    p.add_argument(
+        "--backend",
+        choices=backends,
+        default=os.environ.get(ENV_BACKEND) or None,
+        help=f"default: ${ENV_BACKEND}, else from the model's file suffix",
+    )
+    p.add_argument("--device", choices=("cpu", "cuda"), default=os.environ.get(ENV_DEVICE) or "cpu")
+    p.add_argument("--threads", type=int, help="intra-op CPU threads (default: the runtime's)")
+
+
 def parser(benchmark: Benchmark) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"mlperf-{benchmark.name}", description=benchmark.description)
     _add_run(p)
