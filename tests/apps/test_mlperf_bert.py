@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.apps.test_mlperf_resnet50 import app_python, run_script
+from tests.apps.test_mlperf_resnet50 import app_python, run_script, seeded_onnx
 
 ROOT = Path(__file__).parents[2]
 APP = ROOT / "index" / "apps" / "mlperf-bert"
@@ -73,15 +73,7 @@ def test_synthetic_bert_is_byte_identical_per_seed_with_the_official_interface(
     tmp_path: Path,
 ) -> None:
     python = app_python("numpy", "onnx")
-    for name, seed in (("a", "0"), ("b", "0"), ("c", "1")):
-        run_script(python, MODEL_GEN, "--out", tmp_path / name, "--seed", seed)
-    a, b, c = ((tmp_path / n / "model.onnx").read_bytes() for n in "abc")
-    assert a == b and a != c
-    script = """
-import sys, onnx
-m = onnx.load(sys.argv[1]); onnx.checker.check_model(m)
-def dims(v):
-    return [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+    checks = """
 ins = [(i.name, dims(i)) for i in m.graph.input]
 outs = [(o.name, dims(o)) for o in m.graph.output]
 assert ins == [(n, ["N", 384]) for n in ("input_ids", "input_mask", "segment_ids")], ins
@@ -89,7 +81,7 @@ assert outs == [(n, ["N", 384]) for n in ("output_start_logits", "output_end_log
 ops = {n.op_type for n in m.graph.node}
 assert {"LayerNormalization", "Softmax", "Erf", "Gather"} <= ops, ops
 """
-    run_script(python, "-c", script, tmp_path / "a" / "model.onnx")
+    seeded_onnx(python, MODEL_GEN, tmp_path, checks)
     vocab = (tmp_path / "a" / "vocab.txt").read_text().split()
     assert vocab[:4] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]"] and len(set(vocab)) == len(vocab)
 

@@ -85,6 +85,26 @@ def run_script(python: str, *args: str | Path, env: dict[str, str] | None = None
     return proc.stdout
 
 
+ONNX_CHECK = """
+import sys, onnx
+m = onnx.load(sys.argv[1]); onnx.checker.check_model(m)
+def dims(v):
+    return [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+"""
+
+
+def seeded_onnx(python: str, generator: Path, out: Path, checks: str) -> bytes:
+    """Run an ONNX model generator with seeds 0, 0 and 1 (into out/a, b, c): one seed gives
+    the same bytes, another seed others. Then ``checks`` (Python over the loaded model ``m``
+    and ``dims``) must hold for out/a/model.onnx, whose bytes are returned."""
+    for name, seed in (("a", "0"), ("b", "0"), ("c", "1")):
+        run_script(python, generator, "--out", out / name, "--seed", seed)
+    a, b, c = ((out / n / "model.onnx").read_bytes() for n in "abc")
+    assert a == b and a != c
+    run_script(python, "-c", ONNX_CHECK + checks, out / "a" / "model.onnx")
+    return a
+
+
 def tree_digest(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
