@@ -263,12 +263,12 @@ class _Builder:
         if not env.interpreter:
             raise CmpkgError("no-python", "no Python interpreter was found for the environment")
         pyenv.create(tmp, env.interpreter, system_site=env.system_site)
-        installed: list[dict[str, Any]] = []
+        done: dict[str, Any] = {"installed": []}
         if env.requirements:
             wheels = env.wheels or _resolve_wheels(env, self.store.home)
-            installed = pyenv.install(tmp, wheels, _wheel_source(env), self.store.home)
+            done = pyenv.install(tmp, wheels, _wheel_source(env), self.store.home)
         pyenv.relocate(tmp, self.store.entry_path(self.step.key))
-        return {"python": env.interpreter, "installed": installed}
+        return {"python": env.interpreter, **done}
 
     def _detect(self, tmp: Path) -> Mapping[str, Any]:
         tool = self.step.found

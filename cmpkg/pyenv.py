@@ -9,7 +9,8 @@ final store path after the store renames the build directory into place.
 The wheels are always resolved first (`cmpkg.wheels`, for this interpreter) and installed
 as exact pins with `--require-hashes --no-deps`: an install gets precisely the files listed,
 whether they come from a lock or from a fresh resolution. The venv holds no pip (uv does
-not seed one); files are copied from uv's cache in `$CMPKG_HOME` and byte-compiled.
+not seed one); files are hard-linked from uv's cache in `$CMPKG_HOME` (copied where that
+cache is on another file system) and byte-compiled.
 """
 
 from __future__ import annotations
@@ -25,16 +26,39 @@ from cmpkg.console import plural
 from cmpkg.process import run_or_raise
 from cmpkg.wheels import LockedWheel, WheelSource, source_args
 
-__all__ = ["VENV", "WheelSource", "create", "install", "relocate", "venv_python"]
+__all__ = ["VENV", "WheelSource", "create", "install", "link_mode", "relocate", "venv_python"]
 
 VENV = "venv"
 
-#: Copies, not uv's default hard links (ext4 has no reflinks, so "clone" falls back to
-#: links): a store entry must own its inodes. A hard link shares mode and ctime with the
-#: cache and with every other environment holding the same wheel, so making an entry
-#: read-only would change the cache, and linking the wheel into a later environment would
-#: change the earlier entry's ctime, which the store's reuse check reads as an edit.
-LINK_MODE = "copy"
+#: uv's own hard links from its cache in `$CMPKG_HOME` (docs/store.md, "Python
+#: environments"): every environment holding a wheel shares its files' inodes with uv's
+#: cache, so the second environment holding a 5 GB torch costs no bytes and no copying.
+#: The store's reuse check reads the ctime that a new link elsewhere moves as "maybe
+#: edited", re-hashes those files once and records the verified stamps. Copies only where a
+#: link cannot be made: the cache and the build directory on different file systems.
+LINK_MODE = "hardlink"
+COPY = "copy"
+
+
+def link_mode(cache: Path, build: Path) -> tuple[str, str]:
+    """(uv's `--link-mode` for installing into `build` from `cache`, why). A hard link
+    cannot cross file systems; uv would then warn and copy anyway (from its first failed
+    link), so the choice is made here, where it can be recorded in the entry."""
+    here, there = _device(build), _device(cache)
+    if here is None or there is None or here == there:
+        return LINK_MODE, "the uv cache and the store are on one file system"
+    return COPY, f"the uv cache ({cache}) is on another file system than the store"
+
+
+def _device(path: Path) -> int | None:
+    """The file system of `path`, or of its nearest existing parent (uv's cache is made
+    by its first use)."""
+    for candidate in (path, *path.parents):
+        try:
+            return candidate.stat().st_dev
+        except OSError:
+            continue
+    return None
 
 
 def venv_python(root: Path) -> Path:
@@ -87,7 +111,7 @@ def _see_interpreter_site(dest: Path, python: str) -> None:
 
 
 def install_command(
-    root: Path, wheels: Sequence[LockedWheel], source: WheelSource, home: Path
+    root: Path, wheels: Sequence[LockedWheel], source: WheelSource, home: Path, mode: str
 ) -> tuple[list[str], str]:
     """One `uv pip install` of exactly `wheels` (argv, and the pins it reads on stdin).
 
@@ -97,23 +121,27 @@ def install_command(
     argv = installer.uv_command("pip", "install", "--python", str(venv_python(root)))
     argv += ["--quiet", "--require-hashes", "--no-deps", "--only-binary", ":all:"]
     # Byte-compiled at install: entries are read-only afterwards, so Python could not
-    # cache bytecode at run time and would recompile every module on every run.
-    argv += ["--link-mode", LINK_MODE, "--compile-bytecode"]
+    # cache bytecode at run time and would recompile every module on every run. The
+    # bytecode is the venv's own file, never a link: uv writes it after linking.
+    argv += ["--link-mode", mode, "--compile-bytecode"]
     argv += ["--cache-dir", str(home / installer.UV_CACHE), *source_args(source), "-r", "-"]
     return argv, "".join(w.requirement() + "\n" for w in wheels)
 
 
 def install(
     root: Path, wheels: Sequence[LockedWheel], source: WheelSource, home: Path
-) -> list[dict[str, Any]]:
-    """Install every wheel in one uv call; return what was installed, with hashes."""
-    argv, pins = install_command(root, wheels, source, home)
+) -> dict[str, Any]:
+    """Install every wheel in one uv call; what was installed (with hashes), and how the
+    files got there (`link-mode` and its reason), to record in the entry."""
+    mode, why = link_mode(home / installer.UV_CACHE, root)
+    argv, pins = install_command(root, wheels, source, home, mode)
     with status.activity(f"installing {plural(len(wheels), 'wheel')} into {root.name}"):
         _install(argv, pins, len(wheels))
-    return [
+    installed = [
         {"name": w.name, "version": w.version, "url": w.url, "sha256": w.sha256}
         for w in sorted(wheels, key=lambda w: w.name.lower())
     ]
+    return {"installed": installed, "link-mode": mode, "link-mode-reason": why}
 
 
 def _install(argv: list[str], pins: str, count: int) -> None:

@@ -168,7 +168,8 @@ def rebuild_runs(home: Path) -> tuple[Run, Run]:
         )
         argv = installer.uv_command("pip", "install", "--python", str(venv / "bin" / "python"))
         argv += ["--quiet", "--require-hashes", "--no-deps", "--only-binary", ":all:"]
-        argv += ["--link-mode", pyenv.LINK_MODE, "--compile-bytecode"]  # as cmpkg does
+        mode = pyenv.link_mode(home / installer.UV_CACHE, venv)[0]
+        argv += ["--link-mode", mode, "--compile-bytecode"]  # as cmpkg does
         argv += ["--cache-dir", str(home / installer.UV_CACHE), "-r", "-"]
         subprocess.run(argv, input=pins, text=True, env=uv_env, check=True)
 

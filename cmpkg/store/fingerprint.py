@@ -19,6 +19,13 @@ sidecar (marshal: no JSON parse of a venv's 1 MB manifest), which `intact` reads
 no-op install (`cmpkg.commands.noop`): a yes/no answer, where any moved stamp is a "no" and the
 caller takes the full path, whose `check` then says exactly what changed.
 
+Shared inodes (docs/store.md, "Python environments"): a venv's files are hard links into
+uv's cache, so linking the same wheel into another environment, or removing one, moves the
+ctime of every link of those files without changing a byte. `check` re-hashes such a file,
+and where the content still matches and the stamp held still while it was read (and is old
+enough that a write in the same clock tick cannot hide behind it), it returns the new stamp
+for the store to record: one verified re-stamp, after which the no-op is fast again.
+
 Must not: read file contents on the happy path (a no-op install stats each file once).
 """
 
@@ -30,8 +37,9 @@ from __future__ import annotations
 import marshal
 import os
 import stat
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmpkg.store.layout import OWN, STAT
 
@@ -39,6 +47,22 @@ _CHUNK = 1024 * 1024
 _OWN = OWN
 SIDECAR_FORMAT = 1
 Stamp = list[int]
+#: A stamp whose ctime is closer to "now" than this is not recorded anew: file systems keep
+#: timestamps at a coarse clock tick (ext4: the kernel's jiffy, up to 10 ms), so a write in
+#: the same tick as the change we saw would leave the same stamp (git's "racy" entries).
+RACY_NS = 50_000_000
+
+
+class Checked(NamedTuple):
+    """What `check` found: (changed, missing, added) paths; `table`, the stat table to
+    record instead of the one given when some stamps moved without any change (else None);
+    `debris`, temp files of the store's own atomic writes whose writer was killed."""
+
+    changed: list[str]
+    missing: list[str]
+    added: list[str]
+    table: dict[str, Any] | None
+    debris: list[str]
 
 
 def _file_stamp(info: os.stat_result) -> Stamp:
@@ -114,10 +138,9 @@ def _group_intact(path: str, stamp: Any, names: list[str], stamps: list[Any]) ->
         os.close(fd)
 
 
-def check(
-    root: str, files: Sequence[Mapping[str, Any]], table: Mapping[str, Any]
-) -> tuple[list[str], list[str], list[str]]:
-    """(changed, missing, added) paths of the entry at `root`; all empty when unchanged.
+def check(root: str, files: Sequence[Mapping[str, Any]], table: Mapping[str, Any]) -> Checked:
+    """What changed in the entry at `root` (all empty when nothing did), and the re-taken
+    table when some stamps moved over unchanged content (a new hard link, a `touch`).
 
     `files` are the manifest's raw records (`path`, `size`, `sha256`, `link`), `table` what
     `take` returned for them. Costs one `lstat` per file and directory and one listing of
@@ -125,26 +148,57 @@ def check(
     """
     changed: list[str] = []
     missing: list[str] = []
+    fresh: dict[int, Stamp] = {}
     prefix = os.path.join(root, "")  # one concatenation per file: join costs a third as much
     lstat = os.lstat
-    for record, stamp in zip(files, table["files"], strict=True):
+    for index, (record, stamp) in enumerate(zip(files, table["files"], strict=True)):
         path = prefix + record["path"]
         try:
             info = lstat(path)
         except FileNotFoundError:
             missing.append(record["path"])
             continue
-        if _file_stamp(info) != stamp and not _same_content(record, path, info):
+        if _file_stamp(info) == stamp:
+            continue
+        started = time.time_ns()
+        if not _same_content(record, path, info):
             changed.append(record["path"])
-    added = _names_added(root, files, table, missing)
-    return changed, sorted(set(missing)), added
+        elif _settled(path, info, started, _file_stamp):
+            fresh[index] = _file_stamp(info)
+    listed = os.listdir(root)
+    debris = [n for n in listed if _own_debris(n)]
+    top = [n for n in listed if n not in _OWN and n not in debris]
+    added, fresh_dirs = _names_added(root, files, table, missing, top)
+    refreshed = None
+    if fresh or fresh_dirs:
+        refreshed = dict(table)
+        refreshed["files"] = [fresh.get(i, s) for i, s in enumerate(table["files"])]
+        refreshed["dirs"] = [fresh_dirs.get(i, d) for i, d in enumerate(table["dirs"])]
+    return Checked(changed, sorted(set(missing)), added, refreshed, debris)
+
+
+def _settled(path: str, before: os.stat_result, started: int, stamp: Any) -> bool:
+    """Whether what was just read under stamp `before` is certified by it: the stamp held
+    while it was read, and its ctime is older than a clock tick before the read began."""
+    try:
+        after = os.lstat(path)
+    except OSError:
+        return False
+    return stamp(after) == stamp(before) and before.st_ctime_ns < started - RACY_NS
 
 
 def _names_added(
-    root: str, files: Sequence[Mapping[str, Any]], table: Mapping[str, Any], missing: list[str]
-) -> list[str]:
-    moved: list[str] = [""]  # the top directory is always listed
-    for rel, *stamp in table["dirs"]:
+    root: str,
+    files: Sequence[Mapping[str, Any]],
+    table: Mapping[str, Any],
+    missing: list[str],
+    top: list[str],
+) -> tuple[list[str], dict[int, list[Any]]]:
+    """Names added below `root` (whose own listing is `top`), and the new stamps of moved
+    directories whose names were listed and found exactly as recorded (index in
+    `table["dirs"]` -> row)."""
+    moved: list[tuple[int, str, os.stat_result, int]] = []
+    for index, (rel, *stamp) in enumerate(table["dirs"]):
         try:
             info = os.lstat(os.path.join(root, rel))
         except FileNotFoundError:
@@ -153,20 +207,30 @@ def _names_added(
         if not stat.S_ISDIR(info.st_mode):
             missing.append(rel + "/")
         elif _dir_stamp(info) != stamp:
-            moved.append(rel)
-    if moved == [""]:
-        return sorted(set(os.listdir(root)) - set(table["top"]) - _OWN)
+            moved.append((index, rel, info, time.time_ns()))
+    added = sorted(set(top) - set(table["top"]))
+    if not moved:
+        return added, {}
     children = _children(files, table)
-    added: list[str] = []
-    for rel in moved:
-        with_prefix = f"{rel}/" if rel else ""
+    fresh: dict[int, list[Any]] = {}
+    for index, rel, info, started in moved:
         try:
             present = set(os.listdir(os.path.join(root, rel)))
         except OSError:
             continue  # vanished or no longer a directory: reported as missing above
-        expected = children.get(rel, set()) | (_OWN if not rel else set())
-        added += [with_prefix + name for name in present - expected]  # missing: by lstat
-    return sorted(added)
+        extra = present - children.get(rel, set())
+        added += [f"{rel}/{name}" for name in extra]  # missing: by lstat
+        if not extra and _settled(os.path.join(root, rel), info, started, _dir_stamp):
+            fresh[index] = [rel, *_dir_stamp(info)]
+    return sorted(added), fresh
+
+
+def _own_debris(name: str) -> bool:
+    """The temp file of an atomic write of the store's own files, left by a killed writer
+    (the store sweeps it when it next writes them): never part of the entry."""
+    from cmpkg import atomic
+
+    return name.startswith(".") and atomic.is_temp(name, of=_OWN)
 
 
 def _children(files: Sequence[Mapping[str, Any]], table: Mapping[str, Any]) -> dict[str, set[str]]:

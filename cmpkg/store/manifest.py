@@ -75,8 +75,20 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
                 yield rel, path
 
 
-def record(root: Path) -> list[FileRecord]:
-    return [_record_one(rel, path) for rel, path in _walk(root)]
+def paths(root: Path) -> list[str]:
+    """The relative paths a manifest of `root` records, in manifest order."""
+    return [rel for rel, _ in _walk(root)]
+
+
+def record(root: Path, rels: Sequence[str] | None = None) -> list[FileRecord]:
+    """Records of every file below `root`, or of `rels` (from `paths`) in that order."""
+    if rels is None:
+        return [_record_one(rel, path) for rel, path in _walk(root)]
+    return [record_one(root, rel) for rel in rels]
+
+
+def record_one(root: Path, rel: str) -> FileRecord:
+    return _record_one(rel, root / rel)
 
 
 def flush(root: Path) -> None:

@@ -26,14 +26,14 @@ from typing import Any
 
 from cmpkg import atomic
 from cmpkg.errors import CmpkgError, UsageError
-from cmpkg.store import fingerprint, layout, manifest, readonly
+from cmpkg.store import fingerprint, layout, manifest, readonly, stamps
 from cmpkg.store import roots as root_files
 from cmpkg.store.keys import check_key
 from cmpkg.store.locks import os_lock
 from cmpkg.store.manifest import FileRecord, VerifyResult
 from cmpkg.store.roots import Root
 
-FORMAT = 2  # of cmpkg-entry.json; 2 added the stat table ("stat"), 1 is still read
+FORMAT = stamps.FORMAT
 
 Build = Callable[[Path], Mapping[str, Any]]
 
@@ -163,48 +163,26 @@ class Store:
     def check(self, entry: Entry) -> VerifyResult:
         """What `verify` finds, from the stat table taken at commit: one `lstat` per file
         and directory, re-hashing only files whose stamp moved (docs/store.md, "Reuse").
-        An entry written before the table existed (format 1) is re-hashed in full once and,
-        if intact, frozen and given its table, so later checks are cheap."""
+        Where stamps moved over unchanged content (a hard link to a shared file made or
+        removed elsewhere, a `touch`), the verified stamps are recorded, so only this check
+        pays for the re-hash. An entry written before the table existed (format 1) is
+        re-hashed in full once and, if intact, frozen and given its table."""
         table = entry.metadata.get("stat")
+        lock = self._lock_path(entry.key)
         if table is None:
             result = manifest.compare(entry.key, entry.path, entry.files)
             if result.ok:
-                self._add_table(entry)
+                fresh = stamps.table_for(entry.path, entry.files)
+                stamps.rewrite(lock, entry.path, entry.metadata, fresh)
             return result
         files = entry.metadata.get("files", [])  # raw records: a venv has thousands
-        changed, missing, added = fingerprint.check(str(entry.path), files, table)
-        result = VerifyResult(entry.key, tuple(changed), tuple(missing), tuple(added))
-        if result.ok and not (entry.path / layout.STAT).exists():
-            self._add_sidecar(entry, [f["path"] for f in files], table)
+        found = fingerprint.check(str(entry.path), files, table)
+        paths = tuple(found.changed), tuple(found.missing), tuple(found.added)
+        result = VerifyResult(entry.key, *paths)
+        stale = found.table is not None or found.debris
+        if result.ok and (stale or not (entry.path / layout.STAT).exists()):
+            stamps.rewrite(lock, entry.path, entry.metadata, found.table or table)
         return result
-
-    def _add_table(self, entry: Entry) -> None:
-        """Upgrade a verified format-1 entry in place (under its lock, so no builder or
-        remover races); best effort: a store we may not write stays slow, not broken."""
-        with os_lock(self._lock_path(entry.key), blocking=False) as held:
-            if not held:
-                return
-            with contextlib.suppress(OSError):
-                readonly.freeze_below(entry.path)
-                paths = [f.path for f in entry.files]
-                upgraded = {**entry.metadata, "format": FORMAT}
-                upgraded["stat"] = table = fingerprint.take(str(entry.path), paths)
-                _write_atomic(entry.path / layout.STAT, fingerprint.sidecar(paths, table))
-                _write_atomic(entry.path / layout.METADATA, _dumps(upgraded))
-                readonly.freeze_top(entry.path, layout.OWN)
-
-    def _add_sidecar(self, entry: Entry, paths: builtins.list[str], table: Any) -> None:
-        """Give a checked entry of a cmpkg that wrote no `cmpkg-stat.bin` its sidecar (the
-        no-op install reads only that); best effort and under the entry's lock, as above."""
-        with os_lock(self._lock_path(entry.key), blocking=False) as held:
-            if not held:
-                return
-            with contextlib.suppress(OSError):
-                readonly.thaw_top(entry.path)
-                try:
-                    _write_atomic(entry.path / layout.STAT, fingerprint.sidecar(paths, table))
-                finally:
-                    readonly.freeze_top(entry.path, layout.OWN)
 
     def require_intact(self, entry: Entry) -> Entry:
         """`entry`, after `check` found it as it was committed (RELIABILITY A4), else
@@ -258,7 +236,7 @@ class Store:
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp.rename(final)
             atomic.fsync_dir(final.parent)
-            _write_atomic(final / layout.MARKER, key.encode() + b"\n")
+            stamps.write(final / layout.MARKER, key.encode() + b"\n")
             readonly.freeze_top(final, layout.OWN)
         except BaseException:
             readonly.rmtree(tmp)
@@ -275,12 +253,11 @@ class Store:
                 f"the build of {key[:12]} wrote {', '.join(reserved)}, names only cmpkg may write",
                 hint="a recipe or archive must not create cmpkg's own store files",
             )
-        files = manifest.record(tmp)
         readonly.freeze_below(tmp)  # before the table: chmod moves ctimes
+        files, table = stamps.recorded(tmp)
         manifest.flush(tmp)  # the data (and modes) durable before anything vouches for it
         paths = [f.path for f in files]
-        table = fingerprint.take(str(tmp), paths)
-        _write_atomic(tmp / layout.STAT, fingerprint.sidecar(paths, table))
+        stamps.write(tmp / layout.STAT, fingerprint.sidecar(paths, table))
         metadata = {
             "format": FORMAT,
             "key": key,
@@ -290,8 +267,8 @@ class Store:
             "files": [f.to_json() for f in files],
             "stat": table,
         }
-        data = _dumps(metadata)  # a venv's is 1 MB: serialised once, for the file and the value
-        _write_atomic(tmp / layout.METADATA, data)
+        data = stamps.dumps(metadata)  # a venv's is 1 MB: serialised once, for file and value
+        stamps.write(tmp / layout.METADATA, data)
         atomic.fsync_dir(tmp)
         return json.loads(data)
 
@@ -408,7 +385,7 @@ class Store:
         removed: builtins.list[str] = []
         in_use: builtins.list[str] = []
         half_built: builtins.list[str] = []  # a builder died between rename and marker
-        freed = 0
+        freed = _Freed()
         for key, path in self._entry_dirs():
             complete = (path / layout.MARKER).exists()
             if complete and key in keep:
@@ -417,7 +394,7 @@ class Store:
                 if not held:
                     in_use.append(key)
                     continue
-                freed += _tree_size(path)
+                freed.add(path)
                 (removed if complete else half_built).append(key)
                 if not dry_run:
                     self._trash(path)
@@ -425,7 +402,7 @@ class Store:
         swept = [self.base / layout.ENTRIES / k for k in half_built] + self._sweep(dry_run)
         if not dry_run:
             self._sweep_locks()
-        return GcResult(tuple(removed), tuple(in_use), tuple(swept), freed, dry_run)
+        return GcResult(tuple(removed), tuple(in_use), tuple(swept), freed.total, dry_run)
 
     def _entry_dirs(self) -> builtins.list[tuple[str, Path]]:
         entries_dir = self.base / layout.ENTRIES
@@ -489,19 +466,28 @@ class Store:
 # ---------------------------------------------------------------------------- file helpers
 
 
-def _dumps(value: Any) -> bytes:
-    return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+class _Freed:
+    """The bytes deleting some trees frees: a file counts once every link of it is among
+    them, so a venv's files hard-linked with uv's cache or another entry count nothing."""
 
+    def __init__(self) -> None:
+        self._alone = 0
+        self._shared: dict[tuple[int, int], builtins.list[int]] = {}  # -> [size, nlink, seen]
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file (locked), fsync, rename over `path`, fsync the directory (cmpkg.atomic)."""
-    atomic.write_bytes(path, data, durable=True)
+    def add(self, path: Path) -> None:
+        for directory, _, files in os.walk(path):
+            for name in files:
+                try:
+                    info = (Path(directory) / name).lstat()
+                except OSError:
+                    continue
+                if info.st_nlink <= 1:
+                    self._alone += info.st_size
+                    continue
+                seen = self._shared.setdefault((info.st_dev, info.st_ino), [info.st_size, 0, 0])
+                seen[1], seen[2] = info.st_nlink, seen[2] + 1
 
-
-def _tree_size(path: Path) -> int:
-    total = 0
-    for directory, _, files in os.walk(path):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += (Path(directory) / name).lstat().st_size
-    return total
+    @property
+    def total(self) -> int:
+        shared = self._shared.values()
+        return self._alone + sum(size for size, links, seen in shared if seen >= links)

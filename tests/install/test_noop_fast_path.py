@@ -109,3 +109,73 @@ def test_a_tampered_entry_is_reported_not_answered(project: Project) -> None:
     )
     assert done.returncode == 1
     assert "entry-modified" in done.stderr and target.name in done.stderr
+
+
+EXTRA_LIB = """name = "extra"
+version = "1.0"
+kind = "library"
+tags = ["lib", "extra"]
+summary = "a second library"
+license = "MIT"
+homepage = "https://example.org/extra"
+depends = ["python >=3.10"]
+
+[provide]
+method = "python"
+requirements = ["extra==1.0"]
+"""
+SECOND_APP = """name = "app2"
+version = "1.0"
+kind = "app"
+tags = ["app", "second"]
+summary = "a second app sharing rt's wheel"
+license = "MIT"
+homepage = "https://example.org/app2"
+depends = ["rt", "extra"]
+run = ["python", "-c", "print('hi')"]
+"""
+
+
+def venv_file(project: Project, env: str, name: str) -> Path:
+    record = json.loads((Path(project.env["CMPKG_HOME"]) / "envs" / f"{env}.json").read_text())
+    return next(Path(record["packages"]["python-env"]["path"]).rglob(name))
+
+
+def second_environment(project: Project) -> None:
+    """`app2`: another environment (rt and extra), so uv links rt's files a second time."""
+    (project.index / "libs" / "extra.toml").write_text(EXTRA_LIB)
+    (project.index / "app" / "app2.toml").write_text(SECOND_APP)
+    build_wheel(project.wheels, "extra", "1.0", "E = 1\n")
+    project.install("app")  # the index changed: the full path, once
+    project.install("app2")
+
+
+@pytest.mark.slow
+def test_two_environments_share_a_wheel_and_each_no_op_is_fast_after_one_re_stamp(
+    project: Project,
+) -> None:
+    second_environment(project)
+    first, second = venv_file(project, "app", "rt.py"), venv_file(project, "app2", "rt.py")
+    assert first.stat().st_ino == second.stat().st_ino  # one file, no copy
+    assert not project.fast()  # the new link moved the ctime: re-hashed, then re-stamped
+    assert project.fast()
+    assert project.fast("app2")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("through", ["app", "app2"])
+def test_an_edit_of_a_shared_file_through_either_link_is_refused(
+    project: Project, through: str
+) -> None:
+    second_environment(project)
+    target = venv_file(project, through, "rt.py")
+    before = target.stat()
+    target.chmod(0o644)
+    target.write_bytes(target.read_bytes().replace(b"2.0", b"6.6"))  # same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    for env in ("app", "app2"):
+        done = subprocess.run(
+            [sys.executable, *project.argv(env)], capture_output=True, text=True, env=project.env
+        )
+        assert done.returncode == 1, done.stdout
+        assert "entry-modified" in done.stderr and "rt.py" in done.stderr

@@ -182,7 +182,9 @@ def test_uv_and_pip_settings_of_the_user_do_not_reach_uv(
     assert "UV_CONSTRAINT" not in installer.isolated_environment()
 
 
-def test_an_environment_owns_its_files_and_records_each_wheel(links: Path, tmp_path: Path) -> None:
+def test_environments_share_the_wheels_files_and_record_each_wheel(
+    links: Path, tmp_path: Path
+) -> None:
     from cmpkg import pyenv
     from cmpkg.wheels import host_platform
 
@@ -191,9 +193,21 @@ def test_an_environment_owns_its_files_and_records_each_wheel(links: Path, tmp_p
     wheels = resolve_wheels(["app"], (), host_platform(sys.executable, version), source, home)
     for root in (tmp_path / "a", tmp_path / "b"):  # the same wheels twice from one cache
         pyenv.create(root, sys.executable)
-        installed = pyenv.install(root, wheels, source, home)
-        assert [(w["name"], w["sha256"]) for w in installed] == [(w.name, w.sha256) for w in wheels]
-    modules = list((tmp_path / "a").glob("venv/lib/python*/site-packages/fast.py"))
-    assert len(modules) == 1
-    assert modules[0].stat().st_nlink == 1  # not linked to uv's cache nor to the other venv
-    assert list(modules[0].parent.glob("__pycache__/fast.*.pyc"))  # compiled at install
+        done = pyenv.install(root, wheels, source, home)
+        assert [(w["name"], w["sha256"]) for w in done["installed"]] == [
+            (w.name, w.sha256) for w in wheels
+        ]
+        assert done["link-mode"] == "hardlink"
+    a, b = (next((tmp_path / n).glob("venv/lib/python*/site-packages/fast.py")) for n in "ab")
+    assert a.stat().st_ino == b.stat().st_ino  # one file: linked from uv's cache into both
+    assert a.stat().st_nlink == 3
+    bytecode = list(a.parent.glob("__pycache__/fast.*.pyc"))
+    assert bytecode and bytecode[0].stat().st_nlink == 1  # compiled at install, its own
+
+
+def test_a_cache_on_another_file_system_is_copied_from(tmp_path: Path) -> None:
+    from cmpkg import pyenv
+
+    assert pyenv.link_mode(tmp_path / "home" / "uv-v1", tmp_path / "build")[0] == "hardlink"
+    mode, why = pyenv.link_mode(Path("/proc/self"), tmp_path)  # procfs: another device
+    assert mode == "copy" and "another file system" in why

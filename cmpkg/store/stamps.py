@@ -1,0 +1,102 @@
+"""Taking an entry's manifest and stat table at commit, and recording a re-taken table later.
+
+Owns: the two moments the store writes an entry's stamps. At commit, `recorded` hashes
+every file under a stamp that held while it was read: a Python environment's files are hard
+links into uv's cache (docs/store.md, "Python environments"), shared with other processes
+that may link the same wheel elsewhere while we hash, and a table taken after such a move
+would vouch for bytes nobody read. After a check that re-hashed moved files and found them
+unchanged, `rewrite` records the re-taken table in the entry's `cmpkg-stat.bin` and
+`cmpkg-entry.json`, so the next check (and the no-op install) is cheap again; the same
+path gives an entry of an older cmpkg its table or sidecar.
+
+Must not: record a stamp the check did not certify (`fingerprint.check` decides which), or
+write into an entry that a remover or gc holds (it takes the entry's lock, shared, without
+waiting: `cmpkg run` holds it shared while the app runs; `rm`/`gc` take it exclusively).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cmpkg import atomic
+from cmpkg.errors import CmpkgError
+from cmpkg.store import fingerprint, layout, manifest, readonly
+from cmpkg.store.locks import os_lock
+from cmpkg.store.manifest import FileRecord
+
+#: How often a commit re-hashes files whose stamp moved while they were read before it
+#: gives up (each round reads only the files that moved).
+ROUNDS = 5
+
+
+def recorded(root: Path) -> tuple[list[FileRecord], dict[str, Any]]:
+    """The manifest and stat table of the frozen tree `root`, every file's hash read
+    between two equal stamps of it. Call it after the last change to the tree (chmod too)."""
+    paths = manifest.paths(root)
+    table = fingerprint.take(str(root), paths)
+    files = manifest.record(root, paths)
+    for _ in range(ROUNDS):
+        again = fingerprint.take(str(root), paths)
+        if again == table:
+            return files, table
+        if (again["dirs"], again["top"]) != (table["dirs"], table["top"]):
+            break  # names came or went in a build directory nobody else should write
+        pairs = zip(table["files"], again["files"], strict=True)
+        moved = [i for i, (a, b) in enumerate(pairs) if a != b]
+        files = list(files)
+        for index in moved:
+            files[index] = manifest.record_one(root, paths[index])
+        table = again
+    raise CmpkgError(
+        "entry-unsettled",
+        f"the files of {root.name} kept changing while the store recorded them",
+        hint="another process is writing into cmpkg's home (its store or uv's cache); "
+        "let it finish, then install again",
+    )
+
+
+def rewrite(lock: Path, entry_path: Path, metadata: Mapping[str, Any], table: Any) -> None:
+    """Record `table` for the complete entry at `entry_path` (whose parsed metadata is
+    `metadata`): the sidecar first, then `cmpkg-entry.json` if its table differs, each by an
+    atomic rename; a killed writer's temp files there are swept first. Best effort: an
+    entry that is being removed, or a store we may not write, stays slow, not broken."""
+    with os_lock(lock, shared=True, blocking=False) as held:
+        if not held:
+            return
+        with contextlib.suppress(OSError):
+            readonly.thaw_top(entry_path)
+            try:
+                atomic.sweep(entry_path, of=layout.OWN)
+                paths = [f["path"] for f in metadata.get("files", ())]
+                # Sidecar first: if we die between the two, the sidecar vouches for stamps a
+                # check verified, and the old table in the metadata only costs one more
+                # verified re-stamp.
+                write(entry_path / layout.STAT, fingerprint.sidecar(paths, table))
+                if metadata.get("stat") != table:
+                    upgraded = {**metadata, "format": FORMAT, "stat": table}
+                    write(entry_path / layout.METADATA, dumps(upgraded))
+            finally:
+                readonly.freeze_top(entry_path, layout.OWN)
+
+
+def table_for(entry_path: Path, files: Sequence[FileRecord]) -> Any:
+    """The stat table of an entry of a cmpkg that wrote none, after `verify` found it
+    intact: its tree is frozen first (chmod moves ctimes), then stamped."""
+    readonly.freeze_below(entry_path)
+    return fingerprint.take(str(entry_path), [f.path for f in files])
+
+
+FORMAT = 2  # of cmpkg-entry.json; 2 added the stat table ("stat"), 1 is still read
+
+
+def dumps(value: Any) -> bytes:
+    return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def write(path: Path, data: bytes) -> None:
+    """Temp file (locked), fsync, rename over `path`, fsync the directory (cmpkg.atomic)."""
+    atomic.write_bytes(path, data, durable=True)
