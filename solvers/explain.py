@@ -17,6 +17,7 @@ from typing import Any
 
 from solvers.backends import Deadline, SolveTimeoutError
 from solvers.backends.libsolv_backend import Encoding
+from solvers.backends.worker import bounded
 from solvers.catalog import Catalog
 from solvers.explanation import Explanation, Step
 from solvers.model import Candidate, Requirement, Variant
@@ -24,6 +25,9 @@ from solvers.model import Candidate, Requirement, Variant
 _Item = tuple[str, Any]  # ("req", index) or ("edge", (cid, j))
 MAX_LISTED = 5  # versions listed in "(available: ...)" before eliding
 MAX_VARIANTS = 3  # variants of one version listed before they are summarised
+# How long past its deadline the core search may take to hand over the core it has (its
+# own checks stop it between solves; a solve still running then is killed).
+CORE_GRACE = 0.5
 
 
 def explain(catalog: Catalog, deadline: Deadline) -> Explanation:
@@ -45,9 +49,18 @@ def explain(catalog: Catalog, deadline: Deadline) -> Explanation:
 
 
 def _core(catalog: Catalog, deadline: Deadline) -> list[_Item]:
+    """Encoding happens here (Python, deadline-checked); the search, many libsolv solves,
+    runs in a child that ends itself with the core it has when the deadline passes and is
+    killed `CORE_GRACE` seconds later if a solve still holds it (`worker.bounded`)."""
     problem = catalog.problem
     reached = catalog.reachable(problem.requests, deadline.check)
     enc = Encoding(catalog, reached, switchable=True, deadline=deadline)
+    core: list[_Item] = bounded(lambda: _search(enc, deadline), deadline, CORE_GRACE)
+    return core
+
+
+def _search(enc: Encoding, deadline: Deadline) -> list[_Item]:
+    problem = enc.catalog.problem
     constraints = enc.constraint_jobs(problem.constraints)
 
     def unsat(items: Sequence[_Item]) -> bool:

@@ -29,6 +29,7 @@ from typing import Any
 import solv
 
 from solvers.backends import Deadline
+from solvers.backends.worker import bounded
 from solvers.catalog import Catalog
 from solvers.model import Requirement
 
@@ -251,10 +252,16 @@ class LibsolvBackend:
         self.refine = refine
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
+        """The pool is grown here, in this process (Python, deadline-checked, kept for the
+        next request); the solves themselves, C calls that nothing can interrupt, run in a
+        child killed at the deadline (`worker.bounded`)."""
         problem = catalog.problem
         enc = _encoding_for(catalog, deadline)
         base = enc.request_jobs(problem.requests) + enc.constraint_jobs(problem.constraints)
-        deadline.check()
+        chosen: list[int] | None = bounded(lambda: self._answer(enc, base, deadline), deadline)
+        return chosen
+
+    def _answer(self, enc: Encoding, base: list[Any], deadline: Deadline) -> list[int] | None:
         started = time.monotonic()
         first = enc.run(base)
         if first is None or not self.refine:

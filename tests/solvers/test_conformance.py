@@ -39,9 +39,11 @@ def test_verdict_and_pins(path: Path, backend: str) -> None:
 
 @pytest.mark.parametrize("path", CONFORMANCE, ids=case_id)
 def test_cli_default_backend(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The CLI code path in-process for every case (a subprocess each would cost ~30 s)."""
+    """The CLI code path in-process for every case (a subprocess each would cost ~30 s).
+    With a bound, so libsolv's solves (and the explainer's) run in the killable child of
+    `solvers.backends.worker`: the in-process path is `test_verdict_and_pins`'s."""
     expected = read(path)["expected"]
-    code = main(["solve", str(path), "--json"])
+    code = main(["solve", str(path), "--json", "--timeout", "600"])
     out = json.loads(capsys.readouterr().out)
     assert out["satisfiable"] == expected["satisfiable"]
     assert code == (0 if expected["satisfiable"] else 1)
