@@ -5,10 +5,11 @@ Each record has the fields the app reads from the round's ``cnn_eval.json``: ``i
 token ids with the model's tokenizer: BOS, then the instruction and the article) and
 ``output`` (the reference summary). The reference is the model's greedy output for that
 prompt, decoded without special tokens, so an accuracy run of the app on the same model
-gives ROUGE at its maximum (100); records whose output has no ROUGE token (a letter or
-digit) are skipped: an empty summary scores 0 against itself. ``synthetic.json`` records
-the generation limit and the total output tokens (the generation-length check's
-reference).
+gives ROUGE at its maximum (100); records whose output has fewer than two ROUGE tokens (as
+``rouge_score`` tokenizes) are skipped: without a bigram a summary's ROUGE-2 against itself
+is 0, not 100. ``synthetic.json`` records the generation limit and the total output tokens
+(``gen_tok_len``); the generation-length check's reference is the references' own length,
+which the app measures as the round does.
 
     python generate.py --model DIR --out DIR [--count 64] [--seed 0] [--max-new-tokens 32]
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,11 @@ def article(rng: random.Random, words: list[str]) -> str:
 
 def build(model_dir: Path, out: Path, count: int, seed: int, max_new_tokens: int) -> None:
     import torch
+    from rouge_score.tokenizers import DefaultTokenizer
     from tokenizers import Tokenizer
     from transformers import AutoModelForCausalLM
+
+    rouge_tokens = DefaultTokenizer(use_stemmer=True).tokenize
 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
@@ -85,7 +88,7 @@ def build(model_dir: Path, out: Path, count: int, seed: int, max_new_tokens: int
         prompt = [bos, *tokenizer.encode(f"{INSTRUCTION}\n\nArticle:\n{text}\n\nSummary:").ids]
         tokens = greedy(model, prompt, max_new_tokens)
         summary = tokenizer.decode(tokens.tolist(), skip_special_tokens=True).strip()
-        if not re.search(r"[a-z0-9]", summary.lower()):  # ROUGE's tokens: runs of [a-z0-9]
+        if len(rouge_tokens(summary)) < 2:  # no bigram: its ROUGE-2 would be 0
             continue
         record = {"instruction": INSTRUCTION, "input": text, "tok_input": prompt}
         records.append(record | {"output": summary, "gen_tokens": len(tokens)})
@@ -95,7 +98,7 @@ def build(model_dir: Path, out: Path, count: int, seed: int, max_new_tokens: int
         "seed": seed,
         "samples": count,
         "max_new_tokens": max_new_tokens,
-        "gen_len": sum(r["gen_tokens"] for r in records),
+        "gen_tok_len": sum(r["gen_tokens"] for r in records),
     }
     (out / "synthetic.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 

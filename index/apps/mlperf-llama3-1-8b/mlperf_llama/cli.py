@@ -115,7 +115,7 @@ def open_run(args: argparse.Namespace, count: int | None) -> Opened:
     tokenizer = Tokenizer.from_file(str(args.model / "tokenizer.json"))
     eos = _eos_id(args.model)
     targets = {METRIC_NAMES[k]: v for k, v in rules.accuracy_targets(args.benchmark).items()}
-    gen_len = _gen_len_reference(args.benchmark, data)
+    gen_len = _gen_len_reference(args.benchmark, data, accuracy)
     describe = {
         "benchmark": args.benchmark,
         "backend": args.backend,
@@ -149,13 +149,14 @@ def open_run(args: argparse.Namespace, count: int | None) -> Opened:
     )
 
 
-def _gen_len_reference(benchmark: str, data: Any) -> int | None:
+def _gen_len_reference(benchmark: str, data: Any, accuracy: Any) -> int | None:
     """What the generation length is checked against: the round's figure for its whole
-    dataset, a synthetic set's own total; nothing for a subset."""
+    dataset; for a synthetic set, whose references are the model's own outputs, the
+    length of those references measured the same way; nothing for a subset."""
     if data.count != data.available:
         return None
     if data.meta:
-        return int(data.meta["gen_len"])
+        return int(accuracy.gen_len(accuracy.postprocess(data.references)[0]))
     return rules.reference_gen_len(benchmark)
 
 

@@ -37,7 +37,8 @@ def scenarios(benchmark: str) -> dict[str, Any]:
 
 
 def reference_gen_len(benchmark: str) -> int | None:
-    """The reference's total of generated tokens over the round's dataset (LLMs), if any."""
+    """The reference's generation length over the round's dataset (LLMs), if any: as its
+    evaluation.py counts it, the total characters of the decoded, sentence-split outputs."""
     entry = _rules()["accuracy-target"].get(benchmark) or {}
     value = entry.get("gen_len")
     return int(value) if value is not None else None
