@@ -29,7 +29,7 @@ from cmpkg import atomic, installer
 from cmpkg.errors import CmpkgError
 from cmpkg.lock.model import LockedWheel, WheelSource
 from cmpkg.process import run_or_raise
-from cmpkg.wheel_errors import missing_wheel
+from cmpkg.wheel_errors import missing_wheel, unreachable_index
 
 __all__ = ["LockedWheel", "WheelPlatform", "WheelSource", "resolve_wheels"]
 
@@ -249,8 +249,9 @@ def _compile(
             env=installer.isolated_environment(),
             stdin="".join(r + "\n" for r in requirements),
         )
-    except CmpkgError as error:  # a wheel no allowed source has: say which, and where
-        raise missing_wheel(error, source, platform.python) from None
+    except CmpkgError as error:  # an index out of reach, or a wheel no allowed source has
+        said = unreachable_index(error, (*source.index_urls, *index_urls))
+        raise (missing_wheel(error, source, platform.python) if said is error else said) from None
     ranking = {tag: i for i, tag in enumerate(supported_tags(platform))}
     return parse_pylock(done.stdout, ranking)
 

@@ -26,7 +26,8 @@ ROOT = Path(__file__).parents[2]
 APP = ROOT / "index" / "apps" / "mlperf-llama3-1-8b" / "main.py"
 MODEL_GEN = ROOT / "index" / "models" / "llama3-1-8b-synthetic" / "generate.py"
 DATA_GEN = ROOT / "index" / "datasets" / "cnn-dailymail-synthetic" / "generate.py"
-STACK = ("torch", "transformers", "tokenizers", "rouge_score", "mlperf_loadgen", "numpy", "tqdm")
+STACK = ("torch", "transformers", "tokenizers", "safetensors", "rouge_score", "mlperf_loadgen")
+STACK += ("numpy", "tqdm")
 HARNESS = ROOT / "index" / "libraries" / "mlperf-harness"
 SAMPLES = 12
 
@@ -83,7 +84,9 @@ def test_defaults_and_the_edge_variant_resolve_for_the_cpu(
         "synthetic",
         "synthetic",
     )
-    assert packages["torch"]["variant"] == {"compute": "cpu"}
+    # the default package index's build: the one wheel source every such machine reaches
+    assert packages["torch"]["variant"] == {"compute": "registry"}
+    assert app["framework"] == "registry"
     assert {"llama3-1-8b-synthetic", "cnn-dailymail-synthetic", "rouge-score"} <= set(packages)
     edge = _resolve(capsys, "mlperf-llama3.1-8b[category=edge,model=official,dataset=cnndm]", "cpu")
     assert isinstance(edge["packages"], dict)
@@ -98,6 +101,36 @@ def test_framework_registry_takes_the_registrys_torch_build(
     assert isinstance(packages, dict)
     assert packages["torch"]["variant"] == {"compute": "registry"}
     assert "__cuda" not in packages["torch"]["facts"]  # it runs on CPU
+
+
+def test_the_default_install_builds_one_torch_environment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dataset's generate step runs in the app's own environment (one key, one store
+    entry: one multi-GB torch), the model's in numpy + safetensors + tokenizers."""
+    monkeypatch.setenv("CMPKG_HOME", str(tmp_path / "home"))
+    argv = ["install", "mlperf-llama3.1-8b", "--dry-run", "--target", "cpu", "--json"]
+    assert main(argv) == 0
+    keys = {s["name"]: s["key"] for s in json.loads(capsys.readouterr().out)["steps"]}
+    assert keys["python-env:cnn-dailymail-synthetic"] == keys["python-env"]
+    assert keys["python-env:llama3-1-8b-synthetic"] != keys["python-env"]
+    assert main(["resolve", "llama3-1-8b-synthetic", "--target", "cpu", "--json"]) == 0
+    model = json.loads(capsys.readouterr().out)["packages"]
+    assert {"numpy", "safetensors", "tokenizers"} <= set(model)
+    assert not {"torch", "transformers"} & set(model)
+
+
+def test_off_linux_x86_64_the_default_is_pytorchs_index_and_the_registry_is_explained(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    packages = _resolve(capsys, "mlperf-llama3.1-8b", "grace-aarch64")["packages"]
+    assert isinstance(packages, dict)
+    assert packages["mlperf-llama3-1-8b"]["variant"]["framework"] == "pip"
+    assert packages["torch"]["variant"] == {"compute": "cpu"}
+    request = "mlperf-llama3.1-8b[framework=registry]"
+    assert main(["resolve", request, "--target", "grace-aarch64"]) == 1
+    err = capsys.readouterr().err
+    assert "need torch [compute=registry]" in err and "__arch aarch64" in err
 
 
 @pytest.mark.parametrize(
@@ -153,6 +186,72 @@ def test_test06_checks_first_token_eos_and_length_as_the_official_script(
     ]
 
 
+# ------------------------------------------------- the model generator (no torch needed)
+
+# The generator run with torch and transformers unimportable: it must not need them.
+WITHOUT_TORCH = (
+    "import runpy, sys; sys.modules.update(torch=None, transformers=None); "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def _llama_tensors(config: dict[str, int]) -> dict[str, list[int]]:
+    """The state dict ``LlamaForCausalLM`` expects for ``config``: names and shapes."""
+    hidden, inner, vocab = config["hidden_size"], config["intermediate_size"], config["vocab_size"]
+    kv = config["num_key_value_heads"] * config["head_dim"]
+    shapes = {"model.embed_tokens.weight": [vocab, hidden], "model.norm.weight": [hidden]}
+    shapes["lm_head.weight"] = [vocab, hidden]
+    for i in range(config["num_hidden_layers"]):
+        layer = {
+            "self_attn.q_proj": [config["num_attention_heads"] * config["head_dim"], hidden],
+            "self_attn.k_proj": [kv, hidden],
+            "self_attn.v_proj": [kv, hidden],
+            "self_attn.o_proj": [hidden, config["num_attention_heads"] * config["head_dim"]],
+            "mlp.gate_proj": [inner, hidden],
+            "mlp.up_proj": [inner, hidden],
+            "mlp.down_proj": [hidden, inner],
+            "input_layernorm": [hidden],
+            "post_attention_layernorm": [hidden],
+        }
+        shapes |= {f"model.layers.{i}.{name}.weight": shape for name, shape in layer.items()}
+    return shapes
+
+
+def _safetensors_header(path: Path) -> dict[str, dict[str, object]]:
+    """The file's JSON header (8-byte little-endian length, then JSON): the format's spec."""
+    raw = path.read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header: dict[str, dict[str, object]] = json.loads(raw[8 : 8 + size])
+    return header
+
+
+def test_the_model_generator_needs_no_torch_and_writes_a_llama_checkpoint_per_seed(
+    tmp_path: Path,
+) -> None:
+    python = app_python("numpy", "safetensors", "tokenizers")
+    for name, seed in (("a", "0"), ("b", "0"), ("c", "1")):
+        run_script(python, "-c", WITHOUT_TORCH, MODEL_GEN, "--out", tmp_path / name, "--seed", seed)
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert {"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"} <= set(
+        files
+    )
+    for name in files:  # the same seed, the same bytes
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    weights = (tmp_path / "a" / "model.safetensors").read_bytes()
+    assert weights != (tmp_path / "c" / "model.safetensors").read_bytes()
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert (config["architectures"], config["model_type"]) == (["LlamaForCausalLM"], "llama")
+    assert config["num_key_value_heads"] < config["num_attention_heads"]  # grouped-query
+    header = _safetensors_header(tmp_path / "a" / "model.safetensors")
+    assert header.pop("__metadata__") == {"format": "pt"}  # what transformers requires
+    assert {k: v["shape"] for k, v in header.items()} == _llama_tensors(config)
+    assert {v["dtype"] for v in header.values()} == {"F32"}
+    special = json.loads((tmp_path / "a" / "tokenizer.json").read_text())["added_tokens"]
+    ids = {t["content"]: t["id"] for t in special}
+    assert ids["<|begin_of_text|>"] == config["bos_token_id"]
+    assert ids["<|eot_id|>"] == config["eos_token_id"]
+
+
 # ------------------------------------------------------------------- the runnable path
 # Each app run starts torch and LoadGen in a subprocess (tens of seconds on 2 loaded cores).
 
@@ -178,17 +277,26 @@ def _app(
     return result
 
 
+LOAD_AND_GENERATE = """
+import sys, torch
+from transformers import AutoTokenizer, LlamaForCausalLM
+model, info = LlamaForCausalLM.from_pretrained(sys.argv[1], output_loading_info=True)
+assert not any(info.values()), info  # no missing, unexpected or mismatched tensor
+tok = AutoTokenizer.from_pretrained(sys.argv[1])
+assert tok.bos_token_id == model.config.bos_token_id
+assert tok.eos_token_id == model.config.eos_token_id
+ids = torch.tensor([[tok.bos_token_id, *tok.encode("badu kelo", add_special_tokens=False)]])
+out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=4)
+assert out.shape[1] > ids.shape[1]
+"""
+
+
 @pytest.mark.slow
-def test_synthetic_model_is_a_real_llama_and_byte_identical_per_seed(
-    llama: tuple[str, Path], tmp_path: Path
+def test_synthetic_model_loads_as_llama_for_causal_lm_and_generates(
+    llama: tuple[str, Path],
 ) -> None:
     python, root = llama
-    run_script(python, MODEL_GEN, "--out", tmp_path / "again", "--seed", "0")
-    for name in ("model.safetensors", "tokenizer.json", "config.json"):
-        assert (tmp_path / "again" / name).read_bytes() == (root / "model" / name).read_bytes()
-    config = json.loads((root / "model" / "config.json").read_text())
-    assert config["architectures"] == ["LlamaForCausalLM"]
-    assert config["num_key_value_heads"] < config["num_attention_heads"]  # grouped-query
+    run_script(python, "-c", LOAD_AND_GENERATE, root / "model")
 
 
 @pytest.mark.slow
@@ -200,7 +308,7 @@ def test_synthetic_set_has_the_rounds_shape_and_the_models_summaries(
     assert len(records) == SAMPLES
     assert all({"input", "tok_input", "output"} <= set(r) and r["output"] for r in records)
     meta = json.loads((root / "data" / "synthetic.json").read_text())
-    assert meta["gen_len"] == sum(r["gen_tokens"] for r in records)
+    assert meta["gen_tok_len"] == sum(r["gen_tokens"] for r in records)
 
 
 @pytest.mark.slow

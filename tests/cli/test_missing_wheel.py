@@ -12,7 +12,7 @@ import pytest
 
 from cmpkg.errors import CmpkgError
 from cmpkg.pyenv import WheelSource
-from cmpkg.wheel_errors import missing_wheel
+from cmpkg.wheel_errors import missing_wheel, unreachable_index
 
 INDEX = Path(__file__).parents[1] / "resolve" / "index"
 
@@ -50,6 +50,30 @@ def test_the_installers_words_for_a_missing_wheel_become_wheel_not_found(
 def test_a_real_conflict_is_left_as_it_is() -> None:
     failed = CmpkgError("pip-failed", "pip could not install", details=["ResolutionImpossible"])
     assert missing_wheel(failed, WheelSource(), "3.12") is failed
+
+
+# What uv 0.13 printed here resolving torch==2.9.1+cpu, PyTorch's CPU index out of reach (DNS).
+UV_NO_INDEX = [
+    "error: Request failed after 3 retries in 6.7s",
+    "  cause: Failed to fetch: https://download.pytorch.org/whl/cpu/torch/",
+    "  cause: error sending request for url (https://download.pytorch.org/whl/cpu/torch/)",
+    "  cause: client error (Connect)",
+    "  cause: dns error",
+]
+PYTORCH_CPU = "https://download.pytorch.org/whl/cpu"
+
+
+def test_a_variants_index_out_of_reach_is_named_with_the_default_index_way_out() -> None:
+    failed = CmpkgError("wheel-resolution-failed", "uv cannot resolve", details=UV_NO_INDEX)
+    error = unreachable_index(failed, (PYTORCH_CPU,))
+    assert error.code == "index-unreachable"
+    assert error.message == f"the wheel index {PYTORCH_CPU} cannot be reached from here"
+    assert error.details[-1] == "cause: dns error"
+    assert error.hint and "framework=registry" in error.hint
+    # the default index itself out of reach: named by its URL, no variant to change
+    other = unreachable_index(failed, ())
+    assert other.code == "index-unreachable" and "framework" not in (other.hint or "")
+    assert unreachable_index(CmpkgError("x", "y", details=UV), (PYTORCH_CPU,)).code == "x"
 
 
 @pytest.mark.slow
