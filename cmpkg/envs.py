@@ -2,14 +2,19 @@
 
 `cmpkg run`, `cmpkg env` and `cmpkg shell` read these records without loading the index or
 probing the machine. Composing the variables a record holds is `cmpkg.envvars`.
+
+One environment may hold several apps (a project's requests share one Python environment,
+as its lock does): each app's run command and variables are in the record's `apps`, and
+`cmpkg run APP` finds the environment that holds APP (`for_run`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,15 @@ class EnvRecord:
     run: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)  # facts, backend, lock: for result.json
+    #: app name -> {"run": argv, "variables": the app's own exports}: every requested app
+    #: with a run command (`run` and `variables` above are the whole environment's, and
+    #: `run` its first app's). Empty in records written before environments held several.
+    apps: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def app_names(self) -> list[str]:
+        if self.apps:
+            return sorted(self.apps)
+        return [self.name] if self.run else []
 
 
 def envs_dir(home: Path) -> Path:
@@ -75,8 +89,83 @@ def load(home: Path, name: str) -> EnvRecord:
 
 
 def list_names(home: Path) -> list[str]:
+    """The environments' names (not the run contexts install keeps beside them)."""
     directory = envs_dir(home)
-    return sorted(p.stem for p in directory.glob("*.json")) if directory.exists() else []
+    if not directory.exists():
+        return []
+    return sorted(p.stem for p in directory.glob("*.json") if not p.stem.endswith(CONTEXT))
+
+
+#: `envs/NAME.context.json`: an environment's run context, beside its record.
+CONTEXT = ".context"
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def for_run(home: Path, name: str, env: str | None = None) -> EnvRecord:
+    """What `cmpkg run NAME` runs: the record with the `run` and `variables` of app NAME.
+
+    The environment is `env` if given, else the one named NAME, else the only one that
+    holds app NAME (a project's environment is named after its first request and holds
+    them all). Reads one record when NAME is an environment's name, every record else."""
+    if env is None and record_path(home, name).is_file():
+        env = name
+    if env is not None:
+        record = load(home, env)
+        if name == env and not _has_app(record, name):
+            return _first_app(record)
+        return _app_view(record, name)
+    every = [load(home, n) for n in list_names(home)]
+    holders = [r for r in every if _has_app(r, name)]
+    if len(holders) == 1:
+        return _app_view(holders[0], name)
+    if holders:
+        raise UsageError(
+            "ambiguous-app",
+            f"app {name!r} is in several environments: {_described(holders)}",
+            hint=f"name one: `cmpkg run --env {holders[0].name} {name}`",
+        )
+    raise UsageError(
+        "no-such-env",
+        f"no environment named {name!r} or holding app {name!r} "
+        f"(environments: {_described(every) or 'none yet'})",
+        hint=f"run `cmpkg install {name}`, or add it to the requests of cmpkg.toml and run "
+        "`cmpkg install`",
+    )
+
+
+def _described(records: list[EnvRecord]) -> str:
+    return "; ".join(f"{r.name} (apps: {', '.join(r.app_names()) or 'none'})" for r in records)
+
+
+def _normal(name: str) -> str:
+    # index.model.normalize_name's rule for package names: `cmpkg run` must not import the
+    # recipe model (and packaging with it) to compare two names.
+    return _SEPARATORS.sub("-", name).lower()
+
+
+def _has_app(record: EnvRecord, name: str) -> bool:
+    return any(_normal(app) == _normal(name) for app in record.apps)
+
+
+def _first_app(record: EnvRecord) -> EnvRecord:
+    """An environment run by its own name: its first request's app (the one whose command
+    is the record's `run`), or the record itself when it lists no apps."""
+    first = [app for app, chosen in record.apps.items() if chosen["run"] == record.run]
+    return _app_view(record, first[0]) if first else record
+
+
+def _app_view(record: EnvRecord, name: str) -> EnvRecord:
+    """The record as app `name` sees it: that app's run command and variables."""
+    found = [app for app in record.apps if _normal(app) == _normal(name)]
+    if not found:
+        raise UsageError(
+            "no-such-app",
+            f"environment {record.name} holds no app {name!r} "
+            f"(its apps: {', '.join(record.app_names()) or 'none'})",
+            hint="`cmpkg env list` names every environment and its apps",
+        )
+    chosen = record.apps[found[0]]
+    return replace(record, run=list(chosen["run"]), variables=dict(chosen["variables"]))
 
 
 def remove(home: Path, name: str) -> None:

@@ -16,7 +16,8 @@ from cmpkg.cli.common import home
 
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="run an installed app inside its environment")
-    run.add_argument("name")
+    run.add_argument("name", help="an app, or an environment (its first app)")
+    run.add_argument("--env", help="the environment that holds the app (default: the one)")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the app (after --)")
     run.set_defaults(handler=_run)
 
@@ -36,7 +37,8 @@ def _run(args: argparse.Namespace) -> int:
     from cmpkg.commands.run import RunInput, run
 
     extra = args.args[1:] if args.args[:1] == ["--"] else args.args
-    result = run(RunInput(home(), args.name, tuple(extra), os.environ, Path.cwd()))
+    given = RunInput(home(), args.name, tuple(extra), os.environ, Path.cwd(), args.env)
+    result = run(given)
     if result.not_recorded is not None:
         message = f"the run was not recorded in the results database: {result.not_recorded}"
         console.message("warning", message)
@@ -102,6 +104,7 @@ def _env_json(record: Any) -> dict[str, Any]:
         "requests": list(record.requests),
         "packages": sorted(record.packages),
         "app": bool(record.run),
+        "apps": record.app_names(),
     }
 
 

@@ -23,7 +23,7 @@ from cmpkg.context import Context, Sources, gather, open_mirror
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.install import Installed, Policy, Reporter
 from cmpkg.lock import Lock, LockedWheel, read_lock
-from cmpkg.plan import PYENV, Plan, PlanSources, make_plan, tool_env_name
+from cmpkg.plan import PYENV, Plan, PlanSources, closure, make_plan, tool_env_name
 from cmpkg.project import LOCKFILE, Project
 from cmpkg.resolve import Resolution
 from cmpkg.store import layout
@@ -314,10 +314,10 @@ def _record(
         **({"lock": dict(ctx.lock)} if ctx.lock else {}),
     }
     atomic.write_text(context_file, json.dumps(document, indent=1, sort_keys=True) + "\n")
-    root = resolution.pins[resolution.roots[0]]
-    values = {"entry": str(installed.entries[root.name].path)}
     exported = {"CMPKG_RUN_CONTEXT": str(context_file), "CMPKG_ENV": name}
     assert set(exported) <= set(envvars.EXPORTED)  # cmpkg run adds CMPKG_RESULTS_DIR
+    apps = _apps(resolution, plan, installed, exported)
+    first = apps.get(resolution.roots[0], {"run": []})
     record = envs.EnvRecord(
         name=name,
         requests=list(requests),
@@ -326,11 +326,35 @@ def _record(
             s.name: {"key": s.key, "path": str(installed.entries[s.name].path)} for s in plan.steps
         },
         variables={**installed.variables, **exported},
-        run=[envvars.substitute(a, values, str(root.recipe.path)) for a in root.recipe.run],
+        run=first["run"],
         keys=sorted(plan.keys().values()),
         context={k: v for k, v in document.items() if k in ("index-revision", "lock")},
+        apps=apps,
     )
     return envs.save(env_home, record), context_file
+
+
+def _apps(
+    resolution: Resolution, plan: Plan, installed: Installed, exported: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Each requested app's run command and variables. The variables are the exports of the
+    app's own dependency closure (in plan order, as an environment of that app alone would
+    have them), so two apps sharing the environment never see each other's settings
+    (both export CMPKG_MLPERF_BACKEND); the Python environment is the shared one."""
+    apps: dict[str, dict[str, Any]] = {}
+    for name in resolution.roots:
+        recipe = resolution.pins[name].recipe
+        if not recipe.run:
+            continue
+        needed = closure(resolution, name)
+        variables: dict[str, str] = {}
+        for step in plan.steps:  # dependencies first
+            if step.name == PYENV or (step.pin is not None and step.name in needed):
+                variables = envvars.merge(variables, installed.exports.get(step.name, {}))
+        values = {"entry": str(installed.entries[name].path)}
+        run = [envvars.substitute(a, values, str(recipe.path)) for a in recipe.run]
+        apps[name] = {"run": run, "variables": {**variables, **exported}}
+    return apps
 
 
 def _remember(

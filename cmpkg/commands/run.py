@@ -23,13 +23,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RunInput:
-    """One `cmpkg run NAME -- ARGS`: `args` without the `--`; `environ` is the caller's."""
+    """One `cmpkg run [--env ENV] NAME -- ARGS`: `args` without the `--`; `environ` is the
+    caller's. NAME is an app or an environment (`envs.for_run` says which runs)."""
 
     home: Path
     name: str
     args: tuple[str, ...]
     environ: Mapping[str, str]
     cwd: Path
+    env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def run(request: RunInput) -> RunResult:
     from cmpkg import project
     from cmpkg.store.store import Store
 
-    record = envs.load(request.home, request.name)
+    record = envs.for_run(request.home, request.name, request.env)
     if not record.run:
         raise UsageError(
             "not-an-app", f"{request.name} has no run command", hint="use `cmpkg shell`"
