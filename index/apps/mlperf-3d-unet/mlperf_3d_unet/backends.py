@@ -14,25 +14,18 @@ sample per query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from kits19_seg import sliding_window
 from kits19_seg.preprocess import ROI, Geometry
+from mlperf_harness.benchmark import EngineOptions
+from mlperf_harness.onnxruntime_session import open_session
 from mlperf_harness.sut import Done, Pending
 
 
 class BackendError(RuntimeError):
     """A backend cannot run as asked; the message says why and what to do."""
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    model: Path
-    device: str
-    threads: int | None
 
 
 class _Windows:
@@ -64,22 +57,9 @@ class _Windows:
 
 
 class OnnxBackend(_Windows):
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: EngineOptions) -> None:
         super().__init__()
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if options.threads:
-            so.intra_op_num_threads = options.threads
-        providers = ["CPUExecutionProvider"]
-        if options.device == "cuda":
-            providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(options.model), so, providers=providers)
-        if options.device == "cuda" and "CUDAExecutionProvider" not in self.session.get_providers():
-            raise BackendError(
-                "CUDAExecutionProvider is not available; hint: install onnxruntime-gpu"
-            )
+        self.session = open_session(options.model, options.device, options.threads)
         inputs = self.session.get_inputs()
         if [i.name for i in inputs] != ["input"]:
             raise BackendError(
@@ -101,7 +81,7 @@ class OnnxBackend(_Windows):
 
 
 class TorchBackend(_Windows):
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: EngineOptions) -> None:
         super().__init__()
         import torch
 
@@ -122,7 +102,7 @@ class TorchBackend(_Windows):
         return {"torch": self.torch.__version__, "device": str(self.device), "roi": list(ROI)}
 
 
-def make_backend(kind: str, options: Options) -> Any:
+def make_backend(kind: str, options: EngineOptions) -> Any:
     if kind == "onnxruntime":
         return OnnxBackend(options)
     if kind == "pytorch":

@@ -10,12 +10,11 @@ Environment variables (exported by cmpkg's recipes; a flag always wins):
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from mlperf_harness import cli as harness
 from mlperf_harness import rules
-from mlperf_harness.benchmark import Benchmark, Opened, UsageError
+from mlperf_harness.benchmark import Benchmark, EngineOptions, Opened, UsageError
 
 from mlperf_3d_unet import LOADGEN_MODEL
 
@@ -27,19 +26,14 @@ LEVELS = ("99", "99.9")
 SMOKE_COUNT = 8
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
-
-
 def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--model", type=Path, default=_env_path(ENV_MODEL), help=f"default: ${ENV_MODEL}"
+        "--model", type=Path, default=harness.env_path(ENV_MODEL), help=f"default: ${ENV_MODEL}"
     )
     p.add_argument(
         "--dataset",
         type=Path,
-        default=_env_path(ENV_DATASET),
+        default=harness.env_path(ENV_DATASET),
         help=f"a directory of KiTS19 case folders (default: ${ENV_DATASET})",
     )
     harness.add_level(p, LEVELS, ENV_LEVEL, metric="DICE")
@@ -65,13 +59,12 @@ def check_args(args: argparse.Namespace) -> None:
 
 def open_run(args: argparse.Namespace, count: int | None) -> Opened:
     from kits19_seg.cases import CaseError
-    from mlperf_harness.report import sha256_of
 
     from mlperf_3d_unet import accuracy
-    from mlperf_3d_unet.backends import Options, make_backend
+    from mlperf_3d_unet.backends import make_backend
     from mlperf_3d_unet.dataset import Kits19Set
 
-    engine = make_backend(args.backend, Options(args.model, args.device, args.threads))
+    engine = make_backend(args.backend, EngineOptions.from_args(args))
     try:
         data = Kits19Set(args.dataset, engine.geometry, count)
     except CaseError as exc:
@@ -82,12 +75,8 @@ def open_run(args: argparse.Namespace, count: int | None) -> Opened:
         )
     names, labels = data.names, data.labels
     describe = {
+        **harness.engine_description(args, engine),
         "level": args.level,
-        "backend": args.backend,
-        "device": args.device,
-        "engine": engine.describe(),
-        "max_batchsize": args.max_batchsize,
-        "model": {"path": str(args.model.resolve()), "sha256": sha256_of(args.model)},
         "dataset": {
             "path": str(args.dataset.resolve()),
             "cases": data.available,

@@ -11,11 +11,11 @@ loaded positions with float32 [batch, 384, 2] start/end logits (the reference's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from mlperf_harness.benchmark import EngineOptions
+from mlperf_harness.onnxruntime_session import open_session
 from mlperf_harness.sut import Done, Pending
 
 INPUTS = ("input_ids", "input_mask", "segment_ids")
@@ -36,29 +36,9 @@ class BackendError(RuntimeError):
     """A backend cannot run as asked; the message says why and what to do."""
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    model: Path
-    device: str
-    threads: int | None
-
-
 class OnnxBackend:
-    def __init__(self, options: Options) -> None:
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if options.threads:
-            so.intra_op_num_threads = options.threads
-        providers = ["CPUExecutionProvider"]
-        if options.device == "cuda":
-            providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(options.model), so, providers=providers)
-        if options.device == "cuda" and "CUDAExecutionProvider" not in self.session.get_providers():
-            raise BackendError(
-                "CUDAExecutionProvider is not available; hint: install onnxruntime-gpu"
-            )
+    def __init__(self, options: EngineOptions) -> None:
+        self.session = open_session(options.model, options.device, options.threads)
         names = {i.name for i in self.session.get_inputs()}
         if names != set(INPUTS):
             raise BackendError(f"{options.model}: inputs {sorted(names)}, expected {list(INPUTS)}")
@@ -86,7 +66,7 @@ class OnnxBackend:
 
 
 class TorchBackend:
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: EngineOptions) -> None:
         import torch
         from transformers import BertConfig, BertForQuestionAnswering
 
@@ -122,7 +102,7 @@ class TorchBackend:
         return {"torch": self.torch.__version__, "device": str(self.device)}
 
 
-def make_backend(kind: str, options: Options) -> Any:
+def make_backend(kind: str, options: EngineOptions) -> Any:
     if kind == "onnxruntime":
         return OnnxBackend(options)
     if kind == "pytorch":

@@ -10,12 +10,11 @@ Environment variables (exported by cmpkg's recipes; a flag always wins):
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from mlperf_harness import cli as harness
 from mlperf_harness import rules
-from mlperf_harness.benchmark import Benchmark, Opened, UsageError
+from mlperf_harness.benchmark import Benchmark, EngineOptions, Opened, UsageError
 
 from mlperf_bert import LOADGEN_MODEL
 
@@ -31,15 +30,10 @@ DEFAULT_BATCH = {"cpu": 8, "cuda": 64}
 SMOKE_COUNT = 128
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
-
-
 def add_flags(p: argparse.ArgumentParser) -> None:
     for flag, variable in ENV.items():
         p.add_argument(
-            f"--{flag}", type=Path, default=_env_path(variable), help=f"default: ${variable}"
+            f"--{flag}", type=Path, default=harness.env_path(variable), help=f"default: ${variable}"
         )
     harness.add_level(p, LEVELS, ENV_LEVEL, metric="F1")
     harness.add_engine(p, ("onnxruntime", "pytorch"))
@@ -62,7 +56,7 @@ def open_run(args: argparse.Namespace, count: int | None) -> Opened:
     from mlperf_harness.report import sha256_of
 
     from mlperf_bert import accuracy
-    from mlperf_bert.backends import Options, make_backend
+    from mlperf_bert.backends import make_backend
     from mlperf_bert.dataset import SquadSet
 
     data = SquadSet(args.dataset, args.vocab, count)
@@ -70,15 +64,11 @@ def open_run(args: argparse.Namespace, count: int | None) -> Opened:
         raise UsageError(
             f"--count {args.count} exceeds the {data.available} features of {args.dataset}"
         )
-    engine = make_backend(args.backend, Options(args.model, args.device, args.threads))
+    engine = make_backend(args.backend, EngineOptions.from_args(args))
     examples, feats = data.examples, data.features
     describe = {
+        **harness.engine_description(args, engine),
         "level": args.level,
-        "backend": args.backend,
-        "device": args.device,
-        "engine": engine.describe(),
-        "max_batchsize": args.max_batchsize,
-        "model": {"path": str(args.model.resolve()), "sha256": sha256_of(args.model)},
         "vocab": {"path": str(args.vocab.resolve()), "sha256": sha256_of(args.vocab)},
         "dataset": {
             "path": str(args.dataset.resolve()),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from mlperf_harness.onnxruntime_session import open_session
 
 WARMUP_ITERATIONS = 3
 
@@ -75,31 +76,12 @@ class OnnxruntimeBackend:
     name = "onnxruntime"
 
     def __init__(self, options: BackendOptions) -> None:
-        import onnxruntime as ort
-
         if options.precision != "fp32":
             raise BackendError("onnxruntime runs the model's own precision; use --precision fp32")
-        self.session = ort.InferenceSession(
-            str(options.model), self._session_options(options), providers=_providers(options)
-        )
-        if options.device == "cuda" and "CUDAExecutionProvider" not in self.session.get_providers():
-            raise BackendError(
-                "CUDAExecutionProvider is not available in this onnxruntime "
-                f"(providers: {ort.get_available_providers()}); hint: install onnxruntime-gpu"
-            )
+        self.session = open_session(options.model, options.device, options.threads)
         self.input = self.session.get_inputs()[0].name
         self.output, self.classes = _pick_output(self.session)
         self.data = np.empty((0, 3, 224, 224), np.float32)
-
-    @staticmethod
-    def _session_options(options: BackendOptions) -> Any:
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if options.threads:
-            so.intra_op_num_threads = options.threads
-        return so
 
     def load(self, samples: np.ndarray) -> None:
         self.data = samples
@@ -125,12 +107,6 @@ class OnnxruntimeBackend:
             "input": self.input,
             "output": self.output,
         }
-
-
-def _providers(options: BackendOptions) -> list[str]:
-    if options.device == "cuda":
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    return ["CPUExecutionProvider"]
 
 
 def _pick_output(session: Any) -> tuple[str, int | None]:

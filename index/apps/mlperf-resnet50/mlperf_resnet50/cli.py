@@ -39,28 +39,23 @@ BACKGROUND_CLASSES = 1001
 SMOKE_COUNT = 128
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
-
-
 def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         type=Path,
-        default=_env_path(ENV_MODEL),
+        default=harness.env_path(ENV_MODEL),
         help=f"model file: .onnx, .pth or .npz (default: ${ENV_MODEL})",
     )
     p.add_argument(
         "--dataset",
         type=Path,
-        default=_env_path(ENV_DATASET),
+        default=harness.env_path(ENV_DATASET),
         help=f"preprocessed ImageNet directory (default: ${ENV_DATASET})",
     )
     p.add_argument(
         "--labels",
         type=Path,
-        default=_env_path(ENV_LABELS),
+        default=harness.env_path(ENV_LABELS),
         help=f"val_map.txt with the ground truth (default: ${ENV_LABELS}, else the dataset's)",
     )
     p.add_argument(
@@ -173,8 +168,6 @@ class Shifted:
 
 
 def open_run(args: argparse.Namespace, count: int | None) -> Opened:
-    from mlperf_harness.report import sha256_of
-
     from mlperf_resnet50 import accuracy
     from mlperf_resnet50.backends import make_backend
     from mlperf_resnet50.dataset import ImagenetSet
@@ -188,13 +181,9 @@ def open_run(args: argparse.Namespace, count: int | None) -> Opened:
         offset = -1 if engine.classes == BACKGROUND_CLASSES else 0
     labels = data.labels if args.labels is None else _labels_for(data, args.labels)
     describe = {
-        "backend": args.backend,
-        "device": args.device,
+        **harness.engine_description(args, engine),
         "precision": args.precision,
-        "engine": engine.describe(),
-        "max_batchsize": args.max_batchsize,
         "label_offset": offset,
-        "model": {"path": str(args.model.resolve()), "sha256": sha256_of(args.model)},
         "dataset": {"path": str(args.dataset.resolve()), "count": data.count},
         "labels": str(args.labels.resolve()) if args.labels else None,
     }

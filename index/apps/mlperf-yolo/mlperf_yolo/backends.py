@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from coco_detection import INPUT_SIZE, postprocess, record
 from coco_detection.letterbox import Geometry
+from mlperf_harness.benchmark import EngineOptions
+from mlperf_harness.onnxruntime_session import open_session
 from mlperf_harness.sut import Done, Pending
 
 INPUT, OUTPUT = "images", "output0"
@@ -34,13 +34,6 @@ class BackendError(RuntimeError):
     """A backend cannot run as asked; the message says why and what to do."""
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    model: Path
-    device: str
-    threads: int | None
-
-
 def _records(batch: np.ndarray, found: list[postprocess.Detections]) -> list[np.ndarray]:
     return [
         record.encode(int(s["index"]), f, Geometry(int(s["height"]), int(s["width"])))
@@ -49,21 +42,8 @@ def _records(batch: np.ndarray, found: list[postprocess.Detections]) -> list[np.
 
 
 class OnnxBackend:
-    def __init__(self, options: Options) -> None:
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if options.threads:
-            so.intra_op_num_threads = options.threads
-        providers = ["CPUExecutionProvider"]
-        if options.device == "cuda":
-            providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(options.model), so, providers=providers)
-        if options.device == "cuda" and "CUDAExecutionProvider" not in self.session.get_providers():
-            raise BackendError(
-                "CUDAExecutionProvider is not available; hint: install onnxruntime-gpu"
-            )
+    def __init__(self, options: EngineOptions) -> None:
+        self.session = open_session(options.model, options.device, options.threads)
         inputs = [i.name for i in self.session.get_inputs()]
         outputs = [(o.name, o.shape[1]) for o in self.session.get_outputs()]
         if inputs != [INPUT] or outputs[:1] != [(OUTPUT, OUTPUT_ROWS)]:
@@ -96,7 +76,7 @@ class OnnxBackend:
 
 
 class UltralyticsBackend:
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: EngineOptions) -> None:
         # Before the first import: Ultralytics reads these once, at import time.
         os.environ["YOLO_OFFLINE"] = "true"
         os.environ["YOLO_AUTOINSTALL"] = "false"
@@ -141,7 +121,7 @@ class UltralyticsBackend:
         return {"ultralytics": self.version, "device": self.device, "offline": True}
 
 
-def make_backend(kind: str, options: Options) -> Any:
+def make_backend(kind: str, options: EngineOptions) -> Any:
     if kind == "onnxruntime":
         return OnnxBackend(options)
     if kind == "ultralytics":

@@ -11,12 +11,11 @@ flags are the harness's.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from mlperf_harness import cli as harness
 from mlperf_harness import rules
-from mlperf_harness.benchmark import Benchmark, Opened, UsageError
+from mlperf_harness.benchmark import Benchmark, EngineOptions, Opened, UsageError
 
 from mlperf_yolo import LOADGEN_MODEL
 
@@ -32,18 +31,13 @@ DEFAULT_BATCH = {"cpu": 8, "cuda": 32}
 SMOKE_COUNT = 64
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value) if value else None
-
-
 def add_flags(p: argparse.ArgumentParser) -> None:
     helps = {"model": "model file", "dataset": "image directory", "annotations": "COCO JSON"}
     for flag, variable in ENV.items():
         p.add_argument(
             f"--{flag}",
             type=Path,
-            default=_env_path(variable),
+            default=harness.env_path(variable),
             help=f"{helps[flag]} (default: ${variable})",
         )
     harness.add_level(p, LEVELS, ENV_LEVEL, metric="mAP")
@@ -68,7 +62,7 @@ def open_run(args: argparse.Namespace, count: int | None) -> Opened:
     from mlperf_harness.report import sha256_of
 
     from mlperf_yolo import accuracy
-    from mlperf_yolo.backends import Options, make_backend
+    from mlperf_yolo.backends import make_backend
     from mlperf_yolo.dataset import CocoSet
 
     data = CocoSet(args.dataset, args.annotations, count)
@@ -82,15 +76,11 @@ def open_run(args: argparse.Namespace, count: int | None) -> Opened:
             f"{len(missing)} images of {args.annotations} are not in {args.dataset} "
             f"(first: {', '.join(missing[:3])}); hint: point --dataset at the image directory"
         )
-    engine = make_backend(args.backend, Options(args.model, args.device, args.threads))
+    engine = make_backend(args.backend, EngineOptions.from_args(args))
     annotations = args.annotations
     describe = {
+        **harness.engine_description(args, engine),
         "level": args.level,
-        "backend": args.backend,
-        "device": args.device,
-        "engine": engine.describe(),
-        "max_batchsize": args.max_batchsize,
-        "model": {"path": str(args.model.resolve()), "sha256": sha256_of(args.model)},
         "dataset": {
             "path": str(args.dataset.resolve()),
             "annotations": str(annotations.resolve()),

@@ -10,7 +10,9 @@ mlperf.conf, user.conf, the profile and flags), ``sut`` (the SUT and QSL over a 
 ``batching`` (the SUT's work queue), ``progress`` (terminal progress), ``estimate`` (how
 long a run takes), ``compliance`` (audit.config for TEST01/TEST04), ``layout`` (the
 official results directories), ``summary`` and ``accuracy_log`` (LoadGen's outputs),
-``report`` (result.json and the closing summary), ``versions`` and ``cli`` (the driver).
+``report`` (result.json and the closing summary), ``onnxruntime_session`` (the one ONNX
+Runtime session setup of the apps' onnxruntime backends), ``versions`` and ``cli`` (the
+driver, and the flags every app shares).
 """
 
 __version__ = "0.1.0"

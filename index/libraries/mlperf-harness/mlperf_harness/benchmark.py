@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mlperf_harness.report import Score
@@ -19,6 +20,20 @@ from mlperf_harness.tokens import Tokens
 
 class UsageError(Exception):
     """Flags or inputs that cannot work; exit code 2. Write "what; hint: what to do"."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """What an app's backend is opened with: the model file and the shared engine flags
+    (``cli.add_engine``: ``--device``, ``--threads``)."""
+
+    model: Path
+    device: str
+    threads: int | None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> EngineOptions:
+        return cls(args.model, args.device, args.threads)
 
 
 @dataclass(frozen=True, slots=True)

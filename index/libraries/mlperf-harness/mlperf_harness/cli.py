@@ -90,6 +90,28 @@ def level_of(argv: list[str] | None, levels: tuple[str, ...], env: str) -> str:
     return str(known.level)
 
 
+def env_path(variable: str) -> Path | None:
+    """A path flag's default: the variable's value (cmpkg's recipes export them), or None
+    when it is unset or empty."""
+    value = os.environ.get(variable)
+    return Path(value) if value else None
+
+
+def engine_description(args: argparse.Namespace, engine: Any) -> dict[str, Any]:
+    """The part of result.json's "run" that the engine flags and ``--model`` give every
+    app: backend, device, the engine's own description, the batch limit, and the model
+    file with its sha256."""
+    from mlperf_harness.report import sha256_of
+
+    return {
+        "backend": args.backend,
+        "device": args.device,
+        "engine": engine.describe(),
+        "max_batchsize": args.max_batchsize,
+        "model": {"path": str(args.model.resolve()), "sha256": sha256_of(args.model)},
+    }
+
+
 def add_engine(p: argparse.ArgumentParser, backends: tuple[str, ...]) -> None:
     """`--backend` (else from the model's file suffix), `--device` and `--threads`."""
     p.add_argument(
