@@ -62,6 +62,41 @@ def test_importance_patch_is_the_cube_root_of_three_gaussians_of_sigma_roi_over_
     assert (patch == patch[::-1, ::-1, ::-1]).all()
 
 
+def test_the_reference_cases_are_43_the_last_read_from_case_00185_when_absent(
+    kits: None, tmp_path: Path
+) -> None:
+    """The reference has run 43 samples since v2.1: KiTS19's 42 and case_00400, which its
+    Makefile copies from case_00185 (KiTS19 has no case_00400)."""
+    import numpy as np
+    from kits19_seg import cases
+
+    assert len(set(cases.REFERENCE_CASES)) == len(cases.REFERENCE_CASES) == 43
+    assert cases.REFERENCE_CASES[-1] == "case_00400"
+    assert cases.COPIES == {"case_00400": "case_00185"}
+    # A KiTS19 directory as its download script leaves it: the 42 cases, no case_00400.
+    for name in cases.REFERENCE_CASES[:-1]:
+        (tmp_path / name).mkdir()
+        for file in cases.FILES:
+            (tmp_path / name / file).touch()
+    volume = np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6)
+    cases.write(tmp_path, "case_00185", volume, (volume % 3).astype(np.uint8), (1.6, 1.2, 1.2))
+    cases.check(tmp_path, cases.case_names(tmp_path))
+    copy, original = cases.read(tmp_path, "case_00400"), cases.read(tmp_path, "case_00185")
+    assert copy.case == "case_00400"
+    assert np.array_equal(copy.image, original.image) and np.array_equal(copy.label, original.label)
+    # A case_00400 folder of its own (the reference's Makefile made it) is read as it is.
+    cases.write(tmp_path, "case_00400", volume + 1, volume.astype(np.uint8) % 2, (1.6, 1.2, 1.2))
+    assert np.array_equal(cases.read(tmp_path, "case_00400").image, volume + 1)
+    # Without either, the check names the files of the case it would have read.
+    shutil.rmtree(tmp_path / "case_00400")
+    shutil.rmtree(tmp_path / "case_00185")
+    with pytest.raises(cases.CaseError) as raised:
+        cases.check(tmp_path, list(cases.REFERENCE_CASES))
+    assert str(raised.value).endswith(
+        "lacks case_00185/imaging.nii.gz, case_00185/segmentation.nii.gz"
+    )
+
+
 def test_windows_start_every_half_roi_depth_first(kits: None) -> None:
     from kits19_seg.preprocess import Geometry
     from kits19_seg.sliding_window import starts
