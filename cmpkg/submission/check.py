@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cmpkg.submission import layout
 from cmpkg.submission.loadgen_log import DetailLog, read_detail
 from cmpkg.submission.manifest import PLACEHOLDER
 from cmpkg.submission.rules import Rules
@@ -75,6 +76,7 @@ def check(root: Path, rules: Rules) -> list[Failure]:
     divisions = [d for d in sorted(root.iterdir()) if d.is_dir() and d.name in rules["divisions"]]
     if not divisions:
         report.fail(root, "structure", f"no division directory ({', '.join(rules['divisions'])})")
+    layout.check_root(root, rules, report.fail)
     for division in divisions:
         for submitter in sorted(p for p in division.iterdir() if p.is_dir()):
             _submitter(report, rules, submitter)
@@ -122,11 +124,29 @@ def _system_values(
         )
     if "system_type" in data and data["system_type"] not in rules["system-types"]:
         report.fail(path, "system-type", f"system_type {data['system_type']!r} is not valid")
+    _network(report, rules, path, data, top.parent.name)
     for key, expected in (("submitter", top.name), ("division", top.parent.name)):
         if key in data and str(data[key]).lower() != expected.lower():
             report.fail(
                 path, f"system-{key}", f"{key} {data[key]!r}, but the directory is {expected!r}"
             )
+
+
+def _network(
+    report: _Report, rules: Rules, path: Path, data: dict[str, Any], division: str
+) -> None:
+    """The checker lower-cases the network flag (a JSON bool breaks it) and, when it is
+    set at all, wants the network fields too; the closed division is never networked."""
+    field = rules["network-field"]
+    if field not in data:
+        return
+    value = data[field]
+    if not isinstance(value, str):
+        report.fail(path, "system-network", f"{field} must be a string, is {value!r}")
+    elif value.lower() == "true" and division == "closed":
+        report.fail(path, "system-network", f"{field} is true in the closed division")
+    elif value:
+        report.fail(path, "system-network", f"{field} {value!r} makes the network fields required")
 
 
 def _benchmark(
@@ -151,6 +171,13 @@ def _benchmark(
     for scenario in (required or ()) if closed else ():
         if scenario not in present:
             report.fail(bench, "scenario-missing", f"required scenario {scenario} is missing")
+    allowed = set(required or ()) | set(rules.optional_scenarios(bench.name, category))
+    for scenario in sorted(present - allowed) if closed and required is not None else ():
+        report.fail(
+            bench / scenario,
+            "scenario-unknown",
+            f"{scenario} is neither required nor optional for {bench.name} ({category})",
+        )
     for scenario in sorted(present):
         _scenario(report, rules, bench / scenario, bench.name, closed)
 
@@ -178,6 +205,8 @@ def _measurements(report: _Report, rules: Rules, path: Path) -> None:
 def _performance(report: _Report, rules: Rules, run: Path, bench: str, scenario: str) -> None:
     for name in rules["performance-files"]:
         report.need(run / name)
+    optional = rules["performance-optional-files"]
+    layout.check_file_set(run, rules, rules["performance-files"], optional, report.fail)
     log = read_detail(run / "mlperf_log_detail.txt")
     if log is not None:
         _settings(report, rules, run / "mlperf_log_detail.txt", log, bench, scenario)
@@ -186,6 +215,13 @@ def _performance(report: _Report, rules: Rules, run: Path, bench: str, scenario:
 def _settings(
     report: _Report, rules: Rules, path: Path, log: DetailLog, bench: str, scenario: str
 ) -> None:
+    if log.get("effective_scenario") != scenario:
+        report.fail(
+            path,
+            "scenario-mismatch",
+            f"LoadGen ran {log.get('effective_scenario')} in the {scenario} folder "
+            "(cmpkg never infers one scenario's result from another)",
+        )
     if log.get("result_validity") != "VALID":
         report.fail(path, "performance-invalid", f"result is {log.get('result_validity')}")
     if log.errors:
@@ -236,18 +272,19 @@ def _queries(
 def _accuracy(report: _Report, rules: Rules, acc: Path, bench: str) -> None:
     for name in rules["accuracy-files"]:
         report.need(acc / name)
+    layout.check_file_set(acc, rules, rules["accuracy-files"], (), report.fail)
     _accuracy_value(report, rules, acc / "accuracy.txt", bench)
     log = acc / "mlperf_log_accuracy.json"
     if log.is_file() and log.stat().st_size > rules["max-accuracy-log-bytes"]:
         report.fail(log, "accuracy-log-size", f"{log.stat().st_size} bytes: not truncated")
     detail = read_detail(acc / "mlperf_log_detail.txt")
     size = rules.per_model("dataset-size", bench)
-    if detail is not None and size and detail.get("qsl_reported_total_count") != size:
-        report.fail(
-            acc,
-            "dataset-size",
-            f"the accuracy run covered {detail.get('qsl_reported_total_count')} of {size} samples",
-        )
+    if detail is None or not size:
+        return
+    # the checker prefers LoadGen's accuracy sample count where the log has one
+    covered = detail.get("effective_accuracy_sample_count", detail.get("qsl_reported_total_count"))
+    if covered != size:
+        report.fail(acc, "dataset-size", f"the accuracy run covered {covered} of {size} samples")
 
 
 def _accuracy_value(report: _Report, rules: Rules, path: Path, bench: str) -> None:
@@ -275,17 +312,36 @@ def _compliance(report: _Report, rules: Rules, test_dir: Path, bench: str, scena
         return
     for name in rules["compliance-files"][test_dir.name]:
         found = report.need(test_dir / name, "compliance-file")
-        if (
-            found
-            and name.startswith("verify_")
-            and "TEST PASS" not in (test_dir / name).read_text()
-        ):
+        if found and name.startswith("verify_") and not _passes(test_dir / name):
             report.fail(
                 test_dir / name,
                 "compliance-failed",
                 f"{test_dir.name} {name} does not say TEST PASS",
             )
-    log = read_detail(test_dir / "performance" / "run_1" / "mlperf_log_detail.txt")
+    run = test_dir / "performance" / "run_1"
+    optional = rules["performance-optional-files"]
+    layout.check_file_set(run, rules, rules["performance-files"], optional, report.fail)
+    if test_dir.name == "TEST01":
+        _test01_accuracy(report, rules, test_dir)
+    log = read_detail(run / "mlperf_log_detail.txt")
     if log is not None:
-        path = test_dir / "performance" / "run_1" / "mlperf_log_detail.txt"
-        _settings(report, rules, path, log, bench, scenario)
+        _settings(report, rules, run / "mlperf_log_detail.txt", log, bench, scenario)
+
+
+def _passes(path: Path) -> bool:
+    """verify_accuracy.txt passes on a line that is exactly `TEST PASS` (the checker
+    compares whole lines there); verify_performance.txt on any line containing it."""
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    if path.name == "verify_accuracy.txt":
+        return "TEST PASS" in lines
+    return any("TEST PASS" in line for line in lines)
+
+
+def _test01_accuracy(report: _Report, rules: Rules, test_dir: Path) -> None:
+    """TEST01's accuracy folder: the log (with its hash) when the verification passed,
+    and the baseline and compliance accuracies as well when it did not."""
+    verify = test_dir / "verify_accuracy.txt"
+    verdict = "passed" if verify.is_file() and _passes(verify) else "failed"
+    wanted = rules["test01-accuracy-files"][verdict]
+    if report.need(test_dir / "accuracy", "compliance-file"):
+        layout.check_file_set(test_dir / "accuracy", rules, wanted, (), report.fail)

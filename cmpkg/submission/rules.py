@@ -40,6 +40,11 @@ class Rules:
         found = table.get(self.model(benchmark) or "")
         return None if found is None else tuple(found)
 
+    def optional_scenarios(self, benchmark: str, category: str) -> tuple[str, ...]:
+        """The scenarios `category` may submit besides the required ones."""
+        table = self.data.get("optional-scenarios", {}).get(category, {})
+        return tuple(table.get(self.model(benchmark) or "", ()))
+
     def compliance_tests(self, benchmark: str) -> tuple[str, ...]:
         model = self.model(benchmark)
         return tuple(t for t, models in sorted(self.data["compliance"].items()) if model in models)

@@ -9,7 +9,7 @@
             accuracy/mlperf_log_summary.txt, mlperf_log_detail.txt, accuracy.txt,
                      mlperf_log_accuracy.json (truncated as the official tool does)
             TEST01/verify_accuracy.txt, verify_performance.txt, performance/run_1/...,
-                   accuracy/mlperf_log_accuracy.json
+                   accuracy/mlperf_log_accuracy.json, accuracy.txt (its hash= line)
             TEST04/verify_performance.txt, performance/run_1/...
 
 The folder and file names are the checker's (rules: `code-dir`, `*-files`). `files()`
@@ -50,10 +50,12 @@ class Inputs:
     system: Mapping[str, str]  # the description, every field as it will be written
 
 
-def truncate(log: bytes, limit: int, viewable: int) -> bytes:
+def truncate(log: bytes, limit: int, viewable: int, *, hashed: bool = True) -> bytes:
     """truncate_accuracy_log.py's cut: the first and last `viewable` bytes around a
-    `...` line, for logs larger than `limit` (smaller ones are kept whole)."""
-    if len(log) <= limit:
+    `...` line. The tool leaves a log alone when its accuracy.txt already has a hash and
+    it is under `limit`, or when it is under `viewable`; it cuts every other one (a
+    compliance log, whose accuracy.txt it creates, from `viewable` bytes on)."""
+    if (hashed and len(log) < limit) or len(log) < viewable:
         return log
     return log[:viewable] + b"\n\n...\n\n" + log[-viewable:]
 
@@ -113,9 +115,11 @@ def _accuracy(given: Inputs, run: Path, where: str) -> dict[str, bytes]:
     original = _read(run / ACC_LOG)
     rules = given.rules
     out = {f"{where}/{n}": _read(run / n) for n in (SUMMARY, DETAIL)}
-    out[f"{where}/{ACC_TXT}"] = with_hash(_read(run / ACC_TXT), original, rules["hash-pattern"])
+    text = _read(run / ACC_TXT)
+    out[f"{where}/{ACC_TXT}"] = with_hash(text, original, rules["hash-pattern"])
+    hashed = any(re.match(rules["hash-pattern"], line) for line in text.decode().splitlines())
     limit, viewable = rules["max-accuracy-log-bytes"], rules["truncate-viewable-bytes"]
-    out[f"{where}/{ACC_LOG}"] = truncate(original, limit, viewable)
+    out[f"{where}/{ACC_LOG}"] = truncate(original, limit, viewable, hashed=hashed)
     return out
 
 
@@ -128,8 +132,19 @@ def _compliance(given: Inputs, test_dir: Path, where: str) -> dict[str, bytes]:
     for name in given.rules["performance-files"]:
         out[f"{where}/performance/run_1/{name}"] = _read(run / name)
     if (run / ACC_LOG).is_file() and (test_dir / "verify_accuracy.txt").is_file():
-        out[f"{where}/accuracy/{ACC_LOG}"] = _read(run / ACC_LOG)  # as run_verification.py
+        out |= _compliance_accuracy(given, _read(run / ACC_LOG), f"{where}/accuracy")
     return out
+
+
+def _compliance_accuracy(given: Inputs, log: bytes, where: str) -> dict[str, bytes]:
+    """TEST01's accuracy folder as run_verification.py leaves it and the truncation tool
+    finishes it: the performance-mode log, cut, and an accuracy.txt holding its hash."""
+    rules = given.rules
+    limit, viewable = rules["max-accuracy-log-bytes"], rules["truncate-viewable-bytes"]
+    return {
+        f"{where}/{ACC_TXT}": with_hash(b"", log, rules["hash-pattern"]),
+        f"{where}/{ACC_LOG}": truncate(log, limit, viewable, hashed=False),
+    }
 
 
 def _read(path: Path) -> bytes:

@@ -91,6 +91,10 @@ def test_generate_is_byte_identical_when_rerun(smoke: Smoke, tree: Path, tmp_pat
         ("scenario", "scenario-missing", "MultiStream"),
         ("compliance", "compliance-missing", "TEST04"),
         ("verification", "compliance-file", "verify_accuracy.txt"),
+        ("test01-hash", "file-set", "missing accuracy.txt"),
+        ("extra-file", "file-set", "unexpected notes.txt"),
+        ("hidden", "name", ".DS_Store"),
+        ("unknown-scenario", "scenario-unknown", "Server"),
     ],
 )
 def test_check_fails_naming_what_was_removed(
@@ -109,8 +113,16 @@ def test_check_fails_naming_what_was_removed(
         shutil.rmtree(cell.parent / "MultiStream")
     elif breakage == "compliance":
         shutil.rmtree(cell / "TEST04")
-    else:
+    elif breakage == "verification":
         (cell / "TEST01" / "verify_accuracy.txt").unlink()
+    elif breakage == "test01-hash":
+        (cell / "TEST01" / "accuracy" / "accuracy.txt").unlink()
+    elif breakage == "extra-file":
+        (cell / "accuracy" / "notes.txt").write_text("x")
+    elif breakage == "hidden":
+        (cell / ".DS_Store").write_text("x")
+    else:
+        shutil.copytree(cell, cell.parent / "Server")
     done = cmpkg(smoke.project, smoke.home, "submission", "check", copy)
     assert done.returncode == 1
     lines = [line for line in done.stdout.splitlines() if f": {rule}: " in line]
