@@ -33,9 +33,12 @@ RUN_LENGTH = frozenset(
         "dataset-size",
         "performance-invalid",
         "loadgen-errors",
+        "compliance-invalid",
     }
 )
 SEEDS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
+#: How a performance verification says one of the runs it compared was INVALID.
+INVALID_RUN = "results are invalid"
 
 
 @dataclass(frozen=True)
@@ -274,10 +277,13 @@ def _accuracy(report: _Report, rules: Rules, acc: Path, bench: str) -> None:
         report.need(acc / name)
     layout.check_file_set(acc, rules, rules["accuracy-files"], (), report.fail)
     _accuracy_value(report, rules, acc / "accuracy.txt", bench)
+    detail = read_detail(acc / "mlperf_log_detail.txt")
+    if detail is not None and detail.errors:
+        found = f"{len(detail.errors)} LoadGen error(s): {detail.errors[0]}"
+        report.fail(acc / "mlperf_log_detail.txt", "loadgen-errors", found)
     log = acc / "mlperf_log_accuracy.json"
     if log.is_file() and log.stat().st_size > rules["max-accuracy-log-bytes"]:
         report.fail(log, "accuracy-log-size", f"{log.stat().st_size} bytes: not truncated")
-    detail = read_detail(acc / "mlperf_log_detail.txt")
     size = rules.per_model("dataset-size", bench)
     if detail is None or not size:
         return
@@ -313,11 +319,7 @@ def _compliance(report: _Report, rules: Rules, test_dir: Path, bench: str, scena
     for name in rules["compliance-files"][test_dir.name]:
         found = report.need(test_dir / name, "compliance-file")
         if found and name.startswith("verify_") and not _passes(test_dir / name):
-            report.fail(
-                test_dir / name,
-                "compliance-failed",
-                f"{test_dir.name} {name} does not say TEST PASS",
-            )
+            _compliance_verdict(report, test_dir / name)
     run = test_dir / "performance" / "run_1"
     optional = rules["performance-optional-files"]
     layout.check_file_set(run, rules, rules["performance-files"], optional, report.fail)
@@ -326,6 +328,19 @@ def _compliance(report: _Report, rules: Rules, test_dir: Path, bench: str, scena
     log = read_detail(run / "mlperf_log_detail.txt")
     if log is not None:
         _settings(report, rules, run / "mlperf_log_detail.txt", log, bench, scenario)
+
+
+def _compliance_verdict(report: _Report, path: Path) -> None:
+    """A failed verification: of an INVALID run it compared (validity, as a smoke run's
+    can be), or of the comparison itself."""
+    text = path.read_text()
+    if INVALID_RUN in text:
+        said = next(line for line in text.splitlines() if INVALID_RUN in line)
+        report.fail(path, "compliance-invalid", f"{path.parent.name}: {said.strip()}")
+    else:
+        report.fail(
+            path, "compliance-failed", f"{path.parent.name} {path.name} does not say TEST PASS"
+        )
 
 
 def _passes(path: Path) -> bool:

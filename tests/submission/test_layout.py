@@ -96,3 +96,20 @@ def test_truncation_follows_the_official_tool() -> None:
     assert truncate(b"[]", 10240, 4096, hashed=False) == b"[]"
     digest = hashlib.sha256(log).hexdigest()
     assert with_hash(b"", log, V60["hash-pattern"]) == f"hash={digest}\n".encode()
+
+
+def test_a_verification_failed_by_an_invalid_run_is_told_from_a_failed_comparison(
+    tmp_path: Path,
+) -> None:
+    top = tmp_path / "closed" / "Org"
+    _touch(top / "systems" / "sys.json", json.dumps({"system_type": "edge"}).encode())
+    verify = top / "results" / "sys" / "resnet50" / "Offline" / "TEST01" / "verify_performance.txt"
+    said = {}
+    for verdict in ("TEST FAIL: Reference results are invalid", "TEST FAIL: Test score invalid"):
+        _touch(verify, f"Verifying performance.\n{verdict}\n".encode())
+        found = [f for f in check(tmp_path, V60) if f.path.endswith("verify_performance.txt")]
+        said[verdict] = [(f.rule, f.run_length) for f in found]
+    assert said == {
+        "TEST FAIL: Reference results are invalid": [("compliance-invalid", True)],
+        "TEST FAIL: Test score invalid": [("compliance-failed", False)],
+    }
