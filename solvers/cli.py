@@ -8,11 +8,10 @@ exits with the worst code of its cases. No traceback reaches the user for bad in
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from solvers.backends import SolveTimeoutError
 from solvers.catalog import Catalog
@@ -22,13 +21,65 @@ from solvers.solve import Result, SolverBugError, backend_names, solve
 EXIT_SAT, EXIT_UNSAT, EXIT_BAD_INPUT, EXIT_TIMEOUT, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse exits 2 on usage errors; keep that
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"error: {message}\n")
+class Args(NamedTuple):
+    """The parsed command line."""
+
+    command: str
+    file: str
+    backend: str = "auto"
+    json: bool = False
+    timeout: float | None = None
 
 
-def _parser() -> argparse.ArgumentParser:
+def parse_args(argv: Sequence[str]) -> Args:
+    """The command line, read directly when it is plain (`solve FILE` and the options spelled
+    out, in any order), else by argparse, which also owns --help, abbreviations and every
+    usage error. argparse (with the shutil, bz2, lzma, gettext and locale it pulls in) was
+    a fifth of this CLI's start-up on a trivial problem."""
+    plain = _plain_args(argv)
+    if plain is not None:
+        return plain
+    return Args(**vars(_parser().parse_args(argv)))
+
+
+def _plain_args(argv: Sequence[str]) -> Args | None:
+    if len(argv) < 2 or argv[0] != "solve":
+        return None
+    files: list[str] = []
+    options: dict[str, Any] = {}
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg == "--json":
+            options["json"] = True
+        elif arg in ("--backend", "--timeout"):
+            value = next(rest, None)
+            if value is None or (arg == "--backend" and value not in backend_names()):
+                return None
+            options[arg[2:]] = value if arg == "--backend" else _seconds(value)
+            if options[arg[2:]] is None:
+                return None
+        elif arg.startswith("-"):
+            return None
+        else:
+            files.append(arg)
+    return Args("solve", files[0], **options) if len(files) == 1 else None
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _parser() -> Any:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> Any:  # argparse exits 2 on usage errors; keep that
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_BAD_INPUT, f"error: {message}\n")
+
     parser = _Parser(prog="python -m solvers", description="Solve a solvers-problem/1 file.")
     sub = parser.add_subparsers(dest="command", required=True)
     cmd = sub.add_parser("solve", help="solve a problem or batch file")
@@ -78,7 +129,7 @@ def _print(case: Case, result: Result, as_json: bool, batch: bool) -> None:
         print(f"{name} {cand.version}" + "".join(f" {k}={v}" for k, v in cand.variant))
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: Args) -> int:
     cases = _read_cases(args.file)
     batch = len(cases) != 1 or bool(cases[0].id)
     worst, catalog = EXIT_SAT, None
@@ -99,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return _run(args)
     except ProblemError as exc:

@@ -161,3 +161,36 @@ def test_exit_4_internal_error_is_reported_not_raised(
     err = capsys.readouterr().err
     assert "internal error: libsolv returned an invalid answer" in err
     assert "Traceback" not in err
+
+
+PLAIN = [
+    ["solve", "p.json"],
+    ["solve", "p.json", "--json"],
+    ["solve", "--json", "p.json", "--backend", "clingo", "--timeout", "2.5"],
+    ["solve", "p.json", "--timeout", "-1", "--backend", "libsolv", "--backend", "auto"],
+]
+NOT_PLAIN = [  # argparse's: help, abbreviations, bad values, usage errors
+    ["solve", "p.json", "--back", "clingo"],
+    ["solve", "p.json", "--backend", "nope"],
+    ["solve", "p.json", "--timeout", "soon"],
+    ["solve", "p.json", "--timeout"],
+    ["solve", "a.json", "b.json"],
+    ["solve", "--", "p.json"],
+    ["solve", "-h"],
+    ["solve"],
+    ["check", "p.json"],
+]
+
+
+@pytest.mark.parametrize("argv", PLAIN, ids=" ".join)
+def test_a_plain_command_line_is_read_as_argparse_reads_it(argv: list[str]) -> None:
+    from solvers.cli import Args, _parser, _plain_args
+
+    assert _plain_args(argv) == Args(**vars(_parser().parse_args(argv)))
+
+
+@pytest.mark.parametrize("argv", NOT_PLAIN, ids=" ".join)
+def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
+    from solvers.cli import _plain_args
+
+    assert _plain_args(argv) is None
