@@ -121,11 +121,17 @@ class Catalog:
         return [self.candidates[c].name for c in cids]
 
     def reachable(
-        self, requests: Iterable[Requirement], check: Callable[[], None] = lambda: None
+        self,
+        requests: Iterable[Requirement],
+        check: Callable[[], None] = lambda: None,
+        excluded: Callable[[int], bool] | None = None,
     ) -> list[int]:
         """Ids of every candidate that some chain of depends from `requests` could choose.
 
-        Only these can appear in a needed answer, so backends encode only these.
+        Only these can appear in a needed answer, so backends encode only these. With
+        `excluded`, a candidate for which it is true is treated as never chosen: it is left
+        out and its depends are not followed (auto's clingo step leaves out what cannot be
+        in an answer cheaper than libsolv's).
         Cost: O(reachable candidates x their depends), each requirement matched once (and,
         for a lazy problem, each reached package built). `check` (a deadline's) is called
         first and every `CHECK_EVERY` requirements: on a dense index this walk covers most
@@ -143,7 +149,7 @@ class Catalog:
             if len(done_reqs) % CHECK_EVERY == 0:
                 check()
             for cid in self.matches(req):
-                if cid not in seen:
+                if cid not in seen and not (excluded and excluded(cid)):
                     seen.add(cid)
                     todo.extend(self.candidates[cid].depends)
         return sorted(seen)

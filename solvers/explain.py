@@ -30,32 +30,34 @@ MAX_VARIANTS = 3  # variants of one version listed before they are summarised
 CORE_GRACE = 0.5
 
 
-def explain(catalog: Catalog, deadline: Deadline) -> Explanation:
+def explain(catalog: Catalog, deadline: Deadline, limit: Deadline | None = None) -> Explanation:
     """The derivation naming the clashing constraints of an unsatisfiable problem.
 
     Cost: O(core x log(edges)) libsolv calls on the reachable candidates, bounded by
     `deadline` (on expiry the current, larger core is rendered; SolveTimeoutError if it
-    expires before the candidates are even encoded).
+    expires before the candidates are even encoded). `limit` is the caller's hard bound
+    (the `timeout` of `solve`): past it (plus `CORE_GRACE`) the search is killed even
+    inside a libsolv solve, raising SolveTimeoutError; without it nothing is forked.
     """
     problem = catalog.problem
     for req in problem.requests:
         if not catalog.matches(req):
             asked = Step("request", f"the request needs {req}", 0, req.name, str(req))
             return Explanation((asked, _why_none(catalog, req, 1)))
-    core = _core(catalog, deadline)
+    core = _core(catalog, deadline, limit or Deadline(None))
     requests = [problem.requests[i] for kind, i in core if kind == "req"]
     edges = [e for kind, e in core if kind == "edge"]
     return Explanation(tuple(_render(catalog, requests, edges)))
 
 
-def _core(catalog: Catalog, deadline: Deadline) -> list[_Item]:
+def _core(catalog: Catalog, deadline: Deadline, limit: Deadline) -> list[_Item]:
     """Encoding happens here (Python, deadline-checked); the search, many libsolv solves,
-    runs in a child that ends itself with the core it has when the deadline passes and is
-    killed `CORE_GRACE` seconds later if a solve still holds it (`worker.bounded`)."""
+    ends itself with the core it has when `deadline` passes, and under a `limit` runs in a
+    child killed `CORE_GRACE` seconds past it if a solve still holds it (`worker.bounded`)."""
     problem = catalog.problem
     reached = catalog.reachable(problem.requests, deadline.check)
     enc = Encoding(catalog, reached, switchable=True, deadline=deadline)
-    core: list[_Item] = bounded(lambda: _search(enc, deadline), deadline, CORE_GRACE)
+    core: list[_Item] = bounded(lambda: _search(enc, deadline), limit, CORE_GRACE)
     return core
 
 

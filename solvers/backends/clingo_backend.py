@@ -15,6 +15,7 @@ clingo proves optimality, so answers are exactly optimal for that objective.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import clingo
@@ -103,23 +104,42 @@ class ClingoBackend:
     complete = True
     optimal = True
 
-    def __init__(self, anytime: bool = False) -> None:
+    def __init__(self, anytime: bool = False, bound: tuple[int, int] | None = None) -> None:
         self.anytime = anytime
+        # auto passes (tier 1, tier 2) of libsolv's answer: an optimum costs no more, so the
+        # program leaves out what cannot be in it (`_excluded`) and what only that reaches.
+        self.bound = bound
         self.proven = False  # set by solve: True when clingo finished (optimum proven)
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
         # usc (core-guided) proved optima faster than bb (model-guided) in our measurements.
         ctl = clingo.Control(["--opt-mode=opt", "--opt-strategy=usc", "--warn=none"])
+        cids = catalog.reachable(catalog.problem.requests, deadline.check, self._excluded(catalog))
         with ctl.backend() as backend:
-            builder = _Builder(
-                catalog,
-                backend,
-                catalog.reachable(catalog.problem.requests, deadline.check),
-                deadline,
-            )
+            builder = _Builder(catalog, backend, cids, deadline)
             builder.build()
         deadline.check()
         return self._search(ctl, {atom: cid for cid, atom in builder.atom.items()}, deadline)
+
+    def _excluded(self, catalog: Catalog) -> Callable[[int], bool] | None:
+        """Candidates that no answer within `bound` = (t1, t2) contains: one of a requested
+        name ranked beyond t1 makes tier 1 exceed t1; when t1 is 0 (so the optimum's tier 1
+        is 0 too), any other candidate ranked beyond t2 makes tier 2 exceed t2. On the
+        realistic benchmark this cut the candidates a request reaches from 8,000-13,700 to
+        mostly 700-4,000 (clingo's time per request by 1.5-20x)."""
+        if self.bound is None:
+            return None
+        t1, t2 = self.bound
+        requested = {r.name for r in catalog.problem.requests}
+        limit = t2 if t1 == 0 else None
+
+        def excluded(cid: int) -> bool:
+            rank = catalog.rank(cid)
+            if catalog.candidates[cid].name in requested:
+                return rank > t1
+            return limit is not None and rank > limit
+
+        return excluded
 
     def _search(
         self, ctl: clingo.Control, by_atom: dict[int, int], deadline: Deadline

@@ -1,6 +1,7 @@
-"""auto returns libsolv's answer without clingo only when `certainly_optimal` proves it; where
-libsolv's answer is not optimal the proof must fail and clingo must find the optimum.
-(Soundness on random problems: test_properties.py's test_auto_shortcut_is_never_wrong.)"""
+"""auto returns the first-choice answer without any solver, or libsolv's answer without clingo,
+only when `certainly_optimal` proves it; where libsolv's answer is not optimal the proof must
+fail and clingo must find the optimum. (Soundness on random problems: test_properties.py's
+test_auto_shortcut_is_never_wrong and test_backends_agree_with_brute_force.)"""
 
 from __future__ import annotations
 
@@ -45,16 +46,38 @@ def test_the_shortcut_refuses_a_greedy_answer_and_clingo_finds_the_optimum() -> 
     assert _versions(result.pins) == {"a": "1", "b": "1", "c": "5"}
 
 
+def _libsolv_proved(problem: Any) -> bool:
+    catalog = Catalog(problem)
+    chosen = LibsolvBackend(refine=False).solve(catalog, Deadline(None))
+    assert chosen is not None
+    pins = {catalog.candidates[c].name: catalog.candidates[c] for c in chosen}
+    return certainly_optimal(catalog, needed(problem, pins))
+
+
 def test_the_shortcut_applies_when_every_pin_is_first() -> None:
     raw = {**GREEDY_TRAP, "packages": {**GREEDY_TRAP["packages"], "b": [{"version": "1"}]}}
     result = solve(load_problem(raw), "auto")
-    assert result.backend == "libsolv" and result.optimal
+    assert result.backend == "first-choice" and result.optimal
     assert _versions(result.pins) == {"a": "1", "b": "1", "c": "5"}
+    assert _libsolv_proved(load_problem(raw))  # libsolv's answer would be proved too
 
 
 def test_a_forced_older_pin_is_proved_without_clingo() -> None:
     """`a` needs `c ==2` (one candidate): every answer holds it, so rank 3 is no loss."""
     packages = {**GREEDY_TRAP["packages"], "a": [{"version": "1", "depends": [["c", "==2"]]}]}
     result = solve(load_problem({**GREEDY_TRAP, "packages": packages}), "auto")
-    assert result.backend == "libsolv" and result.optimal
+    assert result.backend == "first-choice" and result.optimal
     assert _versions(result.pins) == {"a": "1", "c": "2"}
+
+
+def test_libsolvs_answer_is_proved_where_the_first_choice_clashes() -> None:
+    """The first choice takes `c 5` for `a`'s `c`, then `d` needs `c ==2`: not an answer.
+    libsolv's `a 1, c 2, d 1` is proved (`c 2` is forced through `d`), so clingo never runs."""
+    packages = {
+        **GREEDY_TRAP["packages"],
+        "a": [{"version": "1", "depends": [["d", ""], ["c", ""]]}],
+        "d": [{"version": "1", "depends": [["c", "==2"]]}],
+    }
+    result = solve(load_problem({**GREEDY_TRAP, "packages": packages}), "auto")
+    assert result.backend == "libsolv" and result.optimal
+    assert _versions(result.pins) == {"a": "1", "c": "2", "d": "1"}

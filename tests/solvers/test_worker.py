@@ -79,7 +79,7 @@ from solvers.catalog import Catalog
 from solvers.explain import explain
 catalog = Catalog(load_problem(json.load(open(sys.argv[1]))))
 try:
-    explain(catalog, Deadline({BOUND}))
+    explain(catalog, Deadline({BOUND}), Deadline({BOUND}))  # the search's bound; solve's
 except SolveTimeoutError:
     print("timeout")
 """
