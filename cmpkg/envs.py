@@ -49,6 +49,13 @@ class EnvRecord:
             return sorted(self.apps)
         return [self.name] if self.run else []
 
+    #: The entries running it reads (`Plan.runtime_keys`): what `cmpkg run` checks before
+    #: the app starts. None in a record older than the field: every key.
+    runtime: list[str] | None = None
+
+    def runtime_keys(self) -> list[str]:
+        return self.keys if self.runtime is None else self.runtime
+
 
 def envs_dir(home: Path) -> Path:
     return home / ENVS_DIR

@@ -146,6 +146,15 @@ class Plan:
     def keys(self) -> dict[str, str]:
         return {s.name: s.key for s in self.steps}
 
+    def runtime_keys(self) -> list[str]:
+        """The keys of what the installed environment uses when it runs: every step's but
+        the tool environments that only `generate` steps run in. Those are build inputs
+        (Nix's build-time dependencies): their products are entries of their own, and
+        nothing run from the environment reads them (docs/design.md, "The no-op fast
+        path"). A tool environment that is also the main one keeps its key here."""
+        tools = {s.runs_in for s in self.steps if s.runs_in}
+        return sorted({s.key for s in self.steps if s.name not in tools})
+
 
 def python_requirements(
     resolution: Resolution, names: Collection[str] | None = None

@@ -328,6 +328,7 @@ def _record(
         variables={**installed.variables, **exported},
         run=first["run"],
         keys=sorted(plan.keys().values()),
+        runtime=plan.runtime_keys(),
         context={k: v for k, v in document.items() if k in ("index-revision", "lock")},
         apps=apps,
     )
@@ -374,7 +375,9 @@ def _remember(
     ]
     found = [str(t.source) for t in ctx.tools.values()] + [python]
     keys = done.plan.keys()
-    entries = [str(store.entry_path(k)) for k in keys.values()]
+    # The installed environment's promise: only what it runs is checked; a tool environment
+    # is checked by the full path before any build uses it (docs/design.md).
+    entries = [str(store.entry_path(k)) for k in done.plan.runtime_keys()]
     index_base = home() / "index-v1" / compiled.cache_key(ctx.index.dirs)
     shown = fast_path.Answer(
         done.env, done.target, keys, len(done.plan.steps), done.runnable, done.choice

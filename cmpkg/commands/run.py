@@ -61,7 +61,7 @@ def run(request: RunInput) -> RunResult:
     env.setdefault("CMPKG_RESULTS_DIR", str(project.results_root(request.cwd, request.home)))
     store = Store(request.home)
     with contextlib.ExitStack() as held:
-        for key in record.keys:  # shared locks: `cmpkg cache gc` leaves these entries alone
+        for key in record.runtime_keys():  # shared locks: `cmpkg cache gc` leaves them be
             held.enter_context(store.hold(key))
         preflight(store, record)  # under the locks: nothing can remove an entry after this
         started = time.time()
@@ -100,7 +100,7 @@ def preflight(store: Store, record: EnvRecord) -> None:
 
     names = {info["key"]: name for name, info in record.packages.items() if "key" in info}
     problems, modified = [], []
-    for key in record.keys:
+    for key in record.runtime_keys():  # a tool environment is a build input: not run
         if fingerprint.intact(str(store.entry_path(key))):
             continue  # complete and as committed: no 1 MB manifest of a venv parsed
         entry = store.get(key)

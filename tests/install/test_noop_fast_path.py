@@ -179,3 +179,82 @@ def test_an_edit_of_a_shared_file_through_either_link_is_refused(
         )
         assert done.returncode == 1, done.stdout
         assert "entry-modified" in done.stderr and "rt.py" in done.stderr
+
+
+GEN_LIB = """name = "gen"
+version = "1.0"
+kind = "library"
+tags = ["gen"]
+summary = "what the data generator imports"
+license = "MIT"
+homepage = "https://example.org"
+depends = ["python >=3.10"]
+
+[provide]
+method = "python"
+requirements = ["gen==1.0"]
+"""
+DATA = """name = "data"
+version = "1"
+kind = "dataset"
+tags = ["data"]
+summary = "generated in its own tool environment (gen only)"
+license = "MIT"
+homepage = "https://example.org"
+depends = ["gen"]
+
+[env]
+DATA = "${entry}/data.txt"
+
+[provide]
+method = "generate"
+script = "make.py"
+args = ["--out", "${entry}"]
+"""
+MAKE = """import pathlib, sys, gen
+pathlib.Path(sys.argv[2], "data.txt").write_text(gen.VERSION)
+"""
+
+
+@pytest.mark.slow
+def test_a_tool_environment_is_a_build_input_the_full_path_still_checks(
+    tmp_path: Path,
+) -> None:
+    """The no-op and `cmpkg run` check what the environment runs; an edited tool
+    environment (where a generate step ran) is refused by any install that takes the full
+    path, which checks every entry it reuses (RELIABILITY A.4)."""
+    made = Project(tmp_path)
+    build_wheel(made.wheels, "gen", "1.0", "VERSION = 'gen 1.0'\n")
+    (made.index / "data").mkdir()
+    (made.index / "data" / "gen.toml").write_text(GEN_LIB)
+    (made.index / "data" / "data.toml").write_text(DATA)
+    (made.index / "data" / "make.py").write_text(MAKE)
+    app = made.index / "app" / "app.toml"
+    app.write_text(app.read_text().replace('{ tags = ["model", "tiny"] },', '"data",'))
+    made.install()
+    home = Path(made.env["CMPKG_HOME"])
+    record = json.loads((home / "envs" / "app.json").read_text())
+    tool = record["packages"]["python-env:data"]["key"]
+    assert tool not in record["runtime"] and tool in record["keys"]  # still a gc root
+    assert record["packages"]["python-env"]["key"] in record["runtime"]
+
+    tampered = next(Path(record["packages"]["python-env:data"]["path"]).rglob("gen.py"))
+    tampered.chmod(0o644)
+    tampered.write_text("VERSION = 'evil'\n")
+    assert made.fast()  # the environment itself is intact: answered from the record
+    ran = subprocess.run(
+        [sys.executable, "-m", "cmpkg", "run", "app"], capture_output=True, text=True, env=made.env
+    )
+    assert ran.returncode == 0 and ran.stdout.strip() == "hi", ran.stderr
+    verify = subprocess.run(
+        [sys.executable, "-m", "cmpkg", "cache", "verify"],
+        capture_output=True,
+        text=True,
+        env=made.env,
+    )
+    assert verify.returncode != 0 and "gen.py" in verify.stdout + verify.stderr
+    # Another command line takes the full path, which reuses the tool environment: refused.
+    argv = [*made.argv("app[device=cpu]")]
+    full = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=made.env)
+    assert full.returncode == 1
+    assert "entry-modified" in full.stderr and "gen.py" in full.stderr
