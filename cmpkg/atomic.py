@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,8 +28,10 @@ except ImportError:  # pragma: no cover - Windows: no sweeping, plain atomic rep
 # Ours, and the older spelling `.NAME.tmpPID`; `NAME.<8 chars>.tmp` (the store's former
 # `tempfile.mkstemp`) only where asked (`legacy`): too loose for other directories. Those
 # writers held no lock, so one found unlocked is taken as dead.
-_TEMP = re.compile(r"^\.(?P<a>.+)\.[0-9a-f]{8}\.tmp$|^\.(?P<c>.+)\.tmp\d+$")
-_LEGACY = re.compile(r"^(?P<b>.+)\.[a-z0-9_]{8}\.tmp$")
+# Patterns, compiled by `re`'s cache on first use: only a sweep needs them, and every
+# atomic write (`cmpkg run`'s record included) imports this module.
+_TEMP = r"^\.(?P<a>.+)\.[0-9a-f]{8}\.tmp$|^\.(?P<c>.+)\.tmp\d+$"
+_LEGACY = r"^(?P<b>.+)\.[a-z0-9_]{8}\.tmp$"
 
 
 def write_text(path: Path, text: str, *, durable: bool = False) -> None:
@@ -61,7 +62,7 @@ def write_bytes(path: Path, data: bytes, *, durable: bool = False) -> None:
 def _create_locked(path: Path) -> tuple[int, str]:
     """A new temp file beside `path`, open and exclusively locked."""
     while True:
-        tmp = str(path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp"))
+        tmp = str(path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp"))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         if fcntl is None:  # pragma: no cover - Windows
             return fd, tmp
@@ -74,7 +75,7 @@ def _create_locked(path: Path) -> tuple[int, str]:
 
 def is_temp(name: str, *, of: Iterable[str] | None = None, legacy: bool = False) -> bool:
     """Whether `name` is the temp file of an atomic write (of one of the names `of`)."""
-    match = _TEMP.match(name) or (_LEGACY.match(name) if legacy else None)
+    match = re.match(_TEMP, name) or (re.match(_LEGACY, name) if legacy else None)
     if match is None:
         return False
     target = next(v for v in match.groupdict().values() if v)

@@ -14,7 +14,6 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,34 +26,77 @@ ENVS_DIR = "envs"
 PATH_LIKE = ("PATH", "PYTHONPATH", "LD_LIBRARY_PATH")
 
 
-@dataclass(frozen=True)
 class EnvRecord:
-    """What `cmpkg run NAME` needs, written by install: no index load, no probe at run time."""
+    """What `cmpkg run NAME` needs, written by install: no index load, no probe at run time.
 
-    name: str
-    requests: list[str]
-    target: str
-    packages: dict[str, dict[str, Any]]  # name -> {key, path, version, variant, kind}
-    variables: dict[str, str]  # the composed exports (search paths already joined)
-    run: list[str] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)
-    context: dict[str, Any] = field(default_factory=dict)  # facts, backend, lock: for result.json
-    #: app name -> {"run": argv, "variables": the app's own exports}: every requested app
-    #: with a run command (`run` and `variables` above are the whole environment's, and
-    #: `run` its first app's). Empty in records written before environments held several.
-    apps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    A slotted class, not a dataclass: `cmpkg run` reads one before the app starts, and
+    importing `dataclasses` (it pulls `inspect`) costs more than the rest of the read."""
+
+    __slots__ = (
+        "apps",
+        "context",
+        "keys",
+        "name",
+        "packages",
+        "requests",
+        "run",
+        "runtime",
+        "target",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        requests: list[str],
+        target: str,
+        packages: dict[str, dict[str, Any]],  # name -> {key, path, version, variant, kind}
+        variables: dict[str, str],  # the composed exports (search paths already joined)
+        run: list[str] | None = None,
+        keys: list[str] | None = None,
+        context: dict[str, Any] | None = None,  # facts, backend, lock: for result.json
+        runtime: list[str] | None = None,
+        apps: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.name = name
+        self.requests = requests
+        self.target = target
+        self.packages = packages
+        self.variables = variables
+        self.run = [] if run is None else run
+        self.keys = [] if keys is None else keys
+        self.context = {} if context is None else context
+        #: The entries running it reads (`Plan.runtime_keys`): what `cmpkg run` checks
+        #: before the app starts. None in a record older than the field: every key.
+        self.runtime = runtime
+        #: app name -> {"run": argv, "variables": the app's own exports}: every requested
+        #: app with a run command (`run` and `variables` above are the whole environment's,
+        #: and `run` its first app's). Empty in records written before environments held
+        #: several.
+        self.apps = {} if apps is None else apps
 
     def app_names(self) -> list[str]:
         if self.apps:
             return sorted(self.apps)
         return [self.name] if self.run else []
 
-    #: The entries running it reads (`Plan.runtime_keys`): what `cmpkg run` checks before
-    #: the app starts. None in a record older than the field: every key.
-    runtime: list[str] | None = None
+    def replace(self, **changes: Any) -> EnvRecord:
+        """A copy with `changes` (as `dataclasses.replace`)."""
+        return EnvRecord(**(self.to_json() | changes))
 
     def runtime_keys(self) -> list[str]:
-        return self.keys if self.runtime is None else self.runtime
+        return list(dict.fromkeys(self.keys)) if self.runtime is None else self.runtime
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EnvRecord) and self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable fields, as a dataclass's
+
+    def __repr__(self) -> str:
+        return f"EnvRecord({self.name!r}, target={self.target!r})"
 
 
 def envs_dir(home: Path) -> Path:
@@ -66,7 +108,7 @@ def save(home: Path, record: EnvRecord) -> Path:
     directory = envs_dir(home)
     directory.mkdir(parents=True, exist_ok=True)
     path = record_path(home, record.name)
-    atomic.write_text(path, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
+    atomic.write_text(path, json.dumps(record.to_json(), indent=2, sort_keys=True) + "\n")
     return path
 
 
@@ -105,7 +147,7 @@ def list_names(home: Path) -> list[str]:
 
 #: `envs/NAME.context.json`: an environment's run context, beside its record.
 CONTEXT = ".context"
-_SEPARATORS = re.compile(r"[-_.]+")
+_SEPARATORS = r"[-_.]+"  # compiled by `re` on first use: most commands never compare
 
 
 def for_run(home: Path, name: str, env: str | None = None) -> EnvRecord:
@@ -147,7 +189,7 @@ def _described(records: list[EnvRecord]) -> str:
 def _normal(name: str) -> str:
     # index.model.normalize_name's rule for package names: `cmpkg run` must not import the
     # recipe model (and packaging with it) to compare two names.
-    return _SEPARATORS.sub("-", name).lower()
+    return re.sub(_SEPARATORS, "-", name).lower()
 
 
 def _has_app(record: EnvRecord, name: str) -> bool:
@@ -172,7 +214,7 @@ def _app_view(record: EnvRecord, name: str) -> EnvRecord:
             hint="`cmpkg env list` names every environment and its apps",
         )
     chosen = record.apps[found[0]]
-    return replace(record, run=list(chosen["run"]), variables=dict(chosen["variables"]))
+    return record.replace(run=list(chosen["run"]), variables=dict(chosen["variables"]))
 
 
 def remove(home: Path, name: str) -> None:

@@ -12,12 +12,10 @@ formatting) and the manifest's content hash that the lockfile records to detect 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cmpkg import atomic
 from cmpkg.errors import InputError, UsageError
@@ -32,13 +30,52 @@ LOCKFILE = "cmpkg.lock"
 OTHER_TABLES = ("sweep", "submission", "cache", "trust")
 
 
-@dataclass(frozen=True)
 class Project:
+    """A project file's content (a frozen value). A slotted class, not a dataclass: `cmpkg
+    run` imports this module (`results_root`) before the app starts, and importing
+    `dataclasses` costs more than the rest of that path."""
+
+    __slots__ = ("index", "name", "path", "requests", "targets")
     path: Path
     name: str
     requests: tuple[str, ...]
     targets: tuple[str, ...]
     index: tuple[str, ...]
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        requests: tuple[str, ...],
+        targets: tuple[str, ...],
+        index: tuple[str, ...],
+    ) -> None:
+        set_ = object.__setattr__  # frozen: __setattr__ refuses
+        set_(self, "path", path)
+        set_(self, "name", name)
+        set_(self, "requests", requests)
+        set_(self, "targets", targets)
+        set_(self, "index", index)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Project is frozen: cannot set {name}")
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Project) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"Project(path={self.path!r}, name={self.name!r}, requests={self.requests!r})"
+
+    def replace(self, **changes: Any) -> Project:
+        """A copy with `changes` (as `dataclasses.replace`)."""
+        values = {f: getattr(self, f) for f in self.__slots__} | changes
+        return Project(**values)
 
     @property
     def root(self) -> Path:
@@ -54,6 +91,8 @@ class Project:
             "targets": list(self.targets),
             "index": list(self.index),
         }
+        import hashlib  # here: loading OpenSSL costs `cmpkg run` (results_root) a few ms
+
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

@@ -53,6 +53,48 @@ NOOP_BUDGET = VERSION_BUDGET | {
     "cmpkg.store.layout",
 }
 
+#: What `cmpkg run NAME` may import before and after the app: the record, the entries'
+#: stat sidecars and locks, and the writing of its results record; no parser (it is
+#: dispatched before argparse), no store build/gc machinery, no results database.
+RUN_BUDGET = {
+    "cmpkg",
+    "cmpkg.__main__",
+    "cmpkg.atomic",
+    "cmpkg.cli",
+    "cmpkg.cli.common",
+    "cmpkg.cli.env_cmds",
+    "cmpkg.commands",
+    "cmpkg.commands.run",
+    "cmpkg.config",
+    "cmpkg.envs",
+    "cmpkg.envvars",
+    "cmpkg.errors",
+    "cmpkg.paths",
+    "cmpkg.project",
+    "cmpkg.results",
+    "cmpkg.results.capture",
+    "cmpkg.results.database",
+    "cmpkg.results.record",
+    "cmpkg.store",
+    "cmpkg.store.fingerprint",
+    "cmpkg.store.holds",
+    "cmpkg.store.keys",
+    "cmpkg.store.layout",
+    "cmpkg.store.locks",
+}
+#: Modules of the standard library and dependencies that `cmpkg run` must not import: each
+#: cost it milliseconds measured (docs/benchmarks.md, "`cmpkg run` overhead").
+RUN_NEVER = {
+    "argparse",
+    "dataclasses",
+    "filelock",
+    "hashlib",
+    "inspect",
+    "sqlite3",
+    "subprocess",
+    "uuid",
+}
+
 #: cmpkg's own modules' share of all import self time (theirs + the standard library's +
 #: packaging's ...); measured 0.02-0.10 for --version and 0.18-0.27 for a no-op (answered
 #: by the fast path) on 2 loaded cores, 2026-12-02; before the fast path a no-op was 0.45.
@@ -106,3 +148,18 @@ def test_noop_install_stays_within_its_import_budget(tmp_path: Path) -> None:
     assert share(times) < SHARE_MARGIN["noop"]
     again = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
     assert json.loads(again.stdout)["built"] == 0
+
+
+def test_run_imports_neither_a_parser_nor_the_results_database(tmp_path: Path) -> None:
+    from cmpkg import envs
+
+    home = tmp_path / "home"
+    code = "import sys; sys.exit(0)"
+    envs.save(
+        home, envs.EnvRecord("probe-app", [], "cpu", {}, {}, run=[sys.executable, "-c", code])
+    )
+    env = {**os.environ, "CMPKG_HOME": str(home), "NO_COLOR": "1"}
+    times = import_times(["-m", "cmpkg", "run", "probe-app", "--", "--flag"], env)
+    assert ours(times) <= RUN_BUDGET, sorted(ours(times) - RUN_BUDGET)
+    assert not RUN_NEVER & set(times), sorted(RUN_NEVER & set(times))
+    assert list((home / "results" / "records").iterdir())  # it did run and record

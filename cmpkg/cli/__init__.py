@@ -2,21 +2,24 @@
 
 Each command group lives in its own module under `cmpkg.cli` and exposes
 `register(subparsers)`. Those modules import only argparse at load time; the work they
-dispatch to is imported inside the handler, so `cmpkg --version` stays fast.
+dispatch to is imported inside the handler, so `cmpkg --version` stays fast. `cmpkg run
+NAME ARGS` is dispatched before any parser is built (`_direct_run`): it starts a user's app.
 How arguments are parsed (options anywhere, global options on either side of the command)
 is `cmpkg.cli.parser`'s business.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from cmpkg import __version__
-from cmpkg.cli.parser import Parser, add_global_options, command_of, merge_globals
 from cmpkg.errors import EXIT_INTERRUPTED, EXIT_USAGE, CmpkgError
+
+if TYPE_CHECKING:
+    import argparse
 
 # Command modules, in the order `cmpkg --help` lists them.
 COMMAND_MODULES = (
@@ -51,6 +54,8 @@ COMMANDS = {
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; with `argv` naming a command, only that command's module is registered."""
+    from cmpkg.cli.parser import Parser, add_global_options, command_of  # `run`: not needed
+
     parser = Parser(
         prog="cmpkg",
         description="A package manager for ML benchmarking stacks: tagged recipes, a complete "
@@ -77,6 +82,8 @@ def render_error(error: CmpkgError) -> None:
 
 def parse_args(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     """The parser and the parsed arguments, global options merged (usage errors exit 2)."""
+    from cmpkg.cli.parser import merge_globals
+
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     merge_globals(parser, args)
@@ -85,18 +92,41 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.N
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    direct = _direct_run(argv)
+    if direct is not None:
+        return _dispatch(direct, argv, as_json=False)
     parser, args = parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     from cmpkg import status
 
-    status.quiet(bool(getattr(args, "json", False)))  # scripts read both streams: no drawing
+    as_json = bool(getattr(args, "json", False))
+    status.quiet(as_json)  # scripts read both streams: no drawing
+    return _dispatch(lambda: args.handler(args), argv, as_json=as_json)
+
+
+def _direct_run(argv: list[str]) -> Callable[[], int] | None:
+    """`cmpkg run NAME [--] ARGS...`, parsed without building a parser: the app's start
+    waits on cmpkg's. Exactly what argparse makes of it (NAME, then every word for the
+    app, options included: its REMAINDER), so only this shape is taken here; anything
+    else (`run --help`, an option before NAME) goes through the parser."""
+    if len(argv) < 2 or argv[0] != "run" or argv[1].startswith("-"):
+        return None
+    from cmpkg.cli.env_cmds import run_app
+
+    name, rest = argv[1], argv[2:]
+    return lambda: run_app(name, rest)
+
+
+def _dispatch(handler: Callable[[], int | None], argv: list[str], *, as_json: bool) -> int:
+    """Run a command's handler: the one place a `CmpkgError` becomes its message and exit
+    code, and anything else a crash report."""
     try:
-        return int(args.handler(args) or 0)
+        return int(handler() or 0)
     except CmpkgError as error:
         render_error(error)
-        if getattr(args, "json", False):  # scripts get the error as data too
+        if as_json:  # scripts get the error as data too
             from cmpkg import console
 
             console.print_json({"error": error.to_json()})

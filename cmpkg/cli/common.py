@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: `cmpkg run` imports `home` from here, parser-free
+    import argparse
 
 
 def add_index_option(parser: Any) -> None:

@@ -6,15 +6,19 @@ milliseconds, not seconds, to an app's start.
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmpkg.cli.common import home
 
+if TYPE_CHECKING:
+    import argparse
+
 
 def register(subparsers: Any) -> None:
+    import argparse
+
     run = subparsers.add_parser("run", help="run an installed app inside its environment")
     run.add_argument("name", help="an app, or an environment (its first app)")
     run.add_argument("--env", help="the environment that holds the app (default: the one)")
@@ -33,13 +37,26 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cmpkg import console
-    from cmpkg.commands.run import RunInput, run
+    return run(args.name, args.args, args.env)  # argparse took the `--` after NAME
 
-    extra = args.args[1:] if args.args[:1] == ["--"] else args.args
-    given = RunInput(home(), args.name, tuple(extra), os.environ, Path.cwd(), args.env)
-    result = run(given)
+
+def run_app(name: str, words: list[str]) -> int:
+    """`cmpkg run NAME [--] ARGS`, dispatched without a parser (`cmpkg.cli._direct_run`):
+    one `--` right after NAME ends cmpkg's words, as argparse reads it."""
+    return run(name, words[1:] if words[:1] == ["--"] else words)
+
+
+def run(name: str, args: list[str], env: str | None = None) -> int:
+    """Run app (or environment) `name` with `args`; a run missing from the results is a
+    warning."""
+    from cmpkg.commands.run import RunInput
+    from cmpkg.commands.run import run as run_in_env
+
+    given = RunInput(home(), name, tuple(args), os.environ, Path.cwd(), env)
+    result = run_in_env(given)
     if result.not_recorded is not None:
+        from cmpkg import console
+
         message = f"the run was not recorded in the results database: {result.not_recorded}"
         console.message("warning", message)
     return result.code

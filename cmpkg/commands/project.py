@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from cmpkg.errors import UsageError
@@ -49,7 +49,7 @@ def add(start: Path, requests: Sequence[str]) -> Change:
     old = {r: parse_request(r, index).name for r in project.requests}
     replaced = tuple((r, new_by_name[n]) for r, n in old.items() if n in new_by_name)
     kept = tuple(r for r, n in old.items() if n not in new_by_name)
-    changed = replace(project, requests=(*kept, *requests))
+    changed = project.replace(requests=(*kept, *requests))
     save(changed)
     return Change(changed, added=tuple(requests), replaced=replaced)
 
@@ -68,6 +68,6 @@ def remove(start: Path, names: Sequence[str]) -> Change:
             hint=f"it requests: {', '.join(project.requests) or 'nothing yet'}",
         )
     removed = tuple(r for r, name in requested.items() if name in wanted)
-    changed = replace(project, requests=tuple(r for r in project.requests if r not in removed))
+    changed = project.replace(requests=tuple(r for r in project.requests if r not in removed))
     save(changed)
     return Change(changed, removed=removed)

@@ -1,28 +1,26 @@
 """`cmpkg run | env | shell`: using an installed environment.
 
 These read the environment record that install wrote; they load no index and probe
-nothing, so `cmpkg run` adds tens of milliseconds, not seconds, to an app's start. The store,
-the project and the results database are imported only by the workflow that needs them.
+nothing. `cmpkg run` is on the path between a user and their app, so what it imports
+before the app starts is kept to the record, the entries' stat sidecars and their locks
+(tests/test_import_budget.py holds it): the store's build and gc machinery, the project
+file's parser and the results database are imported only by the workflow that needs them.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from cmpkg import envs
 from cmpkg.envs import PATH_LIKE, EnvRecord
 from cmpkg.errors import CmpkgError, UsageError
 
-if TYPE_CHECKING:
-    from cmpkg.store.store import Store
 
-
-@dataclass(frozen=True)
-class RunInput:
+class RunInput(NamedTuple):
     """One `cmpkg run [--env ENV] NAME -- ARGS`: `args` without the `--`; `environ` is the
     caller's. NAME is an app or an environment (`envs.for_run` says which runs)."""
 
@@ -34,10 +32,9 @@ class RunInput:
     env: str | None = None
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """The app's exit code, and why the run is missing from the results database, if it is
-    (a run is never failed for that: the caller warns)."""
+class RunResult(NamedTuple):
+    """The app's exit code, and why the run is missing from the results, if it is (a run
+    is never failed for that: the caller warns)."""
 
     code: int
     not_recorded: str | None = None
@@ -45,12 +42,12 @@ class RunResult:
 
 def run(request: RunInput) -> RunResult:
     """Run the app inside its environment, its store entries held against `cmpkg cache gc`,
-    then record the run in the results database (docs/results.md)."""
+    then record the run (a record file the results database takes in on its next read,
+    docs/results.md)."""
     import contextlib
-    import subprocess
 
     from cmpkg import project
-    from cmpkg.store.store import Store
+    from cmpkg.store import holds, layout
 
     record = envs.for_run(request.home, request.name, request.env)
     if not record.run:
@@ -59,18 +56,50 @@ def run(request: RunInput) -> RunResult:
         )
     env = _without_bytecode_writes(envs.run_environment(record, request.environ))
     env.setdefault("CMPKG_RESULTS_DIR", str(project.results_root(request.cwd, request.home)))
-    store = Store(request.home)
+    base = request.home / layout.LAYOUT
     with contextlib.ExitStack() as held:
         for key in record.runtime_keys():  # shared locks: `cmpkg cache gc` leaves them be
-            held.enter_context(store.hold(key))
-        preflight(store, record)  # under the locks: nothing can remove an entry after this
+            held.enter_context(holds.hold(base, key))
+        preflight(request.home, record)  # under the locks: nothing can remove an entry now
         started = time.time()
-        try:
-            code = subprocess.call([*record.run, *request.args], env=env)
-        except FileNotFoundError:
-            raise UsageError("bad-run-command", f"cannot start {record.run[0]!r}") from None
+        code = call([*record.run, *request.args], env)
     variables = {**record.variables, "CMPKG_RESULTS_DIR": env["CMPKG_RESULTS_DIR"]}
     return RunResult(code, _record(request, record, variables, (started, time.time()), code))
+
+
+def call(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Start `argv` with `env` and wait for it: its exit code (minus the signal that killed
+    it). As `subprocess.call`, without importing it: `posix_spawn`, the program looked up
+    on `env`'s PATH, SIGPIPE and SIGXFSZ back to their defaults (Python ignores them, and
+    an ignored signal stays ignored across exec); cmpkg's own descriptors are not
+    inherited (PEP 446). Ctrl-C reaches the app too (one process group); cmpkg then kills
+    it, reaps it and stops, as `subprocess.call` does."""
+    import signal
+
+    program = _which(argv[0], env)
+    if program is None:
+        raise UsageError("bad-run-command", f"cannot start {argv[0]!r}")
+    names = ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
+    reset = tuple(getattr(signal, n) for n in names if hasattr(signal, n))
+    pid = os.posix_spawn(program, list(argv), dict(env), setsigdef=reset)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    return os.waitstatus_to_exitcode(status)
+
+
+def _which(program: str, env: Mapping[str, str]) -> str | None:
+    """`program` as `execvpe` would find it on `env`'s PATH (a name with a slash as is)."""
+    if os.sep in program:
+        return program if os.access(program, os.X_OK) else None
+    for directory in os.get_exec_path(dict(env)):
+        candidate = os.path.join(directory, program)  # noqa: PTH118 - one str per PATH entry
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):  # noqa: PTH112
+            return candidate
+    return None
 
 
 def _record(
@@ -90,19 +119,29 @@ def _record(
     return None
 
 
-def preflight(store: Store, record: EnvRecord) -> None:
-    """Every entry of the environment is present and as it was committed, before the app
+def preflight(home: Path, record: EnvRecord) -> None:
+    """Every entry the environment runs is present and as it was committed, before the app
     starts: otherwise `env-broken` names each missing or modified package and the fix.
 
     Costs one small read per entry (its stat sidecar) and one `stat` per file; only an
-    entry whose sidecar finds a change has its manifest read, to name what changed."""
-    from cmpkg.store import fingerprint
+    entry whose sidecar finds a change has its manifest read, to name what changed. The
+    tool environments generate steps ran in are build inputs, not run (`runtime_keys`)."""
+    from cmpkg.store import fingerprint, layout
 
+    entries = home / layout.LAYOUT / layout.ENTRIES
+    broken = [k for k in record.runtime_keys() if not fingerprint.intact(str(entries / k))]
+    if broken:
+        _explain(home, record, broken)
+
+
+def _explain(home: Path, record: EnvRecord, keys: list[str]) -> None:
+    """`env-broken` for the entries whose sidecar found a change: what changed in each."""
+    from cmpkg.store.store import Store
+
+    store = Store(home)
     names = {info["key"]: name for name, info in record.packages.items() if "key" in info}
     problems, modified = [], []
-    for key in record.runtime_keys():  # a tool environment is a build input: not run
-        if fingerprint.intact(str(store.entry_path(key))):
-            continue  # complete and as committed: no 1 MB manifest of a venv parsed
+    for key in keys:
         entry = store.get(key)
         label = f"{names.get(key, '?')} ({key[:12]})"
         if entry is None:
@@ -150,10 +189,8 @@ def _without_bytecode_writes(env: dict[str, str]) -> dict[str, str]:
 
 def shell(home: Path, name: str, environ: Mapping[str, str]) -> int:
     """`$SHELL` (or /bin/sh) inside the environment; its exit code."""
-    import subprocess
-
     env = _without_bytecode_writes(envs.run_environment(envs.load(home, name), environ))
-    return subprocess.call([environ.get("SHELL", "/bin/sh")], env=env)
+    return call([environ.get("SHELL", "/bin/sh")], env)
 
 
 def list_envs(home: Path) -> list[EnvRecord]:

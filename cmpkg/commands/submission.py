@@ -82,9 +82,7 @@ def init(start: Path, picks: Sequence[tuple[str, str]] = (), submitter: str = ""
         benchmarks.append((name, app, scenarios))
     added = tuple(a for _, a in chosen if a not in proj.requests)
     if added:
-        from dataclasses import replace
-
-        project.save(replace(proj, requests=(*proj.requests, *added)))
+        project.save(proj.replace(requests=(*proj.requests, *added)))
     target = next((t for t in proj.targets if t != "host"), None)
     probed = system.read_host(proj.root)
     name = f"{probed.get('host_processor_core_count', 'n')}-core-{target or 'host'}"
@@ -214,9 +212,9 @@ def app_commands(
     record = envs.load(home, env)
     with contextlib.ExitStack() as held:
         store = Store(home)
-        for key in record.keys:
+        for key in record.runtime_keys():
             held.enter_context(store.hold(key))
-        preflight(store, record)
+        preflight(home, record)
     locked = read_lock(lock).targets[record.target].packages
     commands = {}
     for bench, app in apps.items():

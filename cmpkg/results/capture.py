@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,9 @@ def record_run(
     times: tuple[float, float],
     exit_code: int,
 ) -> RunRecord:
-    """Record one finished run; inside a sweep cell only its own file is written."""
+    """Record one finished run: its own record file, written atomically. The database takes
+    it in on its next read (every `cmpkg results` command merges first): a run imports
+    neither sqlite3 nor the merge's lock, and never waits on another process's merge."""
     from cmpkg import envvars
 
     cwd = Path.cwd()
@@ -72,7 +73,7 @@ def record_run(
     root = variables.get("CMPKG_RESULTS_DIR")
     result_path = find_result(args, cwd, times[0], Path(root) if root else None)
     facts = RunFacts(
-        run_id=(cell or {}).get("run-id") or uuid.uuid4().hex,
+        run_id=(cell or {}).get("run-id") or os.urandom(16).hex(),  # as uuid4().hex, 128 bits
         env=env,
         started=times[0],
         ended=times[1],
@@ -82,10 +83,7 @@ def record_run(
     )
     context = _read_json(variables.get("CMPKG_RUN_CONTEXT"))
     record = build(facts, _read_json(result_path), context, cell)
-    results = Results(default_dir(cwd, home))
-    results.write_record(record)
-    if cell is None:  # a sweep's cells may share a network filesystem: readers merge
-        results.merge()
+    Results(default_dir(cwd, home)).write_record(record)
     return record
 
 

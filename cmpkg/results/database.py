@@ -9,22 +9,24 @@ finishing at once on a shared filesystem (NFS, Lustre) each write only their own
 file, by rename, so they never contend and need no locking that such filesystems do badly.
 The database is written only by the merge step, one process at a time under an OS file
 lock, in one transaction; it is a cache of `records/` (delete it and it is rebuilt), so a
-crash mid-merge loses nothing. Plain `cmpkg run` merges right after writing its record;
-every reading command (`results list`, `report`, ...) merges before it reads.
+crash mid-merge loses nothing. `cmpkg run` only writes its record (no sqlite3, no lock on
+the path after an app); every reading command (`results list`, `report`, ...) merges first.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmpkg import atomic
 from cmpkg.errors import CmpkgError
 from cmpkg.results.record import COLUMNS, RunRecord
+
+if TYPE_CHECKING:
+    import sqlite3
 
 RESULTS_DIR = Path(".cmpkg") / "results"
 RECORDS = "records"
@@ -98,6 +100,8 @@ class Results:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        import sqlite3  # here: `cmpkg run` writes records through this module
+
         try:
             with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
                 db.execute(_schema())
@@ -115,6 +119,8 @@ class Results:
         self.merge()
         if not self.path.exists():
             return []
+        import sqlite3
+
         with self._connect() as db:
             db.row_factory = sqlite3.Row
             sql = (

@@ -12,16 +12,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Columns holding JSON text (objects), parsed back by the views.
 JSON_COLUMNS = ("variant", "target_facts", "store_keys")
-_PERCENTILE = re.compile(r"^(\d+(?:\.\d+)?)(?:th)? percentile latency", re.IGNORECASE)
+#: Compiled by `re`'s cache when a result is read, not when `cmpkg run` imports this.
+_PERCENTILE = r"^(\d+(?:\.\d+)?)(?:th)? percentile latency"
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(NamedTuple):
+    """One row. A NamedTuple, not a dataclass: `cmpkg run` builds one after the app exits,
+    and importing `dataclasses` costs more than building it."""
+
     run_id: str
     kind: str  # run (a plain `cmpkg run`) or sweep-cell
     status: str  # ok (exit 0 and a result), failed (non-zero exit), no-result
@@ -61,10 +63,10 @@ class RunRecord:
     executor: str | None
 
     def row(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return self._asdict()
 
 
-COLUMNS = tuple(f.name for f in fields(RunRecord))
+COLUMNS = RunRecord._fields
 #: (heading, column) of the summary both views show: `results list` and the report's table.
 SUMMARY = (
     ("run", "run_id"),
@@ -80,8 +82,7 @@ SUMMARY = (
 )
 
 
-@dataclass(frozen=True)
-class RunFacts:
+class RunFacts(NamedTuple):
     """What `cmpkg run` saw itself."""
 
     run_id: str
@@ -203,7 +204,7 @@ def _metrics(res: Mapping[str, Any], performance: Mapping[str, Any]) -> dict[str
 def _percentiles(latency: Mapping[str, Any]) -> dict[float, float]:
     found = {}
     for key, value in latency.items():
-        match = _PERCENTILE.match(key)
+        match = re.match(_PERCENTILE, key, re.IGNORECASE)
         number = _number(value)
         if match and number is not None:
             found[float(match.group(1))] = number

@@ -26,7 +26,7 @@ from typing import Any
 
 from cmpkg import atomic
 from cmpkg.errors import CmpkgError, UsageError
-from cmpkg.store import fingerprint, layout, manifest, readonly, stamps
+from cmpkg.store import fingerprint, holds, layout, manifest, readonly, stamps
 from cmpkg.store import roots as root_files
 from cmpkg.store.keys import check_key
 from cmpkg.store.locks import os_lock
@@ -102,7 +102,7 @@ class Store:
         return self.base / layout.ENTRIES / check_key(key)
 
     def _lock_path(self, key: str) -> Path:
-        return self.base / layout.LOCKS / (key + layout.LOCK_SUFFIX)
+        return holds.lock_path(self.base, key)
 
     def _tmp_dir(self) -> Path:
         path = self.base / layout.TMP
@@ -299,22 +299,12 @@ class Store:
     def hold(self, key: str) -> Iterator[None]:
         """The shared lock of `use` without reading the entry's metadata (`cmpkg run`
         holds every entry of an environment while the app runs)."""
-        with os_lock(self._lock_path(check_key(key)), shared=True):
-            self.mark_used(key)
+        with holds.hold(self.base, key):
             yield
 
     def mark_used(self, key: str) -> None:
-        """Note that `key` was used now (`cmpkg cache list` shows it): one `utime`. The entry
-        itself is read-only and fingerprinted, so the stamp lives in `used/<key>`."""
-        path = self.base / layout.USED / key
-        try:
-            os.utime(path)
-        except FileNotFoundError:
-            with contextlib.suppress(OSError):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
-        except OSError:
-            pass  # a read-only store still works; it just cannot say when it was used
+        """Note that `key` was used now (`cmpkg cache list` shows it): `cmpkg.store.holds`."""
+        holds.mark_used(self.base, key)
 
     def last_used(self, entry: Entry) -> str:
         """When the entry was last used or built (ISO 8601, UTC)."""

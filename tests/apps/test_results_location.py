@@ -59,3 +59,26 @@ def test_run_tells_the_app_where_results_go(tmp_path: Path, in_project: bool) ->
     assert proc.returncode == 0, proc.stderr
     expected = (cwd if in_project else home) / "results"
     assert json.loads(proc.stdout) == str(expected)
+
+
+def test_a_run_writes_its_record_and_the_database_takes_it_in_on_the_next_read(
+    tmp_path: Path,
+) -> None:
+    """`cmpkg run` writes only its own record file (no sqlite3 on the run path); the next
+    `cmpkg results` command merges it, and an app's exit code is the run's."""
+    home, cwd = tmp_path / "home", tmp_path / "work"
+    cwd.mkdir()
+    code = "import sys; print('ran'); sys.exit(3)"
+    envs.save(
+        home, envs.EnvRecord("probe-app", [], "cpu", {}, {}, run=[sys.executable, "-c", code])
+    )
+    proc = _cmpkg(cwd, home, "run", "probe-app")
+    assert proc.returncode == 3 and proc.stdout == "ran\n", proc.stderr
+    results = home / "results"
+    assert [p.suffix for p in (results / "records").iterdir()] == [".json"]
+    assert not (results / "results.db").exists()  # not merged by the run
+    listed = _cmpkg(cwd, home, "results", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [row] = json.loads(listed.stdout)
+    assert (row["env"], row["status"], row["exit_code"]) == ("probe-app", "failed", 3)
+    assert (results / "results.db").exists()

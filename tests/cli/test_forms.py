@@ -76,3 +76,40 @@ def test_resolve_with_options_between_requests_runs(capsys: pytest.CaptureFixtur
 
     packages = json.loads(capsys.readouterr().out)["packages"]
     assert {"numpy", "onnx"} <= set(packages)
+
+
+RUN_FORMS = [
+    "run app",
+    "run app --",
+    "run app -- --scenario Offline",
+    "run app --scenario Offline",
+    "run app x -- y",
+    "run app -h",
+    "run app --json x",
+    "run app --offline --index d",
+]
+
+
+@pytest.mark.parametrize("form", RUN_FORMS)
+def test_a_run_is_dispatched_without_a_parser_as_the_parser_reads_it(
+    form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cmpkg run NAME ...` skips argparse (`cmpkg.cli._direct_run`): the app gets the same
+    words either way, options included."""
+    from cmpkg.cli import env_cmds
+
+    seen: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(env_cmds, "run", lambda name, args: seen.append((name, args)) or 0)
+    assert main(shlex.split(form)) == 0
+    _parser, args = parse_args(shlex.split(form))
+    assert args.handler(args) == 0
+    assert seen[0] == seen[1], form
+
+
+def test_a_second_double_dash_goes_to_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmpkg.cli import env_cmds
+
+    seen: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(env_cmds, "run", lambda name, args: seen.append((name, args)) or 0)
+    assert main(["run", "app", "--", "--", "x"]) == 0
+    assert seen == [("app", ["--", "x"])]
