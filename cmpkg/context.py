@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmpkg.index import Index
 from cmpkg.index.model import Dependency, Recipe
@@ -54,8 +54,7 @@ def cuda_preference(
     return Preference(pins, cuda if target.cuda else (), cuda if target.requires_cuda else ())
 
 
-@dataclass(frozen=True)
-class Sources:
+class Sources(NamedTuple):  # a NamedTuple: see cmpkg.resolve's FactValue
     """Where recipes, artifacts and wheels come from: extra index dirs and a mirror."""
 
     index_dirs: tuple[Path, ...] = ()  # --index, stacked after the shipped index

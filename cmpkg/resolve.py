@@ -23,7 +23,8 @@ import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from cmpkg.errors import CmpkgError, UsageError
 from cmpkg.index import Index
@@ -31,20 +32,25 @@ from cmpkg.index.model import Dependency, Pairs, Recipe, is_virtual
 from cmpkg.index.query import check_request
 from cmpkg.index.requirement import parse_dependency
 
+_NO_PINS: Mapping[str, Any] = MappingProxyType({})  # a shared default: read-only
 
-@dataclass(frozen=True, slots=True)
-class FactValue:
+
+# The values below are NamedTuples, not dataclasses, where no field name clashes with a
+# tuple method: every resolving command imports this module, and a dataclass costs about a
+# millisecond to create on this VM (the tests/test_import_budget.py share).
+
+
+class FactValue(NamedTuple):
     """A virtual package the target supplies: its version and where it came from."""
 
     version: str
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class Preference:
+class Preference(NamedTuple):
     """Values to prefer: pins from a lock or the store, and variant values (`device=cuda`)."""
 
-    pins: Mapping[str, tuple[str, Pairs]] = field(default_factory=dict)
+    pins: Mapping[str, tuple[str, Pairs]] = _NO_PINS
     values: Pairs = ()
     require_values: Pairs = ()  # pinned on every request whose package has the group
 
@@ -62,8 +68,7 @@ class ResolveTask:
     timeout: float | None = None
 
 
-@dataclass(frozen=True)
-class Pin:
+class Pin(NamedTuple):
     """One chosen package: its recipe, version and variant, and the edges of the graph."""
 
     recipe: Recipe
@@ -85,8 +90,7 @@ class Pin:
         )
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     pins: Mapping[str, Pin]
     requests: tuple[Dependency, ...]
     roots: tuple[str, ...]  # the pinned names that satisfy the requests, in request order
@@ -225,15 +229,23 @@ def _suggest(name: str, index: Index) -> str:
 # --- the problem ------------------------------------------------------------------------
 
 
-@dataclass
 class _Builder:
-    index: Index
-    facts: Mapping[str, FactValue]
-    tools: Mapping[str, FactValue]
-    preference: Preference
-    packages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    provides: dict[str, set[str]] = field(default_factory=dict)  # name -> tag tokens
-    notes: dict[str, str] = field(default_factory=dict)
+    """The problem document being built (mutable: one per `build_problem`)."""
+
+    def __init__(
+        self,
+        index: Index,
+        facts: Mapping[str, FactValue],
+        tools: Mapping[str, FactValue],
+        preference: Preference,
+    ) -> None:
+        self.index = index
+        self.facts = facts
+        self.tools = tools
+        self.preference = preference
+        self.packages: dict[str, list[dict[str, Any]]] = {}
+        self.provides: dict[str, set[str]] = {}  # name -> tag tokens
+        self.notes: dict[str, str] = {}
 
     def requirement(self, dep: Dependency) -> list[Any]:
         """A recipe dependency as a solver REQ (see the module docstring for tag queries)."""

@@ -163,3 +163,24 @@ def test_run_imports_neither_a_parser_nor_the_results_database(tmp_path: Path) -
     assert ours(times) <= RUN_BUDGET, sorted(ours(times) - RUN_BUDGET)
     assert not RUN_NEVER & set(times), sorted(RUN_NEVER & set(times))
     assert list((home / "results" / "records").iterdir())  # it did run and record
+
+
+#: What importing the probe must not import: the GPU readers' ctypes and subprocess (a
+#: `--target cpu` probe reads no GPU source; tool detection answered from its cache runs
+#: nothing). archspec imports both itself when the CPU is read, so this is checked on the
+#: import alone.
+PROBE_NEVER = {"ctypes", "subprocess"}
+
+
+def test_the_probe_imports_no_gpu_reader() -> None:
+    times = import_times(["-c", "import cmpkg.probe, cmpkg.probe.tools"], dict(os.environ))
+    assert "cmpkg.probe.nvidia" in times
+    assert not PROBE_NEVER & set(times), sorted(PROBE_NEVER & set(times))
+
+
+def test_resolve_imports_no_close_name_suggester(tmp_path: Path) -> None:
+    """`difflib` (with heapq) only for a request that names no package."""
+    env = {**os.environ, "CMPKG_HOME": str(tmp_path / "home"), "NO_COLOR": "1"}
+    argv = ["-m", "cmpkg", "resolve", "app", "--index", str(INDEX), "--target", "cpu"]
+    times = import_times(argv, env)
+    assert "cmpkg.resolve" in times and "difflib" not in times

@@ -150,7 +150,7 @@ def _project_requests(given: InstallInput) -> InstallInput:
         raise UsageError(
             "nothing-requested", f"{project.path} has no requests", hint="`cmpkg add REQ`"
         )
-    sources = replace(given.sources, index_dirs=(*project.index_dirs(), *given.sources.index_dirs))
+    sources = given.sources._replace(index_dirs=(*project.index_dirs(), *given.sources.index_dirs))
     return replace(given, requests=tuple(project.requests), sources=sources)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from cmpkg import atomic
 from cmpkg.config import home
@@ -14,23 +14,20 @@ from cmpkg.index.model import normalize_name
 from cmpkg.resolve import Resolution, build_problem, resolve
 
 
-@dataclass(frozen=True)
-class ResolveInput:
+class ResolveInput(NamedTuple):  # NamedTuples: see cmpkg.resolve's FactValue
     requests: tuple[str, ...]
-    sources: Sources = field(default_factory=Sources)
+    sources: Sources = Sources()
     target: str = "host"  # host, cpu, cuda, a profile name or file
     backend: str = "auto"
     dump_problem: Path | None = None  # also write the solver problem file here
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     context: Context
     resolution: Resolution
 
 
-@dataclass(frozen=True)
-class Why:
+class Why(NamedTuple):
     package: str
     chains: tuple[tuple[str, ...], ...]  # package names, from a request down to `package`
     labels: tuple[str, ...]  # each chain as `a 1.0 -> b 2.0 [device=cpu]`

@@ -13,7 +13,6 @@ Query syntax (CM's tag queries, plus names):
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +92,8 @@ def _has_tags(recipe: Recipe, wanted: tuple[str, ...], excluded: tuple[str, ...]
 def close_names(index: Index, name: str, limit: int = 3) -> list[str]:
     """Package names that look like `name` (typos, missing prefixes), best first."""
     names = list(index.recipes)
+    import difflib  # here: only a miss asks for close names
+
     close = difflib.get_close_matches(name, names, n=limit, cutoff=0.6)
     contains = [n for n in names if name and name in n and n not in close]
     return (close + sorted(contains))[:limit]
@@ -248,6 +249,8 @@ def check_request(name: str, recipes: tuple[Recipe, ...] | list[Recipe], dep: De
 
 
 def _did_you_mean(word: str, choices: list[str], otherwise: str) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
     return f"did you mean `{close[0]}`?" if close else otherwise
 

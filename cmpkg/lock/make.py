@@ -237,7 +237,7 @@ def target_inputs(
     platform = target_platform(target, python, interpreter)
     preference = cuda_preference(target, pins)
     if target.cuda is not None:  # a GPU target must not silently lock a CPU build
-        preference = replace(preference, require_values=(("device", "cuda"),))
+        preference = preference._replace(require_values=(("device", "cuda"),))
     return TargetInputs(spec, ctx.facts, tools, python, platform, preference)
 
 

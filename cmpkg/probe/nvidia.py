@@ -10,10 +10,8 @@ imported only when NVML is actually read.
 
 from __future__ import annotations
 
-import ctypes
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -132,6 +130,8 @@ def read_libcuda_version(library: str = "libcuda.so.1") -> str | None:
 
     dlopen + one call: well under a millisecond, and it works when nvidia-smi is missing.
     """
+    import ctypes  # here: a `--target cpu` probe never reads a GPU source
+
     try:
         libcuda = ctypes.CDLL(library)
     except OSError:
@@ -203,6 +203,8 @@ def read_nvidia_smi(
 
 
 def _run(argv: Sequence[str]) -> str:
+    import subprocess  # here, as ctypes: only a GPU probe that reaches nvidia-smi runs it
+
     try:
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=SMI_TIMEOUT_S, check=False

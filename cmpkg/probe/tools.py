@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +56,8 @@ def parse_version(output: str, pattern: str) -> str | None:
 
 
 def run_version(path: Path, recipe: Recipe) -> str | None:
+    import subprocess  # here: a detection answered from its cache runs nothing
+
     assert recipe.provide is not None
     try:
         done = subprocess.run(
@@ -119,6 +120,8 @@ def module_fingerprint(interpreter: Path, cache: DetectCache) -> str:
     entry = cache.entries.get(key)
     base = fingerprint(interpreter)
     if not isinstance(entry, dict) or entry.get("fingerprint") != base:
+        import subprocess
+
         done = subprocess.run(
             [str(interpreter), "-c", _SITE_DIRS], capture_output=True, text=True, check=False
         )
