@@ -20,7 +20,8 @@ from cmpkg.errors import CmpkgError
 if TYPE_CHECKING:  # `cmpkg run` reads records only: it must not pay for the index's imports
     from cmpkg.index.model import Pairs, Recipe
 
-_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")
+#: Compiled by `re`'s cache on first use: every command imports this module, few substitute.
+_VARIABLE = r"\$\{([A-Za-z0-9_.\-]+)\}"
 
 
 class Variable(NamedTuple):  # not a dataclass: every command imports this module
@@ -113,7 +114,7 @@ def substitute(text: str, values: Mapping[str, str], where: str) -> str:
             raise CmpkgError("bad-substitution", f"{where}: ${{{name}}} is not defined here")
         return values[name]
 
-    return _VARIABLE.sub(one, text)
+    return re.sub(_VARIABLE, one, text)
 
 
 def substitutions(

@@ -95,6 +95,11 @@ RUN_NEVER = {
     "uuid",
 }
 
+#: What `cmpkg --version` and a no-op install must not import: shutil (with bz2, lzma and
+#: zlib: argparse's help formatter imports it for the terminal's width, which
+#: `cmpkg.cli.parser.Formatter` reads itself), dataclasses (with inspect), subprocess.
+NOOP_NEVER = {"dataclasses", "inspect", "shutil", "subprocess"}
+
 #: cmpkg's own modules' share of all import self time (theirs + the standard library's +
 #: packaging's ...); measured 0.02-0.10 for --version and 0.18-0.27 for a no-op (answered
 #: by the fast path) on 2 loaded cores, 2026-12-02; before the fast path a no-op was 0.45.
@@ -131,6 +136,7 @@ def test_version_imports_only_the_entry_point() -> None:
     times = import_times(["-m", "cmpkg", "--version"], dict(os.environ))
     assert ours(times) <= VERSION_BUDGET, sorted(ours(times) - VERSION_BUDGET)
     assert share(times) < SHARE_MARGIN["version"]
+    assert not NOOP_NEVER & set(times), sorted(NOOP_NEVER & set(times))
 
 
 @pytest.mark.slow
@@ -146,6 +152,7 @@ def test_noop_install_stays_within_its_import_budget(tmp_path: Path) -> None:
     times = import_times(argv, env)
     assert ours(times) <= NOOP_BUDGET, sorted(ours(times) - NOOP_BUDGET)
     assert share(times) < SHARE_MARGIN["noop"]
+    assert not NOOP_NEVER & set(times), sorted(NOOP_NEVER & set(times))
     again = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
     assert json.loads(again.stdout)["built"] == 0
 

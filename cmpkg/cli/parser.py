@@ -14,6 +14,7 @@ the canonical forms, so:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ class Parser(argparse.ArgumentParser):
     whose subcommands are parsed intermixed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)
         super().__init__(*args, **kwargs)
         self.register("action", "parsers", IntermixedSubParsers)
 
@@ -47,6 +49,29 @@ class Parser(argparse.ArgumentParser):
             hint = f"did you mean `{self.prog} {close[0]}`?" if close else None
             self.error(f"unknown command {value!r}; commands: {', '.join(known)}", hint)
         super()._check_value(action, value)
+
+
+class Formatter(argparse.HelpFormatter):
+    """argparse's formatter with the terminal's width read as `shutil.get_terminal_size`
+    reads it, without importing shutil (and its compression modules): argparse makes one
+    formatter per option it declares, and every command declares its options."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24) -> None:
+        super().__init__(prog, indent_increment, max_help_position, width=_columns() - 2)
+
+
+def _columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"]) or _terminal_columns()
+    except (KeyError, ValueError):
+        return _terminal_columns()
+
+
+def _terminal_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 class IntermixedSubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
