@@ -232,15 +232,21 @@ def test_a_tool_environment_is_a_build_input_the_full_path_still_checks(
     app = made.index / "app" / "app.toml"
     app.write_text(app.read_text().replace('{ tags = ["model", "tiny"] },', '"data",'))
     made.install()
+    made.install()  # the two venvs' shared (hard-linked) files moved stamps: re-stamped once
+    assert made.fast()
     home = Path(made.env["CMPKG_HOME"])
     record = json.loads((home / "envs" / "app.json").read_text())
     tool = record["packages"]["python-env:data"]["key"]
     assert tool not in record["runtime"] and tool in record["keys"]  # still a gc root
     assert record["packages"]["python-env"]["key"] in record["runtime"]
 
-    tampered = next(Path(record["packages"]["python-env:data"]["path"]).rglob("gen.py"))
-    tampered.chmod(0o644)
-    tampered.write_text("VERSION = 'evil'\n")
+    # A file added to the tool environment's own site-packages (its wheel files are hard
+    # links shared with the main environment, where an edit would show too).
+    site = next(Path(record["packages"]["python-env:data"]["path"]).rglob("site-packages"))
+    mode = site.stat().st_mode
+    site.chmod(0o755)
+    (site / "zz-evil.pth").write_text("import os\n")
+    site.chmod(mode)
     assert made.fast()  # the environment itself is intact: answered from the record
     ran = subprocess.run(
         [sys.executable, "-m", "cmpkg", "run", "app"], capture_output=True, text=True, env=made.env
@@ -252,9 +258,9 @@ def test_a_tool_environment_is_a_build_input_the_full_path_still_checks(
         text=True,
         env=made.env,
     )
-    assert verify.returncode != 0 and "gen.py" in verify.stdout + verify.stderr
+    assert verify.returncode != 0 and "zz-evil.pth" in verify.stdout + verify.stderr
     # Another command line takes the full path, which reuses the tool environment: refused.
     argv = [*made.argv("app[device=cpu]")]
     full = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=made.env)
     assert full.returncode == 1
-    assert "entry-modified" in full.stderr and "gen.py" in full.stderr
+    assert "entry-modified" in full.stderr and "zz-evil.pth" in full.stderr
