@@ -99,7 +99,7 @@ def test_a_run_is_dispatched_without_a_parser_as_the_parser_reads_it(
     from cmpkg.cli import env_cmds
 
     seen: list[tuple[str, list[str]]] = []
-    monkeypatch.setattr(env_cmds, "run", lambda name, args: seen.append((name, args)) or 0)
+    monkeypatch.setattr(env_cmds, "run", lambda name, args, *_: seen.append((name, args)) or 0)
     assert main(shlex.split(form)) == 0
     _parser, args = parse_args(shlex.split(form))
     assert args.handler(args) == 0
@@ -110,6 +110,6 @@ def test_a_second_double_dash_goes_to_the_app(monkeypatch: pytest.MonkeyPatch) -
     from cmpkg.cli import env_cmds
 
     seen: list[tuple[str, list[str]]] = []
-    monkeypatch.setattr(env_cmds, "run", lambda name, args: seen.append((name, args)) or 0)
+    monkeypatch.setattr(env_cmds, "run", lambda name, args, *_: seen.append((name, args)) or 0)
     assert main(["run", "app", "--", "--", "x"]) == 0
     assert seen == [("app", ["--", "x"])]
