@@ -22,6 +22,7 @@ uv); later runs reuse `--home`. Usage:
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
@@ -152,6 +153,7 @@ def rebuild_runs(home: Path) -> tuple[Run, Run]:
     python = json.loads((venv_root / "cmpkg-entry.json").read_text())["build"]["python"]
     pins = "".join(f"{w['name']}=={w['version']} --hash=sha256:{w['sha256']}\n" for w in installed)
     scratch = Path(tempfile.mkdtemp(prefix="bench-uv-"))
+    atexit.register(shutil.rmtree, scratch, True)  # uv's venv: not left in /tmp
 
     def cmpkg_rebuild() -> None:
         Store(home).remove(python_env(home)[0], force=True)  # the environment roots it
