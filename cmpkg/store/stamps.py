@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,30 +64,35 @@ def rewrite(lock: Path, entry_path: Path, metadata: Mapping[str, Any], table: An
     `metadata`): the sidecar first, then `cmpkg-entry.json` if its table differs, each by an
     atomic rename; a killed writer's temp files there are swept first. Best effort: an
     entry that is being removed, or a store we may not write, stays slow, not broken."""
-    with os_lock(lock, shared=True, blocking=False) as held:
-        if not held:
-            return
-        with contextlib.suppress(OSError):
-            readonly.thaw_top(entry_path)
-            try:
-                atomic.sweep(entry_path, of=layout.OWN)
-                paths = [f["path"] for f in metadata.get("files", ())]
-                # Sidecar first: if we die between the two, the sidecar vouches for stamps a
-                # check verified, and the old table in the metadata only costs one more
-                # verified re-stamp.
-                write(entry_path / layout.STAT, fingerprint.sidecar(paths, table))
-                if metadata.get("stat") != table:
-                    upgraded = {**metadata, "format": FORMAT, "stat": table}
-                    write(entry_path / layout.METADATA, dumps(upgraded))
-            finally:
-                readonly.freeze_top(entry_path, layout.OWN)
+    with os_lock(lock, shared=True, blocking=False) as held, contextlib.suppress(OSError):
+        if held:
+            _record(entry_path, metadata, table)
 
 
-def table_for(entry_path: Path, files: Sequence[FileRecord]) -> Any:
-    """The stat table of an entry of a cmpkg that wrote none, after `verify` found it
-    intact: its tree is frozen first (chmod moves ctimes), then stamped."""
-    readonly.freeze_below(entry_path)
-    return fingerprint.take(str(entry_path), [f.path for f in files])
+def upgrade(lock: Path, entry_path: Path, metadata: Mapping[str, Any]) -> None:
+    """Give an entry of a cmpkg that wrote no table (format 1), after `verify` found it
+    intact, its table: the tree is frozen first (chmod moves ctimes), then stamped."""
+    with os_lock(lock, shared=True, blocking=False) as held, contextlib.suppress(OSError):
+        if held:
+            readonly.freeze_below(entry_path)
+            paths = [f["path"] for f in metadata.get("files", ())]
+            _record(entry_path, metadata, fingerprint.take(str(entry_path), paths))
+
+
+def _record(entry_path: Path, metadata: Mapping[str, Any], table: Any) -> None:
+    readonly.thaw_top(entry_path)
+    try:
+        atomic.sweep(entry_path, of=layout.OWN)
+        paths = [f["path"] for f in metadata.get("files", ())]
+        # Sidecar first: if we die between the two, the sidecar vouches for stamps a check
+        # verified, and the old table in the metadata only costs one more verified re-stamp.
+        write(entry_path / layout.STAT, fingerprint.sidecar(paths, table))
+        if metadata.get("stat") != table:
+            write(
+                entry_path / layout.METADATA, dumps({**metadata, "format": FORMAT, "stat": table})
+            )
+    finally:
+        readonly.freeze_top(entry_path, layout.OWN)
 
 
 FORMAT = 2  # of cmpkg-entry.json; 2 added the stat table ("stat"), 1 is still read

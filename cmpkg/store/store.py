@@ -172,8 +172,7 @@ class Store:
         if table is None:
             result = manifest.compare(entry.key, entry.path, entry.files)
             if result.ok:
-                fresh = stamps.table_for(entry.path, entry.files)
-                stamps.rewrite(lock, entry.path, entry.metadata, fresh)
+                stamps.upgrade(lock, entry.path, entry.metadata)
             return result
         files = entry.metadata.get("files", [])  # raw records: a venv has thousands
         found = fingerprint.check(str(entry.path), files, table)
