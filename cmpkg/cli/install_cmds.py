@@ -157,7 +157,7 @@ def _show_noop(args: argparse.Namespace, found: Any, seconds: float) -> None:
     steps = console.plural(found.packages, "package")
     console.info(f"already installed {found.env}: {steps}, 0 built, in {seconds:.2f}s")
     if found.runnable:
-        console.info(f"run it with `cmpkg run {found.env}`")
+        console.info(_run_hint(found.env, tuple(found.apps)))
 
 
 def _install_input(args: argparse.Namespace, noop: Any = None) -> Any:
@@ -209,7 +209,14 @@ def _show_install(args: argparse.Namespace, done: Any) -> None:
             f"{verb} {done.env}: {steps}, {done.built} built{from_cache}, in {done.seconds:.2f}s"
         )
         if done.runnable:
-            console.info(f"run it with `cmpkg run {done.env}`")
+            console.info(_run_hint(done.env, done.apps))
+
+
+def _run_hint(env: str, apps: tuple[str, ...]) -> str:
+    """How to run what was installed: the environment, or each of its apps."""
+    if len(apps) > 1:
+        return "run its apps with " + ", ".join(f"`cmpkg run {app}`" for app in apps)
+    return f"run it with `cmpkg run {env}`"
 
 
 def _print_plan(args: argparse.Namespace, lines: list[str], plan: Any) -> None:

@@ -62,6 +62,7 @@ class InstallResult:
     target: str  # the target installed for: a lock's target, or the probed/named one
     choice: str | None = None  # from a lock: which target was chosen, and why
     substituted: int = 0  # entries taken from a binary cache instead of built
+    apps: tuple[str, ...] = ()  # the requested apps `cmpkg run APP` finds in the environment
 
     @property
     def built(self) -> int:
@@ -113,7 +114,10 @@ def install(
     took = time.monotonic() - started
     target = ctx.locked_target.name if ctx.locked_target else ctx.target.name
     substituted = len(substituter.substituted) if not given.dry_run and substituter else 0
-    done = InstallResult(name, plan, took, runnable, given.dry_run, target, ctx.choice, substituted)
+    apps = tuple(sorted(r for r in resolution.roots if resolution.pins[r].recipe.run))
+    done = InstallResult(
+        name, plan, took, runnable, given.dry_run, target, ctx.choice, substituted, apps
+    )
     if noop is not None and not given.dry_run and ctx.mirror is None:
         _remember(noop, done, ctx, sources.interpreter, store, [*written, root_file])
     return done
@@ -380,7 +384,7 @@ def _remember(
     entries = [str(store.entry_path(k)) for k in done.plan.runtime_keys()]
     index_base = home() / "index-v1" / compiled.cache_key(ctx.index.dirs)
     shown = fast_path.Answer(
-        done.env, done.target, keys, len(done.plan.steps), done.runnable, done.choice
+        done.env, done.target, keys, len(done.plan.steps), done.runnable, done.choice, done.apps
     )
     fast_path.save(
         home(),

@@ -72,6 +72,7 @@ class Answer(NamedTuple):
     packages: int
     runnable: bool
     choice: str | None
+    apps: tuple[str, ...] = ()  # the environment's apps, when it holds several
 
 
 def pending(

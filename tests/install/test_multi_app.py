@@ -84,6 +84,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
     assert locked.returncode == 0, locked.stderr
     done = cmpkg(project, home, "install", "--frozen", *source)
     assert done.returncode == 0, done.stderr
+    assert "run its apps with `cmpkg run bench-a`, `cmpkg run bench-b`" in done.stderr
     return project, home, wheels
 
 
@@ -97,6 +98,15 @@ def test_each_app_of_a_frozen_two_app_lock_runs_with_its_own_variables(
         assert ran.stdout.split() == [setting, "2.0"], (app, ran.stdout)
     listed = json.loads(cmpkg(project, home, "env", "list", "--json").stdout)
     assert [(e["name"], e["apps"]) for e in listed] == [("bench-a", ["bench-a", "bench-b"])]
+
+
+def test_a_no_op_install_names_both_apps_again(installed: tuple[Path, Path, Path]) -> None:
+    project, home, wheels = installed
+    source = ("--find-links", str(wheels), "--no-index")
+    again = cmpkg(project, home, "install", "--frozen", *source)
+    assert again.returncode == 0, again.stderr
+    assert "already installed bench-a" in again.stderr
+    assert "run its apps with `cmpkg run bench-a`, `cmpkg run bench-b`" in again.stderr
 
 
 def test_an_app_in_no_environment_names_the_environments_that_exist(
