@@ -12,6 +12,10 @@ or leave anything behind on failure. It knows nothing about recipes or the store
 reserved names in `cmpkg.store.layout`.
 """
 
+# os.path on str paths while writing: a venv layer has thousands of members, and pathlib
+# costs per path (the extraction profile in docs/benchmarks.md).
+# ruff: noqa: PTH101, PTH102, PTH118
+
 from __future__ import annotations
 
 import os
@@ -115,12 +119,13 @@ def extract(
 ) -> Extracted:
     """Extract `archive` into `dest`, or raise ArchiveError.
 
-    Every member is validated before anything is written, and again while writing; the
-    bytes go to a temp dir beside `dest`, renamed onto it only on success. If `dest`
-    already exists, the archive's top-level names are moved into it, and any name already
-    there is refused before anything moves. On any error the temp dir is removed and `dest`
-    is as before. `keep_times` gives files their recorded mtimes (a cache layer: bytecode
-    is valid only while its source keeps the mtime it was compiled against).
+    The archive is read once, as a stream: each member is validated (against every member
+    before it) before a byte of it is written, and again while writing; the bytes go to a
+    private temp dir beside `dest`, renamed onto it only when the whole archive passed.
+    If `dest` already exists, the archive's top-level names are moved into it, and any name
+    already there is refused before anything moves. On any error the temp dir is removed
+    and `dest` is as before. `keep_times` gives files their recorded mtimes (a cache layer:
+    bytecode is valid only while its source keeps the mtime it was compiled against).
     """
     limits = Limits(max_total_size, max_members, max_ratio)
     archive, dest = Path(archive), Path(dest)
@@ -128,18 +133,16 @@ def extract(
         raise ArchiveError("extract-dest-exists", f"{dest} exists and is not a directory")
     dest.parent.mkdir(parents=True, exist_ok=True)
     with open_reader(archive) as reader:
-        members = _plan(reader, archive, limits)
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.extract-", dir=dest.parent))
         try:
-            total = _write_all(reader, members, tmp, archive, limits)
-            if keep_times:
-                _set_times(members, tmp)
+            writer = _Writer(archive, str(tmp), limits, keep_times)
+            writer.write_all(reader)
             _commit(tmp, dest)
         except BaseException:
             # Also on Ctrl-C: a half-extracted tree must never be left for someone to use.
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    return Extracted(dest, len(members), total)
+    return Extracted(dest, writer.count, writer.written)
 
 
 def _commit(tmp: Path, dest: Path) -> None:
@@ -165,22 +168,29 @@ def _commit(tmp: Path, dest: Path) -> None:
 # ---------------------------------------------------------------------------- validation
 
 
-def _plan(reader: Reader, archive: Path, limits: Limits) -> list[Member]:
-    """Every member validated against every rule, before a single byte is written."""
-    archive_size = max(archive.stat().st_size, 1)
-    seen: dict[str, str] = {}  # normalised name -> kind
-    planned: list[Member] = []
-    total = 0
-    for count, raw in enumerate(reader.members(), start=1):
-        if count > limits.max_members:
-            raise _bomb(archive, f"has more than {limits.max_members} members")
-        member = _check_member(raw, archive, seen)
-        total += member.size
-        _check_size(archive, total, archive_size, limits)
-        if member.name:
-            _remember(seen, member)
-            planned.append(member)
-    return planned
+class _Checker:
+    """Every rule a member must pass, judged against the members before it (`seen`): that
+    is all any rule needs, so members are checked one at a time as the stream goes by."""
+
+    def __init__(self, archive: Path, limits: Limits) -> None:
+        self.archive, self.limits = archive, limits
+        self.archive_size = max(archive.stat().st_size, 1)
+        self.seen: dict[str, str] = {}  # normalised name -> kind
+        self.members = 0
+        self.declared = 0
+
+    def check(self, raw: Member) -> Member | None:
+        """The member, validated and normalised; None for the archive's root itself."""
+        self.members += 1
+        if self.members > self.limits.max_members:
+            raise _bomb(self.archive, f"has more than {self.limits.max_members} members")
+        member = _check_member(raw, self.archive, self.seen)
+        self.declared += member.size
+        _check_size(self.archive, self.declared, self.archive_size, self.limits)
+        if not member.name:
+            return None
+        _remember(self.seen, member)
+        return member
 
 
 def _remember(seen: dict[str, str], member: Member) -> None:
@@ -249,34 +259,75 @@ def _check_link(member: Member, name: str, archive: Path, seen: dict[str, str]) 
 # ---------------------------------------------------------------------------- writing
 
 
-def _write_all(reader: Reader, members: list[Member], tmp: Path, archive: Path, lim: Limits) -> int:
-    written = 0
-    dirs: list[tuple[Path, int]] = []
-    for member in members:
-        path = tmp / member.name
-        _make_parents(tmp, path, archive)
-        if member.kind == "dir":
-            _make_dir(path, archive, member)
-            dirs.append((path, member.mode))
-        elif member.kind == "file":
-            budget = lim.max_total_size - written
-            written += _write_file(reader, member, path, archive, budget)
-        elif member.kind == "hardlink":
-            os.link(tmp / member.target, path, follow_symlinks=False)
-    # Symlinks last, so no file above can have been written through one.
-    for member in members:
+class _Writer:
+    """Writes checked members into the private temp dir `tmp`, one pass over the archive.
+
+    Why one pass is as safe as validating everything first: nothing is visible until the
+    whole archive passed (the temp dir is renamed onto the destination last, removed on any
+    error), and no member can be written through another: symlinks are made only after
+    every file and directory, so while files are written the tree holds nothing but
+    directories this writer made, files it wrote (O_EXCL, O_NOFOLLOW) and hard links to
+    those. That is also why a directory, once made or found, is not looked at again.
+    """
+
+    def __init__(self, archive: Path, tmp: str, limits: Limits, keep_times: bool) -> None:
+        self.archive, self.tmp, self.limits, self.keep_times = archive, tmp, limits, keep_times
+        self.checker = _Checker(archive, limits)
+        self.made: set[str] = {""}  # relative directories known to be real directories
+        self.dirs: list[tuple[str, int]] = []
+        self.symlinks: list[Member] = []
+        self.count = 0
+        self.written = 0
+
+    def write_all(self, reader: Reader) -> None:
+        for raw in reader.members():
+            member = self.checker.check(raw)
+            if member is not None:
+                self.count += 1
+                self._write(reader, member)
+        # Symlinks last, so no file above can have been written through one.
+        for member in self.symlinks:
+            _make_symlink(Path(self.tmp), member, self.archive)
+        for path, mode in reversed(self.dirs):  # modes last: a 0o555 dir would block writes
+            os.chmod(path, _safe_mode(mode) | 0o700)
+
+    def _write(self, reader: Reader, member: Member) -> None:
+        self._make_parents(member.name)
         if member.kind == "symlink":
-            _make_symlink(tmp, member, archive)
-    for path, mode in reversed(dirs):  # directory modes last: a 0o555 dir would block writes
-        path.chmod(_safe_mode(mode) | 0o700)
-    return written
+            self.symlinks.append(member)
+            return
+        path = os.path.join(self.tmp, member.name)
+        if member.kind == "dir":
+            if member.name not in self.made:
+                _make_dir(path, self.archive, member)
+                self.made.add(member.name)
+            self.dirs.append((path, member.mode))
+        elif member.kind == "file":
+            budget = self.limits.max_total_size - self.written
+            self.written += _write_file(reader, member, path, self.archive, budget)
+            if self.keep_times:
+                _set_time(member, path)
+        elif member.kind == "hardlink":
+            os.link(os.path.join(self.tmp, member.target), path, follow_symlinks=False)
+
+    def _make_parents(self, name: str) -> None:
+        parent = posixpath.dirname(name)
+        if parent in self.made:
+            return
+        self._make_parents(parent)
+        path = os.path.join(self.tmp, parent)
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                raise refuse(self.archive, name, "would be written through a link") from None
+        self.made.add(parent)
 
 
-def _set_times(members: list[Member], tmp: Path) -> None:
-    for member in members:
-        mtime = getattr(member.ref, "mtime", None)
-        if member.kind == "file" and isinstance(mtime, (int, float)):
-            os.utime(tmp / member.name, (mtime, mtime), follow_symlinks=False)
+def _set_time(member: Member, path: str) -> None:
+    mtime = getattr(member.ref, "mtime", None)
+    if isinstance(mtime, (int, float)):
+        os.utime(path, (mtime, mtime), follow_symlinks=False)
 
 
 def _safe_mode(mode: int) -> int:
@@ -284,30 +335,15 @@ def _safe_mode(mode: int) -> int:
     return (mode & 0o777 & ~0o002) | 0o600
 
 
-def _make_parents(tmp: Path, path: Path, archive: Path) -> None:
-    current = tmp
-    for part in path.relative_to(tmp).parts[:-1]:
-        current = current / part
-        try:
-            st = current.lstat()
-        except FileNotFoundError:
-            current.mkdir(mode=0o755)
-            continue
-        if not stat.S_ISDIR(st.st_mode):
-            raise refuse(archive, str(path.relative_to(tmp)), "would be written through a link")
-
-
-def _make_dir(path: Path, archive: Path, member: Member) -> None:
+def _make_dir(path: str, archive: Path, member: Member) -> None:
     try:
-        st = path.lstat()
-    except FileNotFoundError:
-        path.mkdir(mode=0o755)
-        return
-    if not stat.S_ISDIR(st.st_mode):
-        raise refuse(archive, member.name, "replaces a non-directory")
+        os.mkdir(path, 0o755)
+    except FileExistsError:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise refuse(archive, member.name, "replaces a non-directory") from None
 
 
-def _write_file(reader: Reader, member: Member, path: Path, archive: Path, budget: int) -> int:
+def _write_file(reader: Reader, member: Member, path: str, archive: Path, budget: int) -> int:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags, _safe_mode(member.mode))
     written = 0
@@ -320,7 +356,7 @@ def _write_file(reader: Reader, member: Member, path: Path, archive: Path, budge
             if written > budget:
                 raise _bomb(archive, "expands past the total size limit while extracting")
             out.write(chunk)
-    path.chmod(_safe_mode(member.mode))
+        os.fchmod(out.fileno(), _safe_mode(member.mode))  # exact bits, whatever the umask
     return written
 
 

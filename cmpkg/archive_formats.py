@@ -1,9 +1,12 @@
-"""The two archive formats behind `cmpkg.archive`: tar (any compression) and zip, read as
-one stream of `Member`s.
+"""The two archive formats behind `cmpkg.archive`: tar (plain, gzip, bzip2, xz or zstd) and
+zip, read as one stream of `Member`s.
 
 Owns: telling the formats apart, listing members one header at a time, refusing what a
 format itself can smuggle in (devices and FIFOs, encrypted zip members, zip local headers
-that disagree with the central directory or overlap) and opening a member's bytes.
+that disagree with the central directory or overlap) and opening a member's bytes. A tar is
+read as a stream (tarfile's `r|`): each member's bytes are read right after its header, so
+a compressed tar is decompressed exactly once. Corrupt compressed data, found while a
+member is read, is an ArchiveError like a corrupt header.
 
 Must not: write anything, or judge names and links: that is `cmpkg.archive`, which checks
 every member this module yields before a byte is written.
@@ -11,10 +14,12 @@ every member this module yields before a byte is written.
 
 from __future__ import annotations
 
+import lzma
 import stat
 import struct
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +28,17 @@ from typing import IO
 from cmpkg.errors import CmpkgError
 
 _MAX_LINK_TARGET = 4096
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: What reading a corrupt archive raises, by format and compression (zstd's is added when
+#: a zstd tar is opened: the module is imported only for one).
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+)
 _HINT = "the archive is unsafe or corrupt; check its source and hash, or report it upstream"
 
 
@@ -47,13 +63,41 @@ def refuse(archive: Path, member: str, why: str, code: str = "unsafe-archive") -
 # ---------------------------------------------------------------------------- readers
 
 
+class Chunks:
+    """A member's bytes, read in chunks; a corrupt stream raises ArchiveError."""
+
+    def __init__(
+        self,
+        handle: IO[bytes],
+        archive: Path,
+        member: Member,
+        errors: tuple[type[BaseException], ...],
+    ) -> None:
+        self.handle, self.archive, self.member, self.errors = handle, archive, member, errors
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self.handle.read(size)
+        except self.errors as error:
+            raise refuse(
+                self.archive, self.member.name, f"is unreadable: {error}", "bad-archive"
+            ) from None
+
+    def __enter__(self) -> Chunks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+
+
 class Reader:
     """What `cmpkg.archive` needs from one archive format."""
 
     def members(self) -> Iterator[Member]:
         raise NotImplementedError
 
-    def open(self, member: Member) -> IO[bytes]:
+    def open(self, member: Member) -> Chunks:
+        """The bytes of `member`, the one `members()` yielded last (a tar is a stream)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -74,15 +118,26 @@ def open_reader(archive: Path) -> Reader:
         raise ArchiveError("bad-archive", f"cannot read {archive}: {error.strerror}") from None
     if magic[:2] == b"PK":
         return ZipReader(archive)
-    return TarReader(archive)
+    return TarReader(archive, zstd=magic == ZSTD_MAGIC)
 
 
 class TarReader(Reader):
-    def __init__(self, archive: Path) -> None:
+    def __init__(self, archive: Path, *, zstd: bool = False) -> None:
         self.archive = archive
+        self.errors = _READ_ERRORS
+        self.raw: IO[bytes] | None = None
         try:
-            self.tar = tarfile.open(archive, "r:*")  # noqa: SIM115 (closed by close())
-        except (tarfile.TarError, OSError, EOFError) as error:
+            if zstd:  # tarfile knows no zstd before Python 3.14
+                import zstandard
+
+                self.errors += (zstandard.ZstdError,)
+                self.raw = archive.open("rb")
+                stream = zstandard.ZstdDecompressor().stream_reader(self.raw)
+                self.tar = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115
+            else:
+                self.tar = tarfile.open(archive, "r|*")  # noqa: SIM115 (closed by close())
+        except self.errors as error:
+            self.close()
             raise ArchiveError(
                 "bad-archive", f"{archive.name} is not a readable tar or zip archive: {error}"
             ) from None
@@ -93,7 +148,7 @@ class TarReader(Reader):
         while True:
             try:
                 info = self.tar.next()
-            except (tarfile.TarError, OSError, EOFError) as error:
+            except self.errors as error:
                 raise ArchiveError("bad-archive", f"{self.archive.name}: {error}") from None
             if info is None:
                 return
@@ -113,14 +168,17 @@ class TarReader(Reader):
         what = kind.get(info.type, "FIFO" if info.isfifo() else f"of tar type {info.type!r}")
         raise refuse(self.archive, name, f"is a {what}; only files, dirs and links are allowed")
 
-    def open(self, member: Member) -> IO[bytes]:
+    def open(self, member: Member) -> Chunks:
         assert isinstance(member.ref, tarfile.TarInfo)
         handle = self.tar.extractfile(member.ref)
         assert handle is not None
-        return handle
+        return Chunks(handle, self.archive, member, self.errors)
 
     def close(self) -> None:
-        self.tar.close()
+        if hasattr(self, "tar"):
+            self.tar.close()
+        if self.raw is not None:
+            self.raw.close()
 
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -193,9 +251,9 @@ class ZipReader(Reader):
         data_start = info.header_offset + _LOCAL_HEADER.size + int(name_len) + int(extra_len)
         return data_start + info.compress_size
 
-    def open(self, member: Member) -> IO[bytes]:
+    def open(self, member: Member) -> Chunks:
         assert isinstance(member.ref, zipfile.ZipInfo)
-        return self.zip.open(member.ref)
+        return Chunks(self.zip.open(member.ref), self.archive, member, _READ_ERRORS)
 
     def close(self) -> None:
         self.zip.close()

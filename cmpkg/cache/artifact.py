@@ -5,7 +5,8 @@
                                metadata (package, version, variant, recipe digest,
                                dependency keys, build facts), its build-time prefix and the
                                files holding it (cmpkg.cache.relocate)
-      layers[0]                application/vnd.oci.image.layer.v1.tar+gzip: the entry's files
+      layers[0]                application/vnd.oci.image.layer.v1.tar+zstd: the entry's files
+                               (caches pushed before zstd hold tar+gzip, still read)
     signature (tagged sha256-<manifest hex>.sig, cosign's scheme, and `subject` for OCI 1.1
       referrers): annotations carry the ed25519 signature of the manifest digest and key
 
@@ -14,7 +15,6 @@ JSON is written canonically (sorted keys, no spaces), so equal entries give equa
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -30,7 +30,12 @@ from cmpkg.store import layout
 
 ARTIFACT_TYPE = "application/vnd.cmpkg.entry.v1"
 CONFIG_TYPE = "application/vnd.cmpkg.entry.config.v1+json"
-LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
+LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+zstd"
+GZIP_LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"  # pushed before zstd; read
+LAYER_TYPES = {LAYER_TYPE: ".tar.zst", GZIP_LAYER_TYPE: ".tar.gz"}  # -> download file suffix
+#: zstd level 3 (its default): a venv layer packs ~3x faster than gzip -1 and decompresses
+#: ~4x faster than gzip; single-threaded, so equal entries give byte-equal layers.
+ZSTD_LEVEL = 3
 SIGNATURE_TYPE = "application/vnd.cmpkg.signature.v1"
 EMPTY_TYPE = "application/vnd.oci.empty.v1+json"
 EMPTY = b"{}"
@@ -107,7 +112,7 @@ def entry_config(
 def pack(key: str, root: Path, metadata: Mapping[str, Any], prefix: str, work: Path) -> Packed:
     """The artifact of the entry at `root` (its layer written under `work`)."""
     paths = [str(f["path"]) for f in metadata.get("files", [])]
-    layer = work / f"{key}.tar.gz"
+    layer = work / f"{key}.tar.zst"
     links = write_layer(root, layer)
     config = entry_config(key, metadata, prefix, relocate.scan(root, paths, prefix), links)
     meta = metadata.get("meta", {})
@@ -132,7 +137,7 @@ def pack(key: str, root: Path, metadata: Mapping[str, Any], prefix: str, work: P
 
 
 def write_layer(root: Path, out: Path) -> dict[str, str]:
-    """The entry's files as a tar.gz: sorted, owner-writable (the store freezes them again
+    """The entry's files as a zstd-compressed tar: sorted, owner-writable (the store freezes them again
     after the pull), mtimes kept (bytecode is checked against its source's mtime), owners
     dropped. cmpkg's own two files are left out: the pulling store writes its own.
 
@@ -140,11 +145,14 @@ def write_layer(root: Path, out: Path) -> dict[str, str]:
     left out too and returned, {path: target}: safe extraction refuses them in any archive
     (RELIABILITY B.8), so the puller makes them itself, after the files, from the signed
     metadata (`cmpkg.cache.relocate.make_links`)."""
+    import zstandard
+
     links: dict[str, str] = {}
+    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
     with (
         out.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", compresslevel=1, fileobj=raw, mtime=0) as packed,
-        tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        compressor.stream_writer(raw, closefd=False) as packed,
+        tarfile.open(fileobj=packed, mode="w|", format=tarfile.PAX_FORMAT) as tar,
     ):
         for directory, dirnames, filenames in os.walk(root):
             dirnames.sort()
@@ -211,7 +219,7 @@ def parse_manifest(url: str, key: str, data: bytes) -> tuple[dict[str, Any], dic
             manifest.get("artifactType") == ARTIFACT_TYPE
             and config["mediaType"] == CONFIG_TYPE
             and len(layers) == 1
-            and layers[0]["mediaType"] == LAYER_TYPE
+            and layers[0]["mediaType"] in LAYER_TYPES
         )
         for item in (config, layers[0]):
             ok = ok and str(item["digest"]).startswith("sha256:") and int(item["size"]) >= 0

@@ -179,7 +179,7 @@ class Substituter:
         item = fetch.Artifact(
             name=f"{label} (from {found.source.url.text})",
             urls=(found.source.blob_url(layer_digest),),
-            filename=f"{key}.tar.gz",
+            filename=key + artifact.LAYER_TYPES[str(found.layer["mediaType"])],
             sha256=layer_digest.split(":", 1)[1],
             size=int(found.layer["size"]),
         )

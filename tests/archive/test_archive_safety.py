@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import random
 import stat
 import struct
 import tarfile
@@ -72,6 +73,17 @@ def tar_bomb(d: Path) -> Path:
     return make_tar(d / "a.tar.gz", [M("zeros", bytes(20_000_000))], "gz")
 
 
+def tar_big(d: Path, compression: str) -> Path:
+    """Two members of random bytes: a corrupt stream shows only while reading the data."""
+    data = random.Random(7).randbytes(300_000)
+    return make_tar(d / f"a.tar.{compression}", [M("a", data), M("b", data)], compression)
+
+
+def truncated(path: Path) -> Path:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return path
+
+
 def tar_many(d: Path) -> Path:
     return make_tar(d / "a.tar", [M(f"f{i}", b"") for i in range(50)])
 
@@ -117,6 +129,14 @@ MALICIOUS: list[tuple[str, Callable[[Path], Path], str]] = [
     ("marker-gz", tar(M(".cmpkg-complete", b"k"), compression="gz"), "reserved"),
     ("dotdot-bz2", tar(M("../x", b"pwned"), compression="bz2"), "'..'"),
     ("dotdot-xz", tar(M("../x", b"pwned"), compression="xz"), "'..'"),
+    ("dotdot-zst", tar(M("../x", b"pwned"), compression="zst"), "'..'"),
+    (
+        "write-through-symlink-zst",
+        tar(M("l", kind=SYM, link="."), M("l/f", b"pwned"), compression="zst"),
+        "through",
+    ),
+    ("truncated-gz", lambda d: truncated(tar_big(d, "gz")), "unreadable"),
+    ("truncated-zst", lambda d: truncated(tar_big(d, "zst")), "unreadable"),
     ("bomb-ratio-tar-gz", tar_bomb, "bomb"),
     ("bomb-ratio-zip", zip_bomb, "bomb"),
     ("bomb-members", tar_many, "members"),
@@ -165,7 +185,7 @@ def test_figure_malicious_archives() -> None:
 # ---------------------------------------------------------------- good archives
 
 
-@pytest.mark.parametrize("compression", ["", "gz", "bz2", "xz"])
+@pytest.mark.parametrize("compression", ["", "gz", "bz2", "xz", "zst"])
 def test_tar_extracts(tmp_path: Path, compression: str) -> None:
     archive = make_tar(
         tmp_path / "ok.tar",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cmpkg.archive_formats import ZSTD_MAGIC
 from tests.cache.conftest import cmpkg, install_args, push, trusting
 from tests.support.registry import RunningRegistry
 
@@ -109,7 +110,7 @@ def test_a_tampered_layer_is_refused(
 ) -> None:
     built, public = builder
     assert push(built, own_registry.url()).returncode == 0
-    layers = [p for p in own_registry.blob_paths() if p.read_bytes()[:2] == b"\x1f\x8b"]
+    layers = [p for p in own_registry.blob_paths() if p.read_bytes()[:4] == ZSTD_MAGIC]
     assert layers
     for path in layers:  # same size, one byte changed: only the digest can tell
         data = bytearray(path.read_bytes())
@@ -134,3 +135,55 @@ def test_a_stopped_registry_means_a_local_build_and_one_warning(
     assert json.loads(done.stdout)["built"] == 4
     warnings = [line for line in done.stderr.splitlines() if "unreachable" in line]
     assert len(warnings) == 1 and own_registry.url() in warnings[0], done.stderr
+
+
+def _as_gzip_layers(url: str, home: Path, keys: list[str], work: Path) -> int:
+    """Rewrite the entries `keys` under `url` as the previous cmpkg pushed them: a tar+gzip
+    layer, the manifest signed again by the same key. Returns how many it rewrote."""
+    import gzip
+
+    import zstandard
+
+    from cmpkg.cache import artifact, parse_url, signing
+    from cmpkg.cache.credentials import Credentials
+    from cmpkg.cache.registry import Registry
+
+    registry, signer = Registry(parse_url(url), Credentials()), signing.load(home, "lab")
+    rewritten = 0
+    for key in keys:
+        found = registry.manifest(key)
+        if found is None:
+            continue  # the detected python is never pushed
+        manifest = json.loads(found[0])
+        layer = manifest["layers"][0]
+        zst = registry.blob(layer["digest"], 1 << 30)
+        plain = zstandard.ZstdDecompressor().stream_reader(zst).read()
+        path = work / f"{key}.tar.gz"
+        path.write_bytes(gzip.compress(plain, compresslevel=1, mtime=0))
+        old = {**artifact.descriptor(artifact.GZIP_LAYER_TYPE, path=path)}
+        registry.put_blob(str(path), old)
+        manifest["layers"] = [{**old, "annotations": layer.get("annotations", {})}]
+        data = artifact.canonical(manifest)
+        digest = registry.put_manifest(key, data)
+        subject = {"mediaType": artifact.MANIFEST_TYPE, "digest": digest, "size": len(data)}
+        signature = signer.sign(signing.entry_message(key, digest))
+        sig = artifact.signature_manifest(key, subject, signature, signer.public)
+        registry.put_manifest(artifact.signature_tag(digest), sig)
+        rewritten += 1
+    return rewritten
+
+
+def test_a_cache_of_gzip_layers_pushed_by_the_previous_version_still_substitutes(
+    tmp_path: Path, oci: RunningRegistry, builder: tuple[Path, str], wheels: Path
+) -> None:
+    built, public = builder
+    assert push(built, oci.url("gzip")).returncode == 0
+    keys = json.loads((built / "envs" / "app.json").read_text())["keys"]
+    assert _as_gzip_layers(oci.url("gzip"), built, keys, tmp_path) == 4
+
+    config = trusting(tmp_path / "config.toml", public)
+    args = (*install_args(wheels), "--cache", oci.url("gzip"), "--no-build", "--json")
+    done = cmpkg(tmp_path / "home", "install", "app", *args, config=config)
+    assert done.returncode == 0, done.stderr
+    assert (json.loads(done.stdout)["built"], json.loads(done.stdout)["substituted"]) == (0, 4)
+    assert cmpkg(tmp_path / "home", "run", "app").stdout.strip() == "hi"

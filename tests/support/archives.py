@@ -23,7 +23,15 @@ class M:
 
 
 def make_tar(path: Path, members: list[M], compression: str = "") -> Path:
-    """Write a tar (compression "", "gz", "bz2" or "xz"); names are taken verbatim (PAX)."""
+    """Write a tar (compression "", "gz", "bz2", "xz" or "zst"); names are taken verbatim
+    (PAX)."""
+    if compression == "zst":
+        plain = make_tar(path.with_name(path.name + ".plain"), members)
+        import zstandard
+
+        path.write_bytes(zstandard.ZstdCompressor().compress(plain.read_bytes()))
+        plain.unlink()
+        return path
     with tarfile.open(path, f"w:{compression}", format=tarfile.PAX_FORMAT) as tar:
         for member in members:
             info = tarfile.TarInfo(member.name)
