@@ -1,9 +1,10 @@
 """`cmpkg cache push | pull` and `cmpkg key generate`: the binary cache's workflows.
 
 Which entries: store keys (or unique prefixes) given, an installed environment's keys
-(`--env NAME`), or a lock's (`--lock FILE`: every target's package keys and environment
-keys; a generate step's tool environment is named by `--env` only, as the lock does not
-record its key).
+(`--env NAME`), or a lock's (`--lock FILE`): every key a frozen install of it needs, i.e.
+each target's recorded package and environment keys plus, for every target this machine
+can install, the keys of the plan `install --frozen` makes for it, which adds the tool
+environments of `generate` steps (the lock records their wheels, not their keys).
 """
 
 from __future__ import annotations
@@ -51,12 +52,7 @@ def selected_keys(selection: Selection, *, in_store: bool) -> list[str]:
 
         keys += envs.load(home(), selection.env).keys
     if selection.lock is not None:
-        from cmpkg.lock import read_lock
-
-        lock = read_lock(selection.lock)
-        for target in lock.targets.values():
-            keys += [p.key for p in target.packages.values()]
-            keys += [target.environment_key] if target.environment_key else []
+        keys += lock_keys(selection.lock)
     for given in selection.keys:
         keys.append(store.resolve(given) if in_store or len(given) < 64 else given)
     if not keys:
@@ -66,6 +62,27 @@ def selected_keys(selection: Selection, *, in_store: bool) -> list[str]:
             hint="give store keys, --env NAME or --lock FILE",
         )
     return list(dict.fromkeys(keys))
+
+
+def lock_keys(path: Path) -> list[str]:
+    """Every store key a frozen install of the lock at `path` makes (see the top)."""
+    from cmpkg.commands.install import InstallInput, install
+    from cmpkg.errors import CmpkgError
+    from cmpkg.lock import read_lock
+
+    lock = read_lock(path)
+    keys: list[str] = []
+    for name, target in sorted(lock.targets.items()):
+        keys += [p.key for p in target.packages.values()]
+        keys += [target.environment_key] if target.environment_key else []
+        frozen = InstallInput(
+            lock_mode="frozen", lock_path=path, target=name, dry_run=True, start=path.parent
+        )
+        try:
+            keys += install(frozen).plan.keys().values()
+        except CmpkgError:
+            continue  # a target this machine cannot install: only its recorded keys
+    return keys
 
 
 def push(selection: Selection, to: str, key_name: str | None, jobs: int, report: Report) -> Any:
