@@ -9,6 +9,8 @@ Where oras is not used as is, and why:
   five times with sleeps of 2 + 3^n s (two minutes for a stopped registry). cmpkg retries
   only 429/5xx and connection failures, three times with backoff, and a refused connection
   fails at once, so a stopped cache costs one warning, not minutes.
+- Blobs are uploaded by `cmpkg.cache.upload`, not `upload_blob`: a lost answer to a PUT or
+  PATCH is resolved by asking the registry, not by repeating the request.
 - Manifests are PUT as bytes through `do_request`: `Registry.upload_manifest` sends a
   re-serialised dict, and the digest that push signs must be that of the bytes stored.
 - Plain HTTP (`insecure=True`) only for a loopback registry; a socket timeout on every
@@ -23,6 +25,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -52,10 +55,18 @@ class _TimeoutAdapter(HTTPAdapter):
 def _client(url: CacheUrl, credentials: Credentials) -> Any:
     import oras.provider
 
+    plain = oras.provider.Registry.do_request.__wrapped__
+
     class Client(oras.provider.Registry):  # type: ignore[misc]
         def do_request(self, *args: Any, **kwargs: Any) -> requests.Response:
-            plain = oras.provider.Registry.do_request.__wrapped__
             return _retrying(lambda: plain(self, *args, **kwargs), url.text)
+
+        def request_once(self, *args: Any, **kwargs: Any) -> requests.Response:
+            """For requests that must not be repeated blindly (cmpkg.cache.upload)."""
+            try:
+                return plain(self, *args, **kwargs)  # type: ignore[no-any-return]
+            except ValueError:  # as in _retrying: a challenge it could not answer
+                raise _unauthorized(url.text, "asks for credentials") from None
 
     client = Client(hostname=url.host, insecure=url.loopback, auth_backend="token")
     adapter = _TimeoutAdapter(pool_connections=8, pool_maxsize=16)
@@ -156,10 +167,11 @@ class Registry:
         return bool(self.client.blob_exists({"digest": digest}, self._container()))
 
     def put_blob(self, path: str, descriptor: dict[str, Any]) -> None:
-        """Upload one blob unless the registry has it (oras HEADs it first)."""
-        chunked = int(descriptor["size"]) > 64 * 1024 * 1024
-        response = self.client.upload_blob(path, self._container(), descriptor, chunked)
-        self._check(response, f"blob {descriptor['digest']}")
+        """Upload one blob unless the registry has it (cmpkg.cache.upload: HEAD first;
+        a lost answer is asked about, never repeated)."""
+        from cmpkg.cache.upload import upload
+
+        upload(self, Path(path), str(descriptor["digest"]), int(descriptor["size"]))
 
     def put_manifest(self, ref: str, data: bytes) -> str:
         headers = {"Content-Type": MANIFEST_TYPE}
