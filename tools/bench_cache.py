@@ -11,6 +11,11 @@ building, so the ratio is a lower bound. Each cache run's home trusts the key; t
 asserts `0 built`. At the end, one cache home at yet another path runs the smoke benchmark.
 
     python tools/bench_cache.py [--repeat 3] [--work /tmp/cmpkg-bench-cache]
+    python tools/bench_cache.py --profile [--work DIR]   # cProfile one pull of the venv
+
+`--profile` replaces the timed runs: after the push, a fresh home pulls the environment's
+largest entry (the Python environment) under cProfile; the top functions by cumulative and
+by own time are printed and the profile is kept as DIR/pull.prof.
 """
 
 from __future__ import annotations
@@ -52,10 +57,30 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, dict[str, object
     return time.perf_counter() - started, json.loads(out)
 
 
+def profile_pull(warm: Path, url: str, config: Path, work: Path) -> None:
+    """One `cmpkg cache pull` of the warm home's largest entry into a fresh home, profiled."""
+    record = json.loads((warm / "envs" / f"{APP[0]}.json").read_text())
+    paths = [Path(p["path"]) for p in record["packages"].values() if p.get("path")]
+    largest = max(paths, key=lambda p: sum(f.stat().st_size for f in p.rglob("*") if f.is_file()))
+    home, out = work / "profile" / "home", work / "pull.prof"
+    started = time.perf_counter()
+    call(
+        [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "cmpkg", "cache", "pull",
+         largest.name, "--from", url],
+        environment(home, config),
+    )  # fmt: skip
+    print(f"pull of {largest.name[:12]}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    import pstats
+
+    for order in ("cumulative", "tottime"):
+        pstats.Stats(str(out)).sort_stats(order).print_stats(25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/cmpkg-bench-cache"))
+    parser.add_argument("--profile", action="store_true", help="profile one pull instead")
     args = parser.parse_args()
     from tests.support import registry
 
@@ -74,6 +99,9 @@ def main() -> None:
             )
         )
         print(f"pushed {len(pushed['pushed'])} entries to {url}", file=sys.stderr)
+        if args.profile:
+            profile_pull(warm, url, config, args.work)
+            return
         cached, built = [], []
         for run in range(args.repeat):
             home = args.work / f"cache-{run}" / "somewhere" / "home"

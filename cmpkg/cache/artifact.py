@@ -137,8 +137,8 @@ def pack(key: str, root: Path, metadata: Mapping[str, Any], prefix: str, work: P
 
 
 def write_layer(root: Path, out: Path) -> dict[str, str]:
-    """The entry's files as a zstd-compressed tar: sorted, owner-writable (the store freezes them again
-    after the pull), mtimes kept (bytecode is checked against its source's mtime), owners
+    """The entry's files as a zstd-compressed tar: sorted, owner-writable (the store freezes
+    them again after the pull), mtimes kept (bytecode is checked against its source's mtime), owners
     dropped. cmpkg's own two files are left out: the pulling store writes its own.
 
     Symlinks with an absolute target (a venv's `bin/python` -> the base interpreter) are
