@@ -73,6 +73,7 @@ def _register_sharing(sub: Any) -> None:
         help="a cache (repeatable; then cmpkg.toml's and the config's [[cache]])",
     )
     pull.add_argument("--offline", action="store_true", help="only loopback and directory caches")
+    pull.add_argument("--jobs", type=int, default=4, metavar="N", help="parallel downloads")
     pull.set_defaults(handler=_pull)
 
 
@@ -113,7 +114,7 @@ def _pull(args: argparse.Namespace) -> int:
     from cmpkg import console
     from cmpkg.commands.cache import pull
 
-    done = pull(_selection(args), tuple(args.sources), Path.cwd(), args.offline)
+    done = pull(_selection(args), tuple(args.sources), Path.cwd(), args.offline, args.jobs)
     if args.json:
         console.print_json(
             {

@@ -96,7 +96,13 @@ def push(selection: Selection, to: str, key_name: str | None, jobs: int, report:
     return pushing.push(Store(home()), keys, url, signer, jobs=jobs, report=report)
 
 
-def pull(selection: Selection, sources: tuple[str, ...], start: Path, offline: bool) -> PullResult:
+def pull(
+    selection: Selection, sources: tuple[str, ...], start: Path, offline: bool, jobs: int = 4
+) -> PullResult:
+    """Put the selected entries into the store from the caches, `jobs` at a time (each
+    under its own entry lock, so pulls of one key by several processes download once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from cmpkg import project as project_file
     from cmpkg.cache import settings
     from cmpkg.cache.substitute import Substituter
@@ -111,9 +117,9 @@ def pull(selection: Selection, sources: tuple[str, ...], start: Path, offline: b
             hint="give --from URL, or `[[cache]]` in the config",
         )
     substituter = Substituter(chosen.urls, chosen.trusted, store, offline=offline)
-    outcome: dict[str, str] = {}
-    for key in selected_keys(selection, in_store=False):
-        outcome[key] = substituter.pull(key)
+    keys = selected_keys(selection, in_store=False)
+    with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="pull") as pool:
+        outcome = dict(zip(keys, pool.map(substituter.pull, keys), strict=True))
     return PullResult(
         *(
             tuple(k for k, v in outcome.items() if v == kind)

@@ -185,10 +185,15 @@ def test_a_pushed_layer_holds_a_shared_file_as_a_plain_file(tmp_path: Path) -> N
     from cmpkg.cache.artifact import write_layer
 
     _store, first, _second, source = two_entries(tmp_path)
-    layer = tmp_path / "layer.tar.gz"
+    import zstandard
+
+    layer = tmp_path / "layer.tar.zst"
     write_layer(first.path, layer)
-    with tarfile.open(layer) as tar:
-        member = tar.getmember(SHARED)
+    with (
+        layer.open("rb") as raw,
+        tarfile.open(fileobj=zstandard.ZstdDecompressor().stream_reader(raw), mode="r|") as tar,
+    ):
+        member = next(m for m in tar if m.name == SHARED)  # a zstd layer is read as a stream
         assert member.isreg() and member.size == source.stat().st_size
         extracted = tar.extractfile(member)
         assert extracted is not None and extracted.read() == source.read_bytes()
