@@ -70,11 +70,12 @@ def article(rng: random.Random, words: list[str]) -> str:
 
 def build(model_dir: Path, out: Path, count: int, seed: int, max_new_tokens: int) -> None:
     import torch
-    from rouge_score.tokenizers import DefaultTokenizer
+    from nltk.stem import porter
+    from rouge_score import tokenize
     from tokenizers import Tokenizer
     from transformers import AutoModelForCausalLM
 
-    rouge_tokens = DefaultTokenizer(use_stemmer=True).tokenize
+    stemmer = porter.PorterStemmer()  # rouge_score's tokenizer, as RougeScorer(use_stemmer=True)
 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
@@ -88,7 +89,7 @@ def build(model_dir: Path, out: Path, count: int, seed: int, max_new_tokens: int
         prompt = [bos, *tokenizer.encode(f"{INSTRUCTION}\n\nArticle:\n{text}\n\nSummary:").ids]
         tokens = greedy(model, prompt, max_new_tokens)
         summary = tokenizer.decode(tokens.tolist(), skip_special_tokens=True).strip()
-        if len(rouge_tokens(summary)) < 2:  # no bigram: its ROUGE-2 would be 0
+        if len(tokenize.tokenize(summary, stemmer)) < 2:  # no bigram: its ROUGE-2 would be 0
             continue
         record = {"instruction": INSTRUCTION, "input": text, "tok_input": prompt}
         records.append(record | {"output": summary, "gen_tokens": len(tokens)})
