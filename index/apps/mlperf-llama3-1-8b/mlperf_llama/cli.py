@@ -1,10 +1,12 @@
 """llama3.1-8b's flags, their environment defaults, and opening model and data.
 
 Environment variables (exported by cmpkg's recipes; a flag always wins):
-``CMPKG_LLAMA_MODEL`` (a Hugging Face model directory), ``CMPKG_CNNDM`` (the prepared
-CNN-DailyMail JSON), ``CMPKG_LLAMA_BENCHMARK`` (llama3.1-8b or llama3.1-8b-edge: the round's
-benchmark, which sets the scenarios and targets), ``CMPKG_MLPERF_BACKEND`` (transformers or
-vllm) and ``CMPKG_MLPERF_DEVICE``. The shared flags are the harness's.
+``CMPKG_LLAMA_MODEL`` (a Hugging Face model directory), ``CMPKG_LLAMA_THREADS`` (the
+intra-op CPU threads the model runs best with: 1 for the synthetic tiny Llama),
+``CMPKG_CNNDM`` (the prepared CNN-DailyMail JSON), ``CMPKG_LLAMA_BENCHMARK`` (llama3.1-8b
+or llama3.1-8b-edge: the round's benchmark, which sets the scenarios and targets),
+``CMPKG_MLPERF_BACKEND`` (transformers or vllm) and ``CMPKG_MLPERF_DEVICE``. The shared
+flags are the harness's.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ ENV = {"model": "CMPKG_LLAMA_MODEL", "dataset": "CMPKG_CNNDM"}
 ENV_BENCHMARK = "CMPKG_LLAMA_BENCHMARK"
 ENV_BACKEND = "CMPKG_MLPERF_BACKEND"
 ENV_DEVICE = "CMPKG_MLPERF_DEVICE"
+ENV_THREADS = "CMPKG_LLAMA_THREADS"
 BENCHMARKS = ("llama3.1-8b", "llama3.1-8b-edge")
 # The reference's generation limit (max_new_tokens of its SUT); a synthetic set records its own.
 MAX_NEW_TOKENS = 128
@@ -68,7 +71,13 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         default=os.environ.get(ENV_BACKEND) or "transformers",
     )
     p.add_argument("--device", choices=("cpu", "cuda"), default=os.environ.get(ENV_DEVICE) or "cpu")
-    p.add_argument("--threads", type=int, help="intra-op CPU threads (default: torch's)")
+    threads = os.environ.get(ENV_THREADS)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=int(threads) if threads else None,
+        help=f"intra-op CPU threads (default: ${ENV_THREADS}, else torch's)",
+    )
     p.add_argument(
         "--max-new-tokens",
         type=int,
