@@ -17,9 +17,10 @@ import functools
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,9 @@ class Installed:
     entries: dict[str, Entry]
     variables: dict[str, str]  # composed exports of every package, for the named environment
     exports: dict[str, dict[str, str]]  # per package, for its dependents' steps
+    #: Tool environments left unmade: with a binary cache, a generate step's environment is
+    #: made only when that step is really built (every product of it was substituted).
+    skipped: set[str] = field(default_factory=set)
 
 
 def execute(
@@ -68,12 +72,25 @@ def execute(
 ) -> Installed:
     if policy.substituter is None:  # with caches, a download step fetches only on a miss
         _prefetch(plan, store, policy, reporter)
-    state = Installed({}, {}, {})
+    state = Installed({}, {}, {}, _deferred(plan, policy))
+    on_demand = {name: threading.Lock() for name in state.skipped}
+
+    def need(name: str) -> None:
+        """Make a deferred tool environment now: a step that runs in it is being built."""
+        with on_demand[name]:
+            if name in state.skipped:
+                step = plan.step(name)
+                entry = provide(step)
+                state.entries[name] = entry
+                _export(step, entry, state)
+                state.skipped.discard(name)
+
     provide = functools.partial(
-        _provide, plan=plan, state=state, policy=policy, reporter=reporter, store=store
+        _provide, plan=plan, state=state, policy=policy, reporter=reporter, store=store, need=need
     )
-    for wave in plan.waves():
+    for planned in plan.waves():
         # A wave's steps need only earlier waves: independent builds run side by side.
+        wave = tuple(s for s in planned if s.name not in state.skipped)
         todo = sum(1 for s in wave if not s.cached)
         if todo > 1:
             with ThreadPoolExecutor(max_workers=policy.jobs, thread_name_prefix="build") as pool:
@@ -91,6 +108,26 @@ def execute(
     return state
 
 
+def _deferred(plan: Plan, policy: Policy) -> set[str]:
+    """The tool environments to make only on demand. A generate step's product is an entry
+    of its own; the environment it ran in is a build input that nothing installed reads
+    (`Plan.runtime_keys`), so it is made only if one of its steps is really built (Nix
+    substitutes outputs, not build inputs): with a binary cache, which may hold every
+    product, any missing one; without, those whose steps are all done already."""
+    runtime = set(plan.runtime_keys())
+    users: dict[str, list[Step]] = {}
+    for step in plan.steps:
+        if step.runs_in:
+            users.setdefault(step.runs_in, []).append(step)
+    return {
+        name
+        for name, steps in users.items()
+        if not plan.step(name).cached
+        and plan.step(name).key not in runtime
+        and (policy.substituter is not None or all(s.cached for s in steps))
+    }
+
+
 def _provide(
     step: Step,
     *,
@@ -99,10 +136,11 @@ def _provide(
     policy: Policy,
     reporter: Reporter,
     store: Store,
+    need: Callable[[str], None],
 ) -> Entry:
     """One step's store entry: reused (after checking it is unmodified), substituted from a
     cache, or built."""
-    builder = _Builder(step, state, policy, store)
+    builder = _Builder(step, state, policy, store, plan.keys(), need)
     build: Callable[[Path], Mapping[str, Any]] = builder.build
     if step.cached:  # reused entries are summed up by the caller, not listed
         pass
@@ -220,6 +258,8 @@ class _Builder:
     state: Installed
     policy: Policy
     store: Store
+    keys: Mapping[str, str]  # every step's store key (the plan's)
+    need: Callable[[str], None]  # makes a deferred step (a tool environment) now
 
     def meta(self) -> dict[str, Any]:
         if self.step.pin is None:
@@ -237,12 +277,13 @@ class _Builder:
             "method": self.step.method,
             "recipe": str(pin.recipe.path),
             "recipe-digest": pin.recipe.digest,
-            "depends": {
-                n: self.state.entries[n].key for n in self.step.needs if n in self.state.entries
-            },
+            "depends": {n: self.keys[n] for n in self.step.needs if n in self.keys},
         }
 
     def build(self, tmp: Path) -> Mapping[str, Any]:
+        for name in self.step.needs:  # a tool environment left for a cache hit that missed
+            if name in self.state.skipped:
+                self.need(name)
         methods: dict[str, Callable[[Path], Mapping[str, Any]]] = {
             "venv": self._venv,
             "detect": self._detect,

@@ -63,6 +63,9 @@ class InstallResult:
     choice: str | None = None  # from a lock: which target was chosen, and why
     substituted: int = 0  # entries taken from a binary cache instead of built
     apps: tuple[str, ...] = ()  # the requested apps `cmpkg run APP` finds in the environment
+    skipped: frozenset[str] = (
+        frozenset()
+    )  # tool environments no build needed (their products were substituted)
 
     @property
     def built(self) -> int:
@@ -73,7 +76,11 @@ class InstallResult:
 
         if self.dry_run:
             return 0
-        made = {s.key for s in self.plan.todo if s.method not in LOCAL_ONLY}
+        made = {
+            s.key
+            for s in self.plan.todo
+            if s.method not in LOCAL_ONLY and s.name not in self.skipped
+        }
         return len(made) - self.substituted
 
 
@@ -115,8 +122,9 @@ def install(
     target = ctx.locked_target.name if ctx.locked_target else ctx.target.name
     substituted = len(substituter.substituted) if not given.dry_run and substituter else 0
     apps = tuple(sorted(r for r in resolution.roots if resolution.pins[r].recipe.run))
+    skipped = frozenset(installed.skipped) if not given.dry_run else frozenset()
     done = InstallResult(
-        name, plan, took, runnable, given.dry_run, target, ctx.choice, substituted, apps
+        name, plan, took, runnable, given.dry_run, target, ctx.choice, substituted, apps, skipped
     )
     if noop is not None and not given.dry_run and ctx.mirror is None:
         _remember(noop, done, ctx, sources.interpreter, store, [*written, root_file])
@@ -327,7 +335,9 @@ def _record(
         requests=list(requests),
         target=target,
         packages={
-            s.name: {"key": s.key, "path": str(installed.entries[s.name].path)} for s in plan.steps
+            s.name: {"key": s.key, "path": str(installed.entries[s.name].path)}
+            for s in plan.steps
+            if s.name in installed.entries  # not a tool environment no build needed
         },
         variables={**installed.variables, **exported},
         run=first["run"],

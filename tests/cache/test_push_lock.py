@@ -1,6 +1,8 @@
 """`cmpkg cache push --lock` pushes the whole build closure of a frozen install, the tool
 environment of a `generate` step included (the lock records its wheels, not its key), so a
-home that installs the lock `--frozen` from the cache builds nothing."""
+home that installs the lock `--frozen` from the cache builds nothing. That home pulls only
+what the environment runs: the tool environment is a build input, pulled only when the step
+that runs in it must really be built (its product missing from the cache)."""
 
 from __future__ import annotations
 
@@ -93,8 +95,36 @@ def test_push_lock_pushes_the_tool_environments_so_frozen_builds_nothing(
     done = cmpkg(home_b, *args, cwd=project, config=config)
     assert done.returncode == 0, done.stderr  # --no-build: a missing tool env is an error
     result = json.loads(done.stdout)
-    assert result["built"] == 0 and result["substituted"] == len(
-        json.loads(pushed.stdout)["pushed"]
-    )
-    made = list((home_b / "store-v1" / "entries").glob("*/made.txt"))
-    assert [p.read_text() for p in made] == ["rt 2.0"]
+    keys = json.loads(pushed.stdout)["pushed"]
+    tool_env = _tool_env_key(home_a)
+    assert tool_env in keys
+    assert result["built"] == 0 and result["substituted"] == len(keys) - 1
+    entries = home_b / "store-v1" / "entries"
+    assert [p.read_text() for p in entries.glob("*/made.txt")] == ["rt 2.0"]
+    assert not (entries / tool_env).exists()  # nothing needed it: never pulled
+
+    # The product missing from a cache that has the rest: its step is built here, in the
+    # tool environment pulled on demand.
+    gen = next(p.parent.name for p in (home_a / "store-v1" / "entries").glob("*/made.txt"))
+    partial = oci.url("partial")
+    rest = [k for k in keys if k != gen]
+    pushed = cmpkg(home_a, "cache", "push", *rest, "--to", partial, "--json", cwd=project)
+    assert pushed.returncode == 0, pushed.stderr
+    home_c = tmp_path / "c" / "home"
+    args = ("install", "--frozen", *links, "--cache", partial, "--json")
+    done = cmpkg(home_c, *args, cwd=project, config=config)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["built"] == 1 and result["substituted"] == len(rest)
+    entries = home_c / "store-v1" / "entries"
+    assert [p.read_text() for p in entries.glob("*/made.txt")] == ["rt 2.0"]
+    assert (entries / tool_env).is_dir()
+
+
+def _tool_env_key(home: Path) -> str:
+    """The key of gen's tool environment: the one environment entry whose venv lacks `other`."""
+    for entry in sorted((home / "store-v1" / "entries").iterdir()):
+        venv = entry / "venv"
+        if venv.is_dir() and not list(venv.glob("lib/python*/site-packages/other*")):
+            return entry.name
+    raise AssertionError("no tool environment in home A")
