@@ -122,6 +122,14 @@ def import_times(argv: list[str], env: dict[str, str]) -> dict[str, int]:
     return times
 
 
+def best_times(argv: list[str], env: dict[str, str], runs: int = 3) -> dict[str, int]:
+    """Each module's least self time over `runs` runs: a loaded machine only ever adds time
+    (a run descheduled inside one import inflates that module alone), so the least is the
+    measure that a busy machine does not turn into a false failure of the share."""
+    found = [import_times(argv, env) for _ in range(runs)]
+    return {m: min(t.get(m, found[0][m]) for t in found) for m in found[0]}
+
+
 def ours(times: dict[str, int]) -> set[str]:
     return {m for m in times if m == "cmpkg" or m.startswith("cmpkg.")}
 
@@ -133,7 +141,7 @@ def share(times: dict[str, int]) -> float:
 
 
 def test_version_imports_only_the_entry_point() -> None:
-    times = import_times(["-m", "cmpkg", "--version"], dict(os.environ))
+    times = best_times(["-m", "cmpkg", "--version"], dict(os.environ))
     assert ours(times) <= VERSION_BUDGET, sorted(ours(times) - VERSION_BUDGET)
     assert share(times) < SHARE_MARGIN["version"]
     assert not NOOP_NEVER & set(times), sorted(NOOP_NEVER & set(times))
@@ -149,7 +157,7 @@ def test_noop_install_stays_within_its_import_budget(tmp_path: Path) -> None:
     argv += ["--find-links", str(wheels), "--no-index", "--json"]
     first = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
-    times = import_times(argv, env)
+    times = best_times(argv, env)
     assert ours(times) <= NOOP_BUDGET, sorted(ours(times) - NOOP_BUDGET)
     assert share(times) < SHARE_MARGIN["noop"]
     assert not NOOP_NEVER & set(times), sorted(NOOP_NEVER & set(times))

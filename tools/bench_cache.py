@@ -10,8 +10,12 @@ the warm home's uv cache and downloads first, so building pays no network: that 
 building, so the ratio is a lower bound. Each cache run's home trusts the key; the run
 asserts `0 built`. At the end, one cache home at yet another path runs the smoke benchmark.
 
-    python tools/bench_cache.py [--repeat 3] [--work /tmp/cmpkg-bench-cache]
+    python tools/bench_cache.py [--repeat 3] [--work /tmp/cmpkg-bench-cache] [--frozen]
     python tools/bench_cache.py --profile [--work DIR]   # cProfile one pull of the venv
+
+`--frozen` times what a lab's node does: a project locks the app (`cmpkg lock`, not timed),
+the warm home pushes the lock's closure (`cache push --lock`), and both sides install the
+lock `--frozen`, so neither resolves wheels against the Python registry.
 
 `--profile` replaces the timed runs: after the push, a fresh home pulls the environment's
 largest entry (the Python environment) under cProfile; the top functions by cumulative and
@@ -44,16 +48,18 @@ def environment(home: Path, config: Path | None = None) -> dict[str, str]:
     return env
 
 
-def call(argv: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+def call(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=cwd)
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(argv)}\n{done.stderr[-3000:]}")
     return done.stdout
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, dict[str, object]]:
+def timed(
+    argv: list[str], env: dict[str, str], cwd: Path | None = None
+) -> tuple[float, dict[str, object]]:
     started = time.perf_counter()
-    out = call(argv, env)
+    out = call(argv, env, cwd)
     return time.perf_counter() - started, json.loads(out)
 
 
@@ -81,13 +87,24 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/cmpkg-bench-cache"))
     parser.add_argument("--profile", action="store_true", help="profile one pull instead")
+    parser.add_argument("--frozen", action="store_true", help="both sides install a lock")
     args = parser.parse_args()
     from tests.support import registry
 
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     warm = args.work / "warm" / "home"
-    call([*CMPKG, "install", *APP], environment(warm))
+    project = None
+    install, push = [*CMPKG, "install", *APP], ["--env", APP[0]]
+    if args.frozen:
+        project = args.work / "project"
+        project.mkdir()
+        (project / "cmpkg.toml").write_text(
+            f"[project]\nname = 'bench'\nrequests = ['{APP[0]}']\ntargets = ['{APP[2]}']\n"
+        )
+        call([*CMPKG, "lock"], environment(warm), project)
+        install, push = [*CMPKG, "install", "--frozen"], ["--lock"]
+    call(install, environment(warm), project)
     public = json.loads(call([*CMPKG, "key", "generate", "--json"], environment(warm)))["public"]
     config = args.work / "trust.toml"
     config.write_text(f"[trust]\nkeys = [{json.dumps(public)}]\n")
@@ -95,7 +112,7 @@ def main() -> None:
         url = running.url("bench")
         pushed = json.loads(
             call(
-                [*CMPKG, "cache", "push", "--env", APP[0], "--to", url, "--json"], environment(warm)
+                [*CMPKG, "cache", "push", *push, "--to", url, "--json"], environment(warm), project
             )
         )
         print(f"pushed {len(pushed['pushed'])} entries to {url}", file=sys.stderr)
@@ -106,7 +123,7 @@ def main() -> None:
         for run in range(args.repeat):
             home = args.work / f"cache-{run}" / "somewhere" / "home"
             seconds, done = timed(
-                [*CMPKG, "install", *APP, "--cache", url, "--json"], environment(home, config)
+                [*install, "--cache", url, "--json"], environment(home, config), project
             )
             assert done["built"] == 0, done
             cached.append(seconds)
@@ -115,7 +132,7 @@ def main() -> None:
             for name in ("uv-v1", "store-v1/downloads"):
                 if (warm / name).exists():
                     shutil.copytree(warm / name, home / name, symlinks=True)
-            seconds, done = timed([*CMPKG, "install", *APP, "--json"], environment(home))
+            seconds, done = timed([*install, "--json"], environment(home), project)
             built.append(seconds)
             print(
                 f"run {run}: cache {cached[-1]:.1f} s ({done['built']} built by the other)",
@@ -123,7 +140,7 @@ def main() -> None:
             )
         smoke_home = args.work / "smoke" / "a" / "much" / "longer" / "path" / "home"
         _, done = timed(
-            [*CMPKG, "install", *APP, "--cache", url, "--json"], environment(smoke_home, config)
+            [*install, "--cache", url, "--json"], environment(smoke_home, config), project
         )
         smoke = subprocess.run(
             [*CMPKG, "run", APP[0]],
@@ -131,8 +148,10 @@ def main() -> None:
             capture_output=True,
             text=True,
             check=False,
+            cwd=project,
         )
     summary = {
+        "frozen": args.frozen,
         "entries_pushed": len(pushed["pushed"]),
         "substituted": done["substituted"],
         "cache_s": {"median": statistics.median(cached), "min": min(cached), "runs": cached},
