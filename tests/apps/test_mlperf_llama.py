@@ -268,11 +268,11 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
 
 
 def _app(
-    python: str, root: Path, *args: str, env: dict[str, str] | None = None
+    python: str, root: Path, *args: str, env: dict[str, str] | None = None, status: int = 0
 ) -> dict[str, object]:
     out = root / "runs" / hashlib.sha256(repr(args).encode()).hexdigest()[:12]
     inputs = ("--model", root / "model", "--dataset", root / "data" / "cnn_eval.json")
-    run_script(python, APP, *inputs, "--results-dir", out, *args, env=env)
+    run_script(python, APP, *inputs, "--results-dir", out, *args, env=env, status=status)
     result: dict[str, object] = json.loads((out / "result.json").read_text())
     return result
 
@@ -361,7 +361,7 @@ def test_test06_passes_and_catches_an_inconsistent_first_token(
     env = {"MLPERF_HARNESS_FAULT": fault} if fault else None
     # TEST06's audit.config asks for 100 queries: a target rate this engine nearly keeps up with
     args = ("--scenario", scenario, "--compliance", "TEST06", "--target-qps", "4")
-    result = _app(python, root, *args, env=env)
+    result = _app(python, root, *args, env=env, status=0 if fault is None else 1)
     check = result["verification"]
     assert isinstance(check, dict)
     assert check["eos"] is True and check["sample_length"] is True

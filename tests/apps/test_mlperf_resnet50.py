@@ -73,7 +73,9 @@ def app_python(*modules: str) -> str:
     pytest.skip(f"needs {', '.join(modules)} in {sys.executable} or ${PYTHON_ENV}")
 
 
-def run_script(python: str, *args: str | Path, env: dict[str, str] | None = None) -> str:
+def run_script(
+    python: str, *args: str | Path, env: dict[str, str] | None = None, status: int = 0
+) -> str:
     proc = subprocess.run(
         [python, *map(str, args)],
         capture_output=True,
@@ -81,7 +83,7 @@ def run_script(python: str, *args: str | Path, env: dict[str, str] | None = None
         env={**os.environ, **(env or {})},
         timeout=240,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == status, proc.stdout + proc.stderr
     return proc.stdout
 
 

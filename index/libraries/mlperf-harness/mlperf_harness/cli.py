@@ -190,7 +190,10 @@ def run(benchmark: Benchmark, args: argparse.Namespace) -> int:
 
     print(human_summary(result, outcome.loadgen_block))
     print(run_dir)
-    return 0
+    # A compliance test that ran and failed is the run's verdict: scripts and sweeps see it
+    # in the exit status, not only in the summary's FAIL line.
+    failed = outcome.verification is not None and outcome.verification["passed"] is False
+    return 1 if failed else 0
 
 
 def _result(
