@@ -62,8 +62,8 @@ class Installed:
     entries: dict[str, Entry]
     variables: dict[str, str]  # composed exports of every package, for the named environment
     exports: dict[str, dict[str, str]]  # per package, for its dependents' steps
-    #: Tool environments left unmade: with a binary cache, a generate step's environment is
-    #: made only when that step is really built (every product of it was substituted).
+    #: Tool environments not made (yet): one is made only when a generate step that runs in
+    #: it is really built, not when every such step's product was reused or substituted.
     skipped: set[str] = field(default_factory=set)
 
 
@@ -86,7 +86,13 @@ def execute(
                 state.skipped.discard(name)
 
     provide = functools.partial(
-        _provide, plan=plan, state=state, policy=policy, reporter=reporter, store=store, need=need
+        _provide,
+        keys=plan.keys(),
+        state=state,
+        policy=policy,
+        reporter=reporter,
+        store=store,
+        need=need,
     )
     for planned in plan.waves():
         # A wave's steps need only earlier waves: independent builds run side by side.
@@ -119,19 +125,20 @@ def _deferred(plan: Plan, policy: Policy) -> set[str]:
     for step in plan.steps:
         if step.runs_in:
             users.setdefault(step.runs_in, []).append(step)
+    steps = {s.name: s for s in plan.steps}
     return {
         name
-        for name, steps in users.items()
-        if not plan.step(name).cached
-        and plan.step(name).key not in runtime
-        and (policy.substituter is not None or all(s.cached for s in steps))
+        for name, using in users.items()
+        if not steps[name].cached
+        and steps[name].key not in runtime
+        and (policy.substituter is not None or all(s.cached for s in using))
     }
 
 
 def _provide(
     step: Step,
     *,
-    plan: Plan,
+    keys: Mapping[str, str],
     state: Installed,
     policy: Policy,
     reporter: Reporter,
@@ -140,7 +147,7 @@ def _provide(
 ) -> Entry:
     """One step's store entry: reused (after checking it is unmodified), substituted from a
     cache, or built."""
-    builder = _Builder(step, state, policy, store, plan.keys(), need)
+    builder = _Builder(step, state, policy, store, keys, need)
     build: Callable[[Path], Mapping[str, Any]] = builder.build
     if step.cached:  # reused entries are summed up by the caller, not listed
         pass
