@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.apps.test_mlperf_resnet50 import app_python, run_script, seeded_onnx, tree_digest
+from tests.apps.test_mlperf_resnet50 import (
+    ONNX_GRAPH_ENV,
+    app_python,
+    run_script,
+    seeded_onnx,
+    tree_digest,
+)
 from tests.support.cli import run_cmpkg
 
 ROOT = Path(__file__).parents[2]
@@ -183,7 +189,7 @@ def unet(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """A synthetic model and a synthetic KiTS19 set of CASES cases segmented by it."""
     python = app_python(*STACK)
     root = tmp_path_factory.mktemp("unet")
-    run_script(python, MODEL_GEN, "--out", root / "model")
+    run_script(python, MODEL_GEN, "--out", root / "model", env=ONNX_GRAPH_ENV)
     run_script(
         python,
         DATA_GEN,

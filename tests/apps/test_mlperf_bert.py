@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.apps.test_mlperf_resnet50 import app_python, run_script, seeded_onnx
+from tests.apps.test_mlperf_resnet50 import ONNX_GRAPH_ENV, app_python, run_script, seeded_onnx
 
 ROOT = Path(__file__).parents[2]
 APP = ROOT / "index" / "apps" / "mlperf-bert"
@@ -91,7 +91,7 @@ def bert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """A synthetic model and a synthetic SQuAD set of QUESTIONS questions answered by it."""
     python = app_python("numpy", "onnx", "onnxruntime", "tokenizers", "mlperf_loadgen", "tqdm")
     root = tmp_path_factory.mktemp("bert")
-    run_script(python, MODEL_GEN, "--out", root / "model")
+    run_script(python, MODEL_GEN, "--out", root / "model", env=ONNX_GRAPH_ENV)
     env = {"PYTHONPATH": str(SQUAD_QA)}
     run_script(
         python,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.apps.test_mlperf_resnet50 import app_python, run_script, seeded_onnx
+from tests.apps.test_mlperf_resnet50 import ONNX_GRAPH_ENV, app_python, run_script, seeded_onnx
 
 ROOT = Path(__file__).parents[2]
 APP = ROOT / "index" / "apps" / "mlperf-yolo"
@@ -142,7 +142,7 @@ def yolo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     modules = ("numpy", "onnx", "onnxruntime", "PIL", "pycocotools", "mlperf_loadgen", "tqdm")
     python = app_python(*modules)
     root = tmp_path_factory.mktemp("yolo")
-    run_script(python, MODEL_GEN, "--out", root / "model")
+    run_script(python, MODEL_GEN, "--out", root / "model", env=ONNX_GRAPH_ENV)
     run_script(
         python,
         COCO_GEN,

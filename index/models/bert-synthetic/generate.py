@@ -14,12 +14,11 @@ Exit 0 on success, 2 on bad flags.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
+import onnx_graph
 
 SEQ = 384
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -40,35 +39,11 @@ def vocabulary(rng: np.random.Generator, words: int) -> list[str]:
     return SPECIALS + PUNCTUATION + found
 
 
-class Graph:
-    """Nodes and initializers of one ONNX graph, named in order."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.nodes: list[object] = []
-        self.weights: list[object] = []
-        self.count = 0
-
-    def name(self, stem: str) -> str:
-        self.count += 1
-        return f"{stem}_{self.count}"
-
-    def const(self, stem: str, value: np.ndarray) -> str:
-        from onnx import numpy_helper
-
-        name = self.name(stem)
-        self.weights.append(numpy_helper.from_array(value, name))
-        return name
+class Graph(onnx_graph.Graph):
+    """The shared graph, with this model's layers."""
 
     def normal(self, stem: str, shape: tuple[int, ...], std: float) -> str:
         return self.const(stem, (self.rng.standard_normal(shape) * std).astype(np.float32))
-
-    def op(self, kind: str, inputs: list[str], **attrs: object) -> str:
-        from onnx import helper
-
-        out = self.name(kind.lower())
-        self.nodes.append(helper.make_node(kind, inputs, [out], **attrs))
-        return out
 
     def dense(self, x: str, width_in: int, width_out: int, std: float = 0.02) -> str:
         w = self.normal("w", (width_in, width_out), std)
@@ -117,7 +92,6 @@ def encoder_layer(g: Graph, x: str, mask_bias: str, hidden: int, heads: int, ffn
 def build(
     seed: int, words: int, hidden: int, layers: int, heads: int, ffn: int
 ) -> tuple[bytes, list[str]]:
-    import onnx
     from onnx import TensorProto, helper
 
     rng = np.random.default_rng(seed)
@@ -177,13 +151,7 @@ def build(
         helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", SEQ])
         for n in ("output_start_logits", "output_end_logits")
     ]
-    graph = helper.make_graph(g.nodes, "bert_synthetic", inputs, outputs, g.weights)
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="cmpkg"
-    )
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model.SerializeToString(deterministic=True), vocab
+    return g.serialize("bert_synthetic", inputs, outputs, OPSET), vocab
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,9 +168,6 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --hidden must be a multiple of --heads", file=sys.stderr)
         return 2
     data, vocab = build(args.seed, args.words, args.hidden, args.layers, args.heads, args.ffn)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "model.onnx").write_bytes(data)
-    (args.out / "vocab.txt").write_text("".join(f"{t}\n" for t in vocab))
     meta = {
         "architecture": "bert",
         "seed": args.seed,
@@ -212,11 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         "ffn": args.ffn,
         "vocab_size": len(vocab),
         "max_seq_length": SEQ,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
     }
-    (args.out / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    print(args.out / "model.onnx")
+    path = onnx_graph.write_model(args.out, data, meta)
+    (args.out / "vocab.txt").write_text("".join(f"{t}\n" for t in vocab))
+    print(path)
     return 0
 
 

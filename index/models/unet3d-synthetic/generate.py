@@ -18,13 +18,12 @@ Exit 0 on success, 2 on bad flags.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import math
 import sys
 from pathlib import Path
 
 import numpy as np
+import onnx_graph
 
 OPSET = 17
 CLASSES = 3
@@ -33,32 +32,11 @@ LEAK = 0.01
 FEATURE_MEAN = (1 - LEAK) / math.sqrt(2 * math.pi)
 
 
-class Graph:
-    """Nodes and initializers of one ONNX graph, named in order."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.nodes: list[object] = []
-        self.weights: list[object] = []
-        self.count = 0
-
-    def name(self, stem: str) -> str:
-        self.count += 1
-        return f"{stem}_{self.count}"
+class Graph(onnx_graph.Graph):
+    """The shared graph, with this model's layers; every initializer is float32."""
 
     def const(self, stem: str, value: np.ndarray) -> str:
-        from onnx import numpy_helper
-
-        name = self.name(stem)
-        self.weights.append(numpy_helper.from_array(value.astype(np.float32), name))
-        return name
-
-    def op(self, kind: str, inputs: list[str], out: str | None = None, **attrs: object) -> str:
-        from onnx import helper
-
-        out = out or self.name(kind.lower())
-        self.nodes.append(helper.make_node(kind, inputs, [out], **attrs))
-        return out
+        return super().const(stem, value.astype(np.float32))
 
     def he(self, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
         return self.rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)
@@ -87,7 +65,6 @@ class Graph:
 
 
 def build(seed: int, roi: int, widths: list[int]) -> bytes:
-    import onnx
     from onnx import TensorProto, helper
 
     g = Graph(np.random.default_rng(seed))
@@ -115,14 +92,7 @@ def build(seed: int, roi: int, widths: list[int]) -> bytes:
     outputs = [
         helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", CLASSES, roi, roi, roi])
     ]
-    graph = helper.make_graph(g.nodes, "unet3d_synthetic", inputs, outputs, g.weights)
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="cmpkg"
-    )
-    model.ir_version = 8
-    onnx.checker.check_model(model, full_check=True)
-    data: bytes = model.SerializeToString(deterministic=True)
-    return data
+    return g.serialize("unet3d_synthetic", inputs, outputs, OPSET, full_check=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,19 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     data = build(args.seed, args.roi, widths)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "model.onnx").write_bytes(data)
     meta = {
         "architecture": "3d-unet",
         "seed": args.seed,
         "roi": [args.roi] * 3,
         "widths": widths,
         "classes": CLASSES,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
     }
-    (args.out / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    print(args.out / "model.onnx")
+    print(onnx_graph.write_model(args.out, data, meta))
     return 0
 
 

@@ -16,12 +16,11 @@ Exit 0 on success, 2 on bad flags.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
+import onnx_graph
 
 SIZE = 640
 CLASSES = 80
@@ -31,32 +30,8 @@ WIDTHS = (8, 16, 16, 32, 32)  # backbone channels; maps 2..4 are the stride 8/16
 OPSET = 17
 
 
-class Graph:
-    """Nodes and initializers of one ONNX graph, named in order."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.nodes: list[object] = []
-        self.weights: list[object] = []
-        self.count = 0
-
-    def name(self, stem: str) -> str:
-        self.count += 1
-        return f"{stem}_{self.count}"
-
-    def const(self, stem: str, value: np.ndarray) -> str:
-        from onnx import numpy_helper
-
-        name = self.name(stem)
-        self.weights.append(numpy_helper.from_array(value, name))
-        return name
-
-    def op(self, kind: str, inputs: list[str], out: str | None = None, **attrs: object) -> str:
-        from onnx import helper
-
-        out = out or self.name(kind.lower())
-        self.nodes.append(helper.make_node(kind, inputs, [out], **attrs))
-        return out
+class Graph(onnx_graph.Graph):
+    """The shared graph, with this model's layers."""
 
     def conv(
         self,
@@ -149,7 +124,6 @@ def decode(g: Graph, sides: str, scores: str) -> str:
 
 
 def build(seed: int, class_bias: float, class_gain: float) -> bytes:
-    import onnx
     from onnx import TensorProto, helper
 
     g = Graph(np.random.default_rng(seed))
@@ -163,23 +137,10 @@ def build(seed: int, class_bias: float, class_gain: float) -> bytes:
     scores = g.op("Concat", [c for _, c in levels], axis=2)
     decode(g, sides, scores)
     anchors_total = sum((SIZE // s) ** 2 for s in STRIDES)
-    graph = helper.make_graph(
-        g.nodes,
-        "yolo_synthetic",
-        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", 3, SIZE, SIZE])],
-        [
-            helper.make_tensor_value_info(
-                "output0", TensorProto.FLOAT, ["N", 4 + CLASSES, anchors_total]
-            )
-        ],
-        g.weights,
-    )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="cmpkg"
-    )
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model.SerializeToString(deterministic=True)
+    inputs = [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", 3, SIZE, SIZE])]
+    shape = ["N", 4 + CLASSES, anchors_total]
+    outputs = [helper.make_tensor_value_info("output0", TensorProto.FLOAT, shape)]
+    return g.serialize("yolo_synthetic", inputs, outputs, OPSET)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,8 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--class-gain", type=float, default=1.5, help="class weights' scale")
     args = p.parse_args(argv)
     data = build(args.seed, args.class_bias, args.class_gain)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "model.onnx").write_bytes(data)
     meta = {
         "architecture": "yolo-style detector (conv backbone, DFL box head, sigmoid classes)",
         "seed": args.seed,
@@ -199,11 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         "class_gain": args.class_gain,
         "input": [3, SIZE, SIZE],
         "output": [4 + CLASSES, sum((SIZE // s) ** 2 for s in STRIDES)],
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
     }
-    (args.out / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    print(args.out / "model.onnx")
+    print(onnx_graph.write_model(args.out, data, meta))
     return 0
 
 
