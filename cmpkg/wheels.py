@@ -78,8 +78,9 @@ class WheelPlatform:
 def target_platform(target: Target, python: str, interpreter: str | None) -> WheelPlatform:
     """A target's wheel platform: `python` is the interpreter version wheels are for (the
     detected one on a host target, whose path is `interpreter`; the profile's otherwise)."""
-    glibc = target.glibc or _manylinux_glibc(target.platform_tags)
-    return _platform(target.os, target.arch, glibc, python, target.platform_tags, interpreter)
+    tags = target.wheel_tags()
+    glibc = target.glibc or _manylinux_glibc(tags)
+    return _platform(target.os, target.arch, glibc, python, tags, interpreter)
 
 
 def host_platform(interpreter: str, python: str) -> WheelPlatform:

@@ -45,7 +45,7 @@ def _show_text(target: Any) -> str:
     ]
     lines = [f"target {target.name}: {target.description}".rstrip(": "), ""]
     lines.append(console.table(rows, ["fact", "version", "source", "kind"]))
-    lines += ["", f"python {target.python}, platform {', '.join(target.platform_tags[:3])}"]
+    lines += ["", f"python {target.python}, platform {', '.join(target.wheel_tags()[:3])}"]
     if older:
         lines.append(
             f"{target.microarch} also runs code for: {', '.join(target.microarch_lineage[1:])}"

@@ -97,7 +97,9 @@ class Target:
     os: str
     arch: str
     python: str  # "3.12": the interpreter version Python environments are resolved for
-    platform_tags: tuple[str, ...]  # wheel platform tags, most preferred first
+    # Wheel platform tags, most preferred first; None: this interpreter's, read only when a
+    # wheel is chosen (`wheel_tags()`): packaging.tags costs a resolve ~20 ms it does not use.
+    platform_tags: tuple[str, ...] | None
     description: str = ""
     distro: str | None = None  # os-release ID ("ubuntu")
     distro_version: str | None = None  # os-release VERSION_ID ("24.04")
@@ -122,6 +124,14 @@ class Target:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "origins", MappingProxyType(dict(self.origins)))
+
+    def wheel_tags(self) -> tuple[str, ...]:
+        """The wheel platform tags: declared ones, else this interpreter's (`packaging.tags`)."""
+        if self.platform_tags is not None:
+            return self.platform_tags
+        from cmpkg.probe.system import read_platform_tags
+
+        return read_platform_tags()
 
     def origin(self, field_name: str) -> Origin:
         return self.origins.get(field_name, Origin("unknown", probed=False))
@@ -178,7 +188,7 @@ class Target:
             "facts": {k: _fact_json(f) for k, f in sorted(self.facts().items())},
             "features": {k: _feature_json(f) for k, f in sorted(self.features().items())},
             "python": self.python,
-            "platform_tags": list(self.platform_tags),
+            "platform_tags": list(self.wheel_tags()),
             "requires_cuda": self.requires_cuda,
             "kernel": self.kernel,
             "distro_version": self.distro_version,

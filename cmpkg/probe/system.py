@@ -26,7 +26,7 @@ class SystemReading:
     os: str
     arch: str
     python: str
-    platform_tags: tuple[str, ...]
+    platform_tags: tuple[str, ...] | None  # None: this interpreter's, read when asked
     kernel: str | None = None
     distro: str | None = None
     distro_version: str | None = None
@@ -125,8 +125,15 @@ def read_disk_free_mib(path: Path) -> int | None:
     return None
 
 
-def read_microarch() -> tuple[str | None, tuple[str, ...]]:
-    """The host's archspec microarchitecture and its lineage (archspec imported here)."""
+def read_microarch(cache_dir: Path | None = None) -> tuple[str | None, tuple[str, ...]]:
+    """The host's archspec microarchitecture and its lineage, memoised in `cache_dir` by
+    archspec's inputs (`cmpkg.probe.microarch`); archspec is imported only on a miss."""
+    from cmpkg.probe.microarch import read_cached
+
+    return read_cached(cache_dir, _detect_microarch)
+
+
+def _detect_microarch() -> tuple[str | None, tuple[str, ...]]:
     try:
         import archspec.cpu
 
@@ -155,9 +162,15 @@ def microarch_family(name: str) -> str:
 
 
 def read_platform_tags() -> tuple[str, ...]:
-    from packaging import tags
+    """This interpreter's wheel platform tags (packaging.tags imported here, asked once)."""
+    if not _PLATFORM_TAGS:
+        from packaging import tags
 
-    return tuple(tags.platform_tags())
+        _PLATFORM_TAGS.append(tuple(tags.platform_tags()))
+    return _PLATFORM_TAGS[0]
+
+
+_PLATFORM_TAGS: list[tuple[str, ...]] = []  # a memo: the interpreter does not change
 
 
 def read_system(
@@ -168,12 +181,12 @@ def read_system(
 ) -> SystemReading:
     """Read every non-GPU fact of this host; a missing file only leaves its fields empty."""
     release = parse_os_release(_read(os_release) or "")
-    microarch, lineage = read_microarch()
+    microarch, lineage = read_microarch(cache_dir)
     return SystemReading(
         os=platform.system().lower(),
         arch=normalize_arch(platform.machine()),
         python=f"{sys.version_info.major}.{sys.version_info.minor}",
-        platform_tags=read_platform_tags(),
+        platform_tags=None,  # read when a wheel is chosen: `Target.wheel_tags()`
         kernel=platform.release() or None,
         distro=release.get("ID"),
         distro_version=release.get("VERSION_ID"),

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from packaging import tags
 from packaging.version import Version
 
 from cmpkg.errors import UsageError
@@ -251,7 +252,8 @@ def test_real_host_probe() -> None:
     assert f"__arch={target.arch}" in facts
     assert f"__os={target.os}" in facts
     assert all(Version(f.version) for f in facts.values())
-    assert target.python and target.platform_tags
+    assert target.python and target.platform_tags is None  # read only when a wheel is chosen
+    assert target.wheel_tags() == tuple(tags.platform_tags())
     assert elapsed < 1.0
     if not any(s.status == "answered" for s in target.sources):
         assert "__cuda" not in facts
