@@ -7,7 +7,6 @@ messages on stderr, and `--json` output that is one JSON document with sorted ke
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import IO, Any, TextIO
@@ -49,6 +48,8 @@ def plural(number: int, noun: str) -> str:
 
 
 def print_json(value: Any) -> None:
+    import json  # here: a no-op install prints its lines without it
+
     json.dump(value, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")
 

@@ -1,6 +1,7 @@
 """Issue #14's start-up tables as ratios from one interleaved run (a script, not a test).
 
     python tools/bench_startup.py [--repeat 21] [--home DIR] [--sizes 1000,5000,50000]
+                                  [--python PY]
 
 Every row of a table runs once per round, rounds repeated (A B C A B C ...), so drift on a
 shared machine hits every row alike. Reported per row: CPU time (user + system of the child,
@@ -21,7 +22,11 @@ Needs `mlperf-resnet50` installed for `--target cpu` in `--home` (CMPKG_HOME; de
 current one). Each stacked size is run once before timing, so its resolution memo and
 compiled index exist (a no-op is what is measured); that first run parses every synthetic
 recipe (about 30 s for 50,000 here). `--indexes DIR` keeps the generated indexes for reuse.
-Byte-code writing is left on (unset PYTHONDONTWRITEBYTECODE), as for a user.
+Byte-code writing is left on (unset PYTHONDONTWRITEBYTECODE), as for a user. `--python`
+names the interpreter cmpkg is installed in (default: the one running this script): a
+developer's editable install runs setuptools' editable-finder hook at every start (about 15
+ms here), which inflates both the anchor and `cmpkg run`'s own start; a venv with cmpkg
+installed as a user installs it (`uv pip install .`) has no such hook.
 """
 
 from __future__ import annotations
@@ -40,9 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_index import write as write_index
 
-PY = sys.executable
-CMPKG = [PY, "-m", "cmpkg"]
-NOOP = [*CMPKG, "install", "mlperf-resnet50", "--target", "cpu"]
+NOOP_WORDS = ["install", "mlperf-resnet50", "--target", "cpu"]
 
 
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -121,6 +124,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,5000,50000", help="stacked recipe counts")
     parser.add_argument("--only", choices=["startup", "index", "run"], default=None)
     parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter cmpkg is installed in, and of the `python -c pass` anchor "
+        "(default: this one; a non-editable install has no editable-finder hook to start)",
+    )
+    parser.add_argument(
         "--indexes", type=Path, default=None, help="keep the generated indexes here (reused)"
     )
     args = parser.parse_args()
@@ -128,47 +137,50 @@ def main() -> int:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if args.home is not None:
         env["CMPKG_HOME"] = str(args.home)
+    py = args.python
+    cmpkg = [py, "-m", "cmpkg"]
+    noop = [*cmpkg, *NOOP_WORDS]
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         work = Path(tmp)
         if args.only in (None, "startup"):
             rows = [
-                ("python -c pass", [PY, "-c", "pass"]),
-                ("cmpkg --version", [*CMPKG, "--version"]),
-                ("no-op cmpkg install mlperf-resnet50 --target cpu", NOOP),
+                ("python -c pass", [py, "-c", "pass"]),
+                ("cmpkg --version", [*cmpkg, "--version"]),
+                ("no-op cmpkg install mlperf-resnet50 --target cpu", noop),
                 (
                     "cmpkg resolve mlperf-resnet50 --target cpu",
-                    [*CMPKG, "resolve", "mlperf-resnet50", "--target", "cpu"],
+                    [*cmpkg, "resolve", "mlperf-resnet50", "--target", "cpu"],
                 ),
                 (
                     "python -m solvers solve (1 package)",
-                    [PY, "-m", "solvers", "solve", str(trivial_problem(work))],
+                    [py, "-m", "solvers", "solve", str(trivial_problem(work))],
                 ),
             ]
             print(table("Start-up", interleaved(rows, args.repeat, env), args.repeat))
             print()
         if args.only in (None, "index"):
-            rows = [("no-op install, 41 recipes", NOOP)]
+            rows = [("no-op install, 41 recipes", noop)]
             for size in [int(s) for s in args.sizes.split(",") if s]:
                 directory = (args.indexes or work) / f"index-{size}"
                 if not directory.is_dir():
                     write_index(directory, size)
                 # Its own environment name: installing one environment from two command
                 # lines rewrites its record each time, and neither would be a no-op.
-                stacked = [*NOOP, "--index", str(directory), "--env", f"bench-index-{size}"]
+                stacked = [*noop, "--index", str(directory), "--env", f"bench-index-{size}"]
                 rows.append((f"no-op install, 41 + {size:,} recipes", stacked))
             print(table("Index size", interleaved(rows, args.repeat, env), args.repeat))
             print()
         if args.only in (None, "run"):
-            print(run_overhead(env, args.repeat))
+            print(run_overhead(py, env, args.repeat))
     return 0
 
 
-def run_overhead(env: dict[str, str], repeat: int) -> str:
+def run_overhead(py: str, env: dict[str, str], repeat: int) -> str:
     """The run table, and what `cmpkg run` adds to the app's own start; the anchor is the
     app run directly, and `python -c pass` (cmpkg's interpreter) shows how much of the
     difference is only starting a second Python."""
     done = subprocess.run(
-        [*CMPKG, "env", "mlperf-resnet50", "--export", "json"],
+        [py, "-m", "cmpkg", "env", "mlperf-resnet50", "--export", "json"],
         env=env,
         capture_output=True,
         text=True,
@@ -184,8 +196,11 @@ def run_overhead(env: dict[str, str], repeat: int) -> str:
             "python -m mlperf_resnet50 --help (directly)",
             ["python", "-m", "mlperf_resnet50", "--help"],
         ),
-        ("cmpkg run mlperf-resnet50 -- --help", [*CMPKG, "run", "mlperf-resnet50", "--", "--help"]),
-        ("python -c pass (cmpkg's interpreter)", [PY, "-c", "pass"]),
+        (
+            "cmpkg run mlperf-resnet50 -- --help",
+            [py, "-m", "cmpkg", "run", "mlperf-resnet50", "--", "--help"],
+        ),
+        ("python -c pass (cmpkg's interpreter)", [py, "-c", "pass"]),
     ]
     times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label, _ in rows}
     for round_ in range(repeat + 1):

@@ -3,7 +3,8 @@
 Each command group lives in its own module under `cmpkg.cli` and exposes
 `register(subparsers)`. Those modules import only argparse at load time; the work they
 dispatch to is imported inside the handler, so `cmpkg --version` stays fast. `cmpkg run
-NAME ARGS` is dispatched before any parser is built (`_direct_run`): it starts a user's app.
+NAME ARGS` is dispatched before any parser is built (`_direct_run`): it starts a user's app;
+so is a no-op `cmpkg install` of a plain command line (`_direct_noop`).
 How arguments are parsed (options anywhere, global options on either side of the command)
 is `cmpkg.cli.parser`'s business.
 """
@@ -95,10 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     direct = _direct_run(argv)
     if direct is not None:
         return _dispatch(direct, argv, as_json=False)
+    answered = _direct_noop(argv)
+    if answered is not None:
+        return answered
     parser, args = parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    args.command_line = tuple(argv)  # what the no-op record of an install is named by
     from cmpkg import status
 
     as_json = bool(getattr(args, "json", False))
@@ -117,6 +122,20 @@ def _direct_run(argv: list[str]) -> Callable[[], int] | None:
 
     name, rest = argv[1], argv[2:]
     return lambda: run_app(name, rest)
+
+
+def _direct_noop(argv: list[str]) -> int | None:
+    """A no-op `cmpkg install` answered before any parser is built (`install_cmds.direct_noop`
+    says which command lines); None to take the parser's path. Any error here is a miss:
+    the full path meets it again and reports it as every install does."""
+    if argv[:1] != ["install"]:
+        return None
+    from cmpkg.cli.install_cmds import direct_noop
+
+    try:
+        return direct_noop(argv)
+    except (CmpkgError, OSError):
+        return None
 
 
 def _dispatch(handler: Callable[[], int | None], argv: list[str], *, as_json: bool) -> int:

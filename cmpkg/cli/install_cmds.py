@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
+import os
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmpkg.cli.common import add_resolve_options, add_wheel_options, sources
+
+if TYPE_CHECKING:  # annotations only: `direct_noop` runs before any parser is built
+    import argparse
 
 
 def register(subparsers: Any) -> None:
@@ -105,17 +109,10 @@ def _why(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    import time
-
     started = time.monotonic()
     noop = _noop_inputs(args)
-    if noop is not None:  # first thing: a no-op must not import what the full path needs
-        from cmpkg.commands.noop import answer
-
-        found = answer(noop)
-        if found is not None:
-            _show_noop(args, found, time.monotonic() - started)
-            return 0
+    if noop is not None and _answer_noop(noop, as_json=args.json, started=started):
+        return 0  # first thing: a no-op must not import what the full path needs
     from cmpkg import console
     from cmpkg.commands.install import install
 
@@ -124,31 +121,100 @@ def _install(args: argparse.Namespace) -> int:
     return 0
 
 
-def _noop_inputs(args: argparse.Namespace) -> Any:
-    """The inputs the no-op fast path compares (`cmpkg.commands.noop`); None for a dry run or
-    a command it does not answer."""
-    if args.dry_run:
-        return None
-    import os
+def direct_noop(argv: list[str]) -> int | None:
+    """`cmpkg install [REQ...] [--target T] [--json]` answered from its no-op record before
+    any parser is built (building argparse's install parser costs more than the rest of
+    the no-op's checks but the stat of the entries: docs/benchmarks.md, issue #14); None
+    when this is not that shape or the record does not answer, and the parser decides.
 
+    Sound by construction: the record is named by the exact words (`noop.pending`), so it
+    can only have been written by a full install of this very command line; what is read
+    here is only what `pending` needs besides the words, spelled as argparse takes it."""
+    started = time.monotonic()
+    shape = _plain_install(argv[1:]) if argv[:1] == ["install"] else None
+    if shape is None:
+        return None
+    target, as_json = shape
     from cmpkg.commands.noop import pending
 
-    options = {k: v for k, v in vars(args).items() if k != "json"}  # output only
+    noop = pending(
+        argv,
+        target=target,
+        lock_mode=None,
+        lock_path=None,
+        mirror=None,
+        start=str(Path.cwd()),
+        environ=os.environ,
+    )
+    if noop is None or not _answer_noop(noop, as_json=as_json, started=started):
+        return None
+    return 0
+
+
+#: The install options `direct_noop` reads past, by what follows them: a value, or nothing.
+#: Each changes what the full path does but not what `noop.pending` needs besides the words
+#: (a test compares their arity with the parser's). The lock, mirror and dry-run options,
+#: `--help` and any abbreviation are not here: their command lines go through the parser.
+WITH_VALUE = frozenset({"--target", "--index", "--find-links", "--env", "--backend", "--with"})
+WITH_VALUE |= {"--cache"}
+FLAGS = frozenset({"--json", "--no-index", "--offline", "--no-build"})
+
+
+def _plain_install(words: list[str]) -> tuple[str, bool] | None:
+    """(target, --json) of install's `words` (after `install`) when they hold only requests
+    and the options above, as argparse's intermixed parse reads them (the last `--target`
+    wins); None for anything else, which only the parser reads right."""
+    target, as_json = "host", False  # --target's default
+    rest = iter(words)
+    for word in rest:
+        flag, eq, value = word.partition("=")
+        if word in FLAGS:
+            as_json = as_json or word == "--json"
+        elif flag in WITH_VALUE:
+            value = value if eq else next(rest, "-")
+            if value.startswith("-"):
+                return None  # argparse refuses a missing value or one like an option
+            target = value if flag == "--target" else target
+        elif word.startswith("-"):
+            return None
+    return target, as_json
+
+
+def _noop_inputs(args: argparse.Namespace) -> Any:
+    """The inputs the no-op fast path compares (`cmpkg.commands.noop`); None for a dry run,
+    a command it does not answer, or a namespace that did not come from a command line."""
+    words = getattr(args, "command_line", None)
+    if args.dry_run or words is None:
+        return None
+    from cmpkg.commands.noop import pending
+
     return pending(
-        options,
+        words,
         target=args.target,
         lock_mode="locked" if args.locked else "frozen" if args.frozen else None,
         lock_path=str(Path(args.lock).absolute()) if args.lock else None,
+        mirror=args.mirror,
         start=str(Path.cwd()),
         environ=os.environ,
     )
 
 
-def _show_noop(args: argparse.Namespace, found: Any, seconds: float) -> None:
+def _answer_noop(noop: Any, *, as_json: bool, started: float) -> bool:
+    """Print the recorded answer if the record still holds (`cmpkg.commands.noop.answer`)."""
+    from cmpkg.commands.noop import answer
+
+    found = answer(noop)
+    if found is None:
+        return False
+    _show_noop(as_json, found, time.monotonic() - started)
+    return True
+
+
+def _show_noop(as_json: bool, found: Any, seconds: float) -> None:
     """What `_show_install` prints for an install that built nothing, from the record."""
     from cmpkg import console
 
-    if args.json:
+    if as_json:
         shown = {"env": found.env, "built": 0, "substituted": 0, "target": found.target}
         console.print_json({**shown, "packages": found.keys})
         return

@@ -8,7 +8,7 @@ entries, the answer it printed); the next identical command gets that answer fro
 when every input still holds. Any doubt is a miss, and the full path decides.
 
 What is compared (docs/design.md, "The no-op fast path"):
-- the record's name: cmpkg's version, the command's options, the working directory and the
+- the record's name: cmpkg's version, the command's words, the working directory and the
   environment variables a resolution can depend on (every `CMPKG_*`, PATH, HOME, XDG_*);
 - by content (sha256): the nearest `cmpkg.toml`, the lock when installing from one, the
   config file;
@@ -34,7 +34,6 @@ Must not: import the resolver, plan, renderer, solver glue, index loader, lock o
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 import site
@@ -42,9 +41,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from cmpkg import __version__
+from cmpkg import __version__, sha256
 
-FORMAT = 1
+FORMAT = 2  # 2: the record is named by the command's words, not by their parse
 DIRECTORY = "noop-v1"
 MANIFEST = "cmpkg.toml"  # cmpkg.project.MANIFEST, not imported: that module parses TOML
 LOCKFILE = "cmpkg.lock"  # cmpkg.project.LOCKFILE
@@ -76,17 +75,24 @@ class Answer(NamedTuple):
 
 
 def pending(
-    options: Mapping[str, Any],
+    words: Sequence[str],
     *,
     target: str,
     lock_mode: str | None,
     lock_path: str | None,
+    mirror: str | None,
     start: str,
     environ: Mapping[str, str],
 ) -> Pending | None:
-    """The inputs of `cmpkg install` with these parsed `options`, or None when this command
-    is not one the fast path answers (a mirror, a GPU that only the probe can read)."""
-    if options.get("mirror") or environ.get("CMPKG_MIRROR"):
+    """The inputs of the command line `words` (cmpkg's arguments, as typed), which parse to
+    these `target`, lock and `mirror` options; None when this command is not one the fast
+    path answers (a mirror, a GPU that only the probe can read).
+
+    The record is named by the words themselves, not by their parse: the words, cmpkg's
+    version, the working directory and the variables below determine what the parser makes
+    of them, and `cmpkg.cli` can then find the record before it builds a parser (another
+    spelling of the same command is another record: one full install more)."""
+    if mirror or environ.get("CMPKG_MIRROR"):
         return None  # opening a mirror checks its freshness: never skipped
     # From a lock, `--target` names one of the lock's targets and the host is probed whole.
     host = _host("host" if lock_mode else target, environ)
@@ -94,8 +100,7 @@ def pending(
         return None
     steering = sorted((k, v) for k, v in environ.items() if k.startswith("CMPKG_"))
     steering += [(k, environ.get(k)) for k in _ENVIRON]  # type: ignore[misc]
-    spelled = sorted((k, repr(v)) for k, v in options.items() if not callable(v))
-    name = _sha256(repr((__version__, FORMAT, spelled, start, steering)).encode())[:32]
+    name = _sha256(repr((__version__, FORMAT, list(words), start, steering)).encode())[:32]
     project = _find_project(start)
     lock = None
     if lock_mode is not None:
@@ -298,7 +303,7 @@ def _digest(path: str | None) -> str | None:
 
 
 def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return sha256.hexdigest(data)
 
 
 def _read(path: str) -> Any:

@@ -31,7 +31,6 @@ are parsed; merging and the cross-recipe checks run on the summaries. Safety:
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import time
@@ -39,7 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from cmpkg import __version__
+from cmpkg import __version__, sha256
 from cmpkg.index.table import Row, Summary
 
 FORMAT = 1  # bump when any cached shape changes
@@ -98,7 +97,7 @@ class Built(NamedTuple):
 def cache_key(dirs: Sequence[Path]) -> str:
     spelled = [[str(d), os.path.abspath(d)] for d in dirs]
     text = repr((__version__, FORMAT, spelled))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return sha256.hexdigest(text.encode())[:32]
 
 
 # --- the fast path: one file read and one `stat` per entry -------------------------------
@@ -230,7 +229,7 @@ def racy(scan: Scan, now_ns: int) -> tuple[list[tuple[str, str]], list[tuple[str
 def _sha256(path: str) -> str:
     try:
         with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+            return sha256.hexdigest(f.read())
     except OSError:
         return ""
 

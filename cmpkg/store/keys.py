@@ -11,7 +11,6 @@ Tuples hash like lists; dict keys must be strings; NaN and non-JSON values are r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +21,8 @@ _PREFIX = b"cmpkg-entry-key-v1\n"
 
 
 def canonical_json(inputs: Mapping[str, Any]) -> bytes:
+    import json  # here: the no-op install and `cmpkg run` check keys but never make one
+
     try:
         text = json.dumps(
             inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cmpkg.cli import main, parse_args
+from cmpkg.cli import build_parser, main, parse_args
 
 DOC = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
 
@@ -113,3 +113,64 @@ def test_a_second_double_dash_goes_to_the_app(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(env_cmds, "run", lambda name, args, *_: seen.append((name, args)) or 0)
     assert main(["run", "app", "--", "--", "x"]) == 0
     assert seen == [("app", ["--", "x"])]
+
+
+INSTALL_FORMS = [
+    "install",
+    "install app",
+    "install app --target cpu",
+    "install --target=cpu app b",
+    "install app --target cpu --target cuda",
+    "install app --target= --json",
+    "install a --index d --target cpu b --find-links w --no-index --json",
+    "install a --env e --backend libsolv --with a.path=/x --cache oci://h/r --offline",
+    "install a --no-build --index=d --json --json",
+    "install 'a[x=1]' --target profiles/t.toml",
+]
+#: Command lines the no-op's reader leaves to the parser: a lock, a mirror, a dry run, an
+#: abbreviation, a value like an option, anything it does not know.
+PARSER_ONLY = [
+    "install a --locked",
+    "install a --frozen --lock x.lock",
+    "install a --mirror m",
+    "install a --dry-run",
+    "install a --tar cpu",
+    "install a --target",
+    "install a --env --target cpu",
+    "install a --json=1",
+    "install -- a",
+    "install a --help",
+]
+
+
+@pytest.mark.parametrize("form", INSTALL_FORMS)
+def test_the_no_op_reader_takes_target_and_json_as_the_parser_does(form: str) -> None:
+    """`cmpkg install` is answered before the parser is built (`install_cmds.direct_noop`):
+    what it reads of the words must be what argparse makes of them."""
+    from cmpkg.cli.install_cmds import _plain_install
+
+    words = shlex.split(form)
+    _parser, args = parse_args(words)
+    assert _plain_install(words[1:]) == (args.target, args.json), form
+    assert not (args.locked or args.frozen or args.lock or args.mirror or args.dry_run)
+
+
+@pytest.mark.parametrize("form", PARSER_ONLY)
+def test_the_no_op_reader_leaves_every_other_form_to_the_parser(form: str) -> None:
+    from cmpkg.cli.install_cmds import _plain_install
+
+    assert _plain_install(shlex.split(form)[1:]) is None, form
+
+
+def test_the_no_op_reader_knows_each_option_s_arity_as_the_parser_declares_it() -> None:
+    """An option the reader skips must take a value exactly when the parser's does, or it
+    would read a request or the target from the wrong word."""
+    from cmpkg.cli.install_cmds import FLAGS, WITH_VALUE
+
+    parser = build_parser(["install"])
+    install = next(a for a in parser._actions if a.dest == "command").choices["install"]  # type: ignore[union-attr]
+    arity = {
+        flag: action.nargs != 0 for action in install._actions for flag in action.option_strings
+    }
+    assert {f: arity[f] for f in WITH_VALUE} == dict.fromkeys(WITH_VALUE, True)
+    assert {f: arity[f] for f in FLAGS} == dict.fromkeys(FLAGS, False)
