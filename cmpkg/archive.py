@@ -18,6 +18,7 @@ reserved names in `cmpkg.store.layout`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import re
@@ -47,11 +48,18 @@ class Limits:
     max_ratio: float = DEFAULT_MAX_RATIO
 
 
+#: A file as the extractor wrote it: its stamp when closed, `(size, mtime_ns, ctime_ns,
+#: inode)` (`cmpkg.store.fingerprint`'s), and the sha256 of the bytes written to it.
+Written = tuple[tuple[int, int, int, int], str]
+
+
 @dataclass(frozen=True, slots=True)
 class Extracted:
     path: Path
     members: int
     size: int
+    #: With `vouch`: every regular file written, by its path relative to the destination.
+    files: dict[str, Written]
 
 
 # ---------------------------------------------------------------------------- path checks
@@ -116,6 +124,7 @@ def extract(
     max_members: int = DEFAULT_MAX_MEMBERS,
     max_ratio: float = DEFAULT_MAX_RATIO,
     keep_times: bool = False,
+    vouch: bool = False,
 ) -> Extracted:
     """Extract `archive` into `dest`, or raise ArchiveError.
 
@@ -126,6 +135,12 @@ def extract(
     already there is refused before anything moves. On any error the temp dir is removed
     and `dest` is as before. `keep_times` gives files their recorded mtimes (a cache layer:
     bytecode is valid only while its source keeps the mtime it was compiled against).
+
+    `vouch` (a store entry being pulled) hashes each file's bytes as they are written and
+    gives the file its final, read-only mode (the store's frozen one) before its stamp is
+    taken, so the store can record the hash without reading the file again as long as that
+    stamp still holds at commit (`Extracted.files`; `cmpkg.store.stamps.recorded`). A file
+    moved into an existing `dest` gets a new ctime there, so the store re-reads it.
     """
     limits = Limits(max_total_size, max_members, max_ratio)
     archive, dest = Path(archive), Path(dest)
@@ -135,14 +150,14 @@ def extract(
     with open_reader(archive) as reader:
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.extract-", dir=dest.parent))
         try:
-            writer = _Writer(archive, str(tmp), limits, keep_times)
+            writer = _Writer(archive, str(tmp), limits, keep_times, vouch)
             writer.write_all(reader)
             _commit(tmp, dest)
         except BaseException:
             # Also on Ctrl-C: a half-extracted tree must never be left for someone to use.
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    return Extracted(dest, writer.count, writer.written)
+    return Extracted(dest, writer.count, writer.written, writer.files)
 
 
 def _commit(tmp: Path, dest: Path) -> None:
@@ -270,8 +285,12 @@ class _Writer:
     those. That is also why a directory, once made or found, is not looked at again.
     """
 
-    def __init__(self, archive: Path, tmp: str, limits: Limits, keep_times: bool) -> None:
+    def __init__(
+        self, archive: Path, tmp: str, limits: Limits, keep_times: bool, vouch: bool
+    ) -> None:
         self.archive, self.tmp, self.limits, self.keep_times = archive, tmp, limits, keep_times
+        self.vouch = vouch
+        self.files: dict[str, Written] = {}
         self.checker = _Checker(archive, limits)
         self.made: set[str] = {""}  # relative directories known to be real directories
         self.dirs: list[tuple[str, int]] = []
@@ -304,9 +323,11 @@ class _Writer:
             self.dirs.append((path, member.mode))
         elif member.kind == "file":
             budget = self.limits.max_total_size - self.written
-            self.written += _write_file(reader, member, path, self.archive, budget)
-            if self.keep_times:
-                _set_time(member, path)
+            how = _How(self.keep_times, self.vouch)
+            written = _write_file(reader, member, path, self.archive, budget, how)
+            self.written += written[0][0]
+            if self.vouch:
+                self.files[member.name] = written
         elif member.kind == "hardlink":
             os.link(os.path.join(self.tmp, member.target), path, follow_symlinks=False)
 
@@ -324,10 +345,10 @@ class _Writer:
         self.made.add(parent)
 
 
-def _set_time(member: Member, path: str) -> None:
-    mtime = getattr(member.ref, "mtime", None)
-    if isinstance(mtime, (int, float)):
-        os.utime(path, (mtime, mtime), follow_symlinks=False)
+@dataclass(frozen=True, slots=True)
+class _How:
+    keep_times: bool  # the member's recorded mtime
+    vouch: bool  # hashed while written, final read-only mode
 
 
 def _safe_mode(mode: int) -> int:
@@ -343,21 +364,44 @@ def _make_dir(path: str, archive: Path, member: Member) -> None:
             raise refuse(archive, member.name, "replaces a non-directory") from None
 
 
-def _write_file(reader: Reader, member: Member, path: str, archive: Path, budget: int) -> int:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+def _write_file(
+    reader: Reader, member: Member, path: str, archive: Path, budget: int, how: _How
+) -> Written:
+    """Write one member's bytes to a new file at `path` (unbuffered: each chunk is one
+    write(2), so the stamp taken before closing covers every byte): its stamp and, with
+    `how.vouch`, the sha256 of exactly the bytes written."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags, _safe_mode(member.mode))
+    digest = hashlib.sha256() if how.vouch else None
     written = 0
-    with os.fdopen(fd, "wb") as out, reader.open(member) as src:
-        while chunk := src.read(_CHUNK):
-            written += len(chunk)
-            # The declared size may lie (zip): count what really comes out.
-            if written > member.size:
-                raise refuse(archive, member.name, "holds more bytes than its header declares")
-            if written > budget:
-                raise _bomb(archive, "expands past the total size limit while extracting")
-            out.write(chunk)
-        os.fchmod(out.fileno(), _safe_mode(member.mode))  # exact bits, whatever the umask
-    return written
+    try:
+        with reader.open(member) as src:
+            while chunk := src.read(_CHUNK):
+                written += len(chunk)
+                # The declared size may lie (zip): count what really comes out.
+                if written > member.size:
+                    raise refuse(archive, member.name, "holds more bytes than its header declares")
+                if written > budget:
+                    raise _bomb(archive, "expands past the total size limit while extracting")
+                if digest is not None:
+                    digest.update(chunk)
+                _write_all(fd, chunk)
+        mode = _safe_mode(member.mode)
+        os.fchmod(fd, mode & ~0o222 if how.vouch else mode)  # exact bits, whatever the umask
+        mtime = getattr(member.ref, "mtime", None)
+        if how.keep_times and isinstance(mtime, (int, float)):
+            os.utime(fd, (mtime, mtime))
+        info = os.fstat(fd)  # after the last change: chmod and utime move the ctime
+    finally:
+        os.close(fd)
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    return stamp, digest.hexdigest() if digest is not None else ""
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _make_symlink(tmp: Path, member: Member, archive: Path) -> None:

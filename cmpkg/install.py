@@ -31,7 +31,7 @@ from cmpkg.lock.model import LockedWheel
 from cmpkg.paths import safe_join
 from cmpkg.plan import PYENV, Download, Plan, PythonEnv, Step
 from cmpkg.process import run_or_raise
-from cmpkg.store.store import Entry, Store
+from cmpkg.store.store import Build, Entry, Store
 from cmpkg.wheels import WheelSource
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ def execute(
                 _export(step, entry, state)
                 state.skipped.discard(name)
 
+    if policy.substituter is not None:
+        _substitute_ahead(plan, state, policy, store, reporter)
     provide = functools.partial(
         _provide,
         keys=plan.keys(),
@@ -112,6 +114,25 @@ def execute(
             state.entries[step.name] = entry
             _export(step, entry, state)
     return state
+
+
+def _substitute_ahead(
+    plan: Plan, state: Installed, policy: Policy, store: Store, reporter: Reporter
+) -> None:
+    """Every entry the plan makes, asked of the caches at once (`Substituter.ahead`): a
+    substituted entry needs none of its dependencies, so only building keeps wave order.
+    The waves then find the hits in the store; deferred tool environments are left out."""
+    from cmpkg.cache.substitute import Wanted
+
+    assert policy.substituter is not None
+    keys = plan.keys()
+
+    def wanted(step: Step) -> Wanted:
+        meta = _Builder(step, state, policy, store, keys, lambda _name: None).meta()
+        return Wanted(step.key, _label(step), meta)
+
+    chosen = [s for s in plan.todo if s.method not in LOCAL_ONLY and s.name not in state.skipped]
+    policy.substituter.ahead([wanted(s) for s in chosen], reporter.report, policy.jobs)
 
 
 def _deferred(plan: Plan, policy: Policy) -> set[str]:
@@ -148,7 +169,7 @@ def _provide(
     """One step's store entry: reused (after checking it is unmodified), substituted from a
     cache, or built."""
     builder = _Builder(step, state, policy, store, keys, need)
-    build: Callable[[Path], Mapping[str, Any]] = builder.build
+    build: Build = builder.build
     if step.cached:  # reused entries are summed up by the caller, not listed
         pass
     elif policy.substituter is not None and step.method not in LOCAL_ONLY:

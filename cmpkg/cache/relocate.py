@@ -18,7 +18,7 @@ import csv
 import hashlib
 import io
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,8 +65,11 @@ def _search(path: Path, needle: bytes) -> tuple[bool, bool]:
     return found, has_nul
 
 
-def rewrite(root: Path, prefixed: Prefixed, old: str, new: str, label: str) -> None:
-    """Point the entry unpacked at `root` from prefix `old` to `new`."""
+def rewrite(
+    root: Path, prefixed: Prefixed, old: str, new: str, label: str, files: Collection[str]
+) -> None:
+    """Point the entry unpacked at `root` from prefix `old` to `new`; `files` are the
+    relative paths of every regular file unpacked (where the wheel RECORDs are found)."""
     if old == new:
         return
     if prefixed.binary:
@@ -87,7 +90,7 @@ def rewrite(root: Path, prefixed: Prefixed, old: str, new: str, label: str) -> N
         data = path.read_bytes()
         _replace(path, data.replace(old.encode(), new.encode()))
         changed.append(rel)
-    _fix_records(root, set(changed))
+    _fix_records(root, set(changed), [f for f in files if f.endswith(".dist-info/RECORD")])
 
 
 def make_links(root: Path, links: Mapping[str, str], old: str, new: str, label: str) -> None:
@@ -121,12 +124,15 @@ def _replace(path: Path, data: bytes) -> None:
     fresh.replace(path)
 
 
-def _fix_records(root: Path, changed: set[str]) -> None:
+def _fix_records(root: Path, changed: set[str], records: Iterable[str]) -> None:
     """Wheel RECORD files list the hash and size of installed files, scripts included:
-    those of rewritten files are updated, so `pip`-style checks of the venv still pass."""
+    those of rewritten files are updated, so `pip`-style checks of the venv still pass.
+    `records` are the RECORDs' relative paths, taken from what was unpacked: globbing
+    the tree for them stats every file of a venv again."""
     if not changed:
         return
-    for record in root.glob("**/*.dist-info/RECORD"):
+    for rel_record in sorted(records):
+        record = safe_join(root, rel_record, "relocate: RECORD")
         base = record.parent.parent  # RECORD paths are relative to site-packages
         rows = list(csv.reader(io.StringIO(record.read_text("utf-8"))))
         touched = False

@@ -7,7 +7,8 @@ A miss asks the next cache; an unreachable cache is warned about once and not as
 during this install; a refused entry (unsigned, wrongly signed, untrusted, tampered) is
 reported with its reason and the next cache is asked. When no cache has it, the entry is
 built locally, unless building is not allowed (`--no-build`): then the last reason is the
-error.
+error. Each key is asked for once per install: `ahead` pulls every entry of a plan at once,
+before the plan's waves, and the waves' builds only build what it could not substitute.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from cmpkg.cache.source import Source, open_source
 from cmpkg.cache.url import CacheUrl
 from cmpkg.errors import CmpkgError
 from cmpkg.store import layout, readonly
+from cmpkg.store.stamps import Built
 from cmpkg.store.store import Build, Store
 
 Report = Callable[[str], None]
@@ -39,6 +42,19 @@ class Found:
     config: Mapping[str, Any]
     layer: Mapping[str, Any]  # descriptor
     signer: str  # the public key's name
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """An entry a plan makes: its key, its label for messages, what the store records."""
+
+    key: str
+    label: str
+    meta: Mapping[str, Any]
+
+
+class _MissedError(Exception):
+    """No cache gave the entry: the store removes the empty build dir (`ahead`)."""
 
 
 class Substituter:
@@ -57,6 +73,8 @@ class Substituter:
         self.store = store
         self.allow_build = allow_build
         self.substituted: set[str] = set()
+        self._asked: set[str] = set()  # keys the caches were asked for (once per install)
+        self._refused: dict[str, CmpkgError] = {}  # key -> why its last hit was refused
         self._sources: dict[str, Source | None] = {}
         self._lock = threading.Lock()
 
@@ -76,34 +94,45 @@ class Substituter:
 
     # ---------------------------------------------------------------- the install hook
 
+    def ahead(self, wanted: Sequence[Wanted], report: Report, jobs: int) -> None:
+        """Substitute every wanted entry now, `jobs` at a time, in no dependency order: a
+        hit needs none of its dependencies (its files come from the cache, relocated), so
+        following the plan's waves, as building must, only queued each download and unpack
+        behind the previous wave's largest one (the Python environment). What no cache
+        gives is left for the waves, whose builds (`wrap`) then build it without asking
+        the caches again."""
+        todo = list({w.key: w for w in wanted}.values())  # two steps may share one key
+
+        def one(item: Wanted) -> None:
+            pull = functools.partial(self._substituted, item.key, item.label, report=report)
+            with contextlib.suppress(_MissedError):
+                self.store.ensure(item.key, pull, dict(item.meta))
+
+        if len(todo) < 2:
+            for item in todo:
+                one(item)
+            return
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="substitute") as pool:
+            try:
+                list(pool.map(one, todo))
+            except KeyboardInterrupt:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+
+    def _substituted(self, key: str, label: str, tmp: Path, *, report: Report) -> Built:
+        got = self.substitute(key, label, tmp, report)
+        if got is None:
+            raise _MissedError(key)
+        return got
+
     def wrap(self, key: str, label: str, build: Build, report: Report) -> Build:
         """A build for `Store.ensure`: the first cache that has `key` verified, else `build`."""
 
-        def substituted_or_built(tmp: Path) -> Mapping[str, Any]:
-            refused: CmpkgError | None = None
-            for url in self.urls:
-                try:
-                    found = self.lookup(url, key, label)
-                    if found is None:
-                        continue
-                    report(f"substitute {label} from {url.text}")
-                    result = self.unpack(found, key, label, tmp)
-                except UnreachableError as error:
-                    self._unreachable(url, str(error))
-                    continue
-                except CmpkgError as error:
-                    refused = error
-                    _clear(tmp)
-                    console.message(
-                        "warning",
-                        f"refused {label} from {url.text}: {error.message} [{error.code}]",
-                    )
-                    if error.hint:
-                        console.message("hint", error.hint)
-                    continue
-                with self._lock:
-                    self.substituted.add(key)
-                return result
+        def substituted_or_built(tmp: Path) -> Mapping[str, Any] | Built:
+            got = self.substitute(key, label, tmp, report)
+            if got is not None:
+                return got
+            refused = self._refused.get(key)
             if not self.allow_build:
                 raise refused or CmpkgError(
                     "not-in-cache",
@@ -117,6 +146,42 @@ class Substituter:
             return build(tmp)
 
         return substituted_or_built
+
+    def substitute(self, key: str, label: str, tmp: Path, report: Report) -> Built | None:
+        """Entry `key` unpacked into `tmp` from the first cache that has it, verified; None
+        when none has it or every hit was refused (the last refusal is kept for `wrap`),
+        and for a key already asked for in this install."""
+        with self._lock:
+            if key in self._asked:
+                return None
+            self._asked.add(key)
+        for url in self.urls:
+            try:
+                found = self.lookup(url, key, label)
+                if found is None:
+                    continue
+                report(f"substitute {label} from {url.text}")
+                result = self.unpack(found, key, label, tmp)
+            except UnreachableError as error:
+                self._unreachable(url, str(error))
+                continue
+            except CmpkgError as error:
+                self._refuse(key, label, url, error)
+                _clear(tmp)
+                continue
+            with self._lock:
+                self.substituted.add(key)
+            return result
+        return None
+
+    def _refuse(self, key: str, label: str, url: CacheUrl, error: CmpkgError) -> None:
+        with self._lock:
+            self._refused[key] = error
+        console.message(
+            "warning", f"refused {label} from {url.text}: {error.message} [{error.code}]"
+        )
+        if error.hint:
+            console.message("hint", error.hint)
 
     # ---------------------------------------------------------------- lookup, unpack
 
@@ -170,9 +235,11 @@ class Substituter:
             )
         return name
 
-    def unpack(self, found: Found, key: str, label: str, tmp: Path) -> Mapping[str, Any]:
+    def unpack(self, found: Found, key: str, label: str, tmp: Path) -> Built:
         """The layer downloaded (verified by sha256 and size), extracted into `tmp` safely,
-        and relocated to this store's path; returns what the original build returned."""
+        and relocated to this store's path; returns what the original build returned, with
+        the files the extraction hashed as it wrote them (the store records those hashes
+        while the files' stamps hold: a relocated file is a new inode, read again)."""
         from cmpkg import archive, fetch
 
         layer_digest = str(found.layer["digest"])
@@ -195,12 +262,12 @@ class Substituter:
                 ) from None
             raise UnreachableError(error.message) from None
         try:
-            archive.extract(got.path, tmp, keep_times=True)
+            files = archive.extract(got.path, tmp, keep_times=True, vouch=True).files
         finally:
             got.path.unlink(missing_ok=True)  # the entry holds the files now
         here = str(self.store.base / layout.ENTRIES)
         old = str(found.config.get("prefix", here))
-        relocate.rewrite(tmp, artifact.prefixed(found.config), old, here, label)
+        relocate.rewrite(tmp, artifact.prefixed(found.config), old, here, label, files)
         relocate.make_links(tmp, artifact.links(found.config), old, here, label)
         build = dict(found.config.get("build", {}))
         build["substituted"] = {
@@ -208,7 +275,7 @@ class Substituter:
             "manifest": found.digest,
             "signed-by": found.signer,
         }
-        return build
+        return Built(build, files)
 
     # ---------------------------------------------------------------- cmpkg cache pull
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,32 @@ from cmpkg.store.manifest import FileRecord
 #: gives up (each round reads only the files that moved).
 ROUNDS = 5
 
+#: Files whose writer hashed them while writing: relative path -> (the file's stamp when
+#: its writer closed it, `(size, mtime_ns, ctime_ns, inode)`, the sha256 of what it wrote).
+Vouched = Mapping[str, tuple[tuple[int, int, int, int], str]]
 
-def recorded(root: Path) -> tuple[list[FileRecord], dict[str, Any]]:
+
+@dataclass(frozen=True)
+class Built:
+    """What a build may return instead of its plain result: the result, and the files it
+    vouches for (`cmpkg.archive.extract(vouch=True)` of a pulled entry), whose hashes the
+    commit takes instead of reading them again while their stamps still hold."""
+
+    result: Mapping[str, Any]
+    vouched: Vouched = field(default_factory=dict)
+
+
+def recorded(root: Path, vouched: Vouched | None = None) -> tuple[list[FileRecord], dict[str, Any]]:
     """The manifest and stat table of the frozen tree `root`, every file's hash read
-    between two equal stamps of it. Call it after the last change to the tree (chmod too)."""
+    between two equal stamps of it. Call it after the last change to the tree (chmod too).
+
+    A file in `vouched` whose stamp in the table is the one its writer saw on closing it
+    is recorded with the writer's hash, unread: no later write, chmod, rename, link or
+    replacement can leave both its inode and its ctime as they were (unprivileged code
+    cannot set a ctime), so the bytes are those the writer hashed. Any other file is read."""
     paths = manifest.paths(root)
     table = fingerprint.take(str(root), paths)
-    files = manifest.record(root, paths)
+    files = _records(root, paths, table["files"], vouched or {})
     for _ in range(ROUNDS):
         again = fingerprint.take(str(root), paths)
         if again == table:
@@ -57,6 +77,20 @@ def recorded(root: Path) -> tuple[list[FileRecord], dict[str, Any]]:
         hint="another process is writing into cmpkg's home (its store or uv's cache); "
         "let it finish, then install again",
     )
+
+
+def _records(
+    root: Path, paths: list[str], stamps: list[list[int]], vouched: Vouched
+) -> list[FileRecord]:
+    """The records of `paths` (stamped `stamps`): vouched-for files from their writer's
+    hash, the others read."""
+    pairs = zip(paths, stamps, strict=True)
+    held = [rel in vouched and list(vouched[rel][0]) == s for rel, s in pairs]
+    read = iter(manifest.record(root, [rel for rel, h in zip(paths, held, strict=True) if not h]))
+    return [
+        FileRecord(rel, s[0], vouched[rel][1]) if h else next(read)
+        for rel, s, h in zip(paths, stamps, held, strict=True)
+    ]
 
 
 def rewrite(lock: Path, entry_path: Path, metadata: Mapping[str, Any], table: Any) -> None:

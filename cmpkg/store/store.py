@@ -35,7 +35,9 @@ from cmpkg.store.roots import Root
 
 FORMAT = stamps.FORMAT
 
-Build = Callable[[Path], Mapping[str, Any]]
+#: A build writes an entry's files into the dir it is given; it returns the facts to record,
+#: or `Built` with them and the files whose hashes it took while writing them.
+Build = Callable[[Path], Mapping[str, Any] | stamps.Built]
 
 
 def default_root() -> Path:
@@ -230,8 +232,9 @@ class Store:
         tmp = Path(tempfile.mkdtemp(prefix=key + ".", dir=self._tmp_dir()))
         final = self.entry_path(key)
         try:
-            result = dict(build(tmp))
-            metadata = self._seal(key, tmp, meta, result)
+            out = build(tmp)
+            built = out if isinstance(out, stamps.Built) else stamps.Built(out)
+            metadata = self._seal(key, tmp, meta, built)
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp.rename(final)
             atomic.fsync_dir(final.parent)
@@ -244,7 +247,7 @@ class Store:
             raise
         return Entry(key, final, metadata)
 
-    def _seal(self, key: str, tmp: Path, meta: dict[str, Any], result: dict[str, Any]) -> Any:
+    def _seal(self, key: str, tmp: Path, meta: dict[str, Any], built: stamps.Built) -> Any:
         reserved = manifest.reserved_in(tmp)
         if reserved:
             raise CmpkgError(
@@ -253,7 +256,7 @@ class Store:
                 hint="a recipe or archive must not create cmpkg's own store files",
             )
         readonly.freeze_below(tmp)  # before the table: chmod moves ctimes
-        files, table = stamps.recorded(tmp)
+        files, table = stamps.recorded(tmp, built.vouched)
         manifest.flush(tmp)  # the data (and modes) durable before anything vouches for it
         paths = [f.path for f in files]
         stamps.write(tmp / layout.STAT, fingerprint.sidecar(paths, table))
@@ -262,7 +265,7 @@ class Store:
             "key": key,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "meta": meta,
-            "build": result,
+            "build": dict(built.result),
             "files": [f.to_json() for f in files],
             "stat": table,
         }
