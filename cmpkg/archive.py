@@ -18,6 +18,7 @@ reserved names in `cmpkg.store.layout`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import posixpath
@@ -25,8 +26,11 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cmpkg.archive_formats import ArchiveError, Member, Reader, open_reader, refuse
 from cmpkg.errors import UsageError
@@ -36,6 +40,11 @@ DEFAULT_MAX_TOTAL_SIZE = 256 * 1024**3  # models and datasets are big; bombs are
 DEFAULT_MAX_MEMBERS = 1_000_000
 DEFAULT_MAX_RATIO = 200.0  # real tarballs of text compress ~10x; bombs reach 1000x+
 _CHUNK = 1024 * 1024
+#: Files up to this size are read from the stream, then written by one of `_WRITERS`
+#: threads while the stream is read on; at most `_IN_FLIGHT` of them wait to be written.
+_SMALL = 1024 * 1024
+_WRITERS = 3
+_IN_FLIGHT = 64
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 __all__ = ["ArchiveError", "Extracted", "Limits", "check_relative_path", "extract"]
@@ -149,9 +158,12 @@ def extract(
     dest.parent.mkdir(parents=True, exist_ok=True)
     with open_reader(archive) as reader:
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.extract-", dir=dest.parent))
+        writer = _Writer(archive, str(tmp), limits, keep_times, vouch)
         try:
-            writer = _Writer(archive, str(tmp), limits, keep_times, vouch)
-            writer.write_all(reader)
+            try:
+                writer.write_all(reader)
+            finally:
+                writer.pool.close()  # no writer thread may outlive this: the dir goes next
             _commit(tmp, dest)
         except BaseException:
             # Also on Ctrl-C: a half-extracted tree must never be left for someone to use.
@@ -166,6 +178,12 @@ def _commit(tmp: Path, dest: Path) -> None:
     if not dest.exists():
         tmp.rename(dest)
         return
+    if not any(dest.iterdir()):
+        # An empty dest (a store build dir) is replaced whole, so the files keep the
+        # ctimes their stamps were taken with (moving a name into dest changes its ctime).
+        with contextlib.suppress(OSError):  # filled meanwhile: the names are moved below
+            tmp.rename(dest)
+            return
     names = sorted(p.name for p in tmp.iterdir())
     # Several archives may be unpacked into one build dir: they must not overwrite each other.
     clashes = [n for n in names if (dest / n).exists() or (dest / n).is_symlink()]
@@ -283,6 +301,12 @@ class _Writer:
     every file and directory, so while files are written the tree holds nothing but
     directories this writer made, files it wrote (O_EXCL, O_NOFOLLOW) and hard links to
     those. That is also why a directory, once made or found, is not looked at again.
+
+    Small files are written by `_Pool`'s threads (creating a file is kernel time, most of
+    a venv's unpacking, and runs beside the Python that parses the next headers); their
+    bytes are read and counted against the limits here, in stream order. Every pending
+    write is finished before anything depends on it: a hard link to the file, the
+    symlinks, the directory modes.
     """
 
     def __init__(
@@ -297,6 +321,7 @@ class _Writer:
         self.symlinks: list[Member] = []
         self.count = 0
         self.written = 0
+        self.pool = _Pool()
 
     def write_all(self, reader: Reader) -> None:
         for raw in reader.members():
@@ -304,6 +329,7 @@ class _Writer:
             if member is not None:
                 self.count += 1
                 self._write(reader, member)
+        self._finish_writes()
         # Symlinks last, so no file above can have been written through one.
         for member in self.symlinks:
             _make_symlink(Path(self.tmp), member, self.archive)
@@ -322,14 +348,32 @@ class _Writer:
                 self.made.add(member.name)
             self.dirs.append((path, member.mode))
         elif member.kind == "file":
-            budget = self.limits.max_total_size - self.written
-            how = _How(self.keep_times, self.vouch)
-            written = _write_file(reader, member, path, self.archive, budget, how)
-            self.written += written[0][0]
+            self._write_file(reader, member, path)
+        elif member.kind == "hardlink":
+            self._finish_writes()  # its source may still be pending
+            os.link(os.path.join(self.tmp, member.target), path, follow_symlinks=False)
+
+    def _write_file(self, reader: Reader, member: Member, path: str) -> None:
+        budget = self.limits.max_total_size - self.written
+        how = _How(self.keep_times, self.vouch)
+        if member.size > _SMALL:
+            self._wrote(member, _write_file(reader, member, path, self.archive, budget, how))
+            return
+        with reader.open(member) as src:
+            data = _read_counted(src, member, self.archive, budget)
+        self.written += len(data)  # counted now, in stream order: the limits hold as before
+        args = (_One(_Bytes(data)), member, path, self.archive, budget, how)
+        self.pool.submit(member, _write_file, *args)
+
+    def _wrote(self, member: Member, written: Written) -> None:
+        self.written += written[0][0]
+        if self.vouch:
+            self.files[member.name] = written
+
+    def _finish_writes(self) -> None:
+        for member, written in self.pool.finish():
             if self.vouch:
                 self.files[member.name] = written
-        elif member.kind == "hardlink":
-            os.link(os.path.join(self.tmp, member.target), path, follow_symlinks=False)
 
     def _make_parents(self, name: str) -> None:
         parent = posixpath.dirname(name)
@@ -364,34 +408,110 @@ def _make_dir(path: str, archive: Path, member: Member) -> None:
             raise refuse(archive, member.name, "replaces a non-directory") from None
 
 
+class _Pool:
+    """A few threads writing small files, in the order given, with a bound on how many
+    wait (each holds its bytes); `finish` waits for all of them and raises the first
+    error, `close` also drops what has not started."""
+
+    def __init__(self) -> None:
+        self.executor: ThreadPoolExecutor | None = None
+        self.slots = threading.BoundedSemaphore(_IN_FLIGHT)
+        self.pending: list[tuple[Member, Future[Written]]] = []
+
+    def submit(self, member: Member, write: Any, *args: Any) -> None:
+        if self.executor is None:  # made on the first small file: most archives have one
+            self.executor = ThreadPoolExecutor(_WRITERS, thread_name_prefix="unpack")
+        self.slots.acquire()
+
+        def run() -> Written:
+            try:
+                return write(*args)  # type: ignore[no-any-return]
+            finally:
+                self.slots.release()
+
+        self.pending.append((member, self.executor.submit(run)))
+
+    def finish(self) -> list[tuple[Member, Written]]:
+        pending, self.pending = self.pending, []
+        return [(member, future.result()) for member, future in pending]
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _Bytes:
+    """A small member's bytes, already read (and counted), in `Reader.open`'s shape."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.offset = data, 0
+
+    def read(self, size: int) -> bytes:
+        chunk = self.data[self.offset : self.offset + size]
+        self.offset += len(chunk)
+        return chunk
+
+    def __enter__(self) -> _Bytes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class _One:
+    """`Reader.open(member)` of the one member that `_Bytes` holds."""
+
+    def __init__(self, data: _Bytes) -> None:
+        self.data = data
+
+    def open(self, _member: Member) -> _Bytes:
+        return self.data
+
+
+def _read_counted(src: Any, member: Member, archive: Path, budget: int) -> bytes:
+    """A small member's bytes, checked as `_write_file` checks them while writing."""
+    chunks, size = [], 0
+    while chunk := src.read(_CHUNK):
+        size += len(chunk)
+        _check_count(size, member, archive, budget)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_count(written: int, member: Member, archive: Path, budget: int) -> None:
+    # The declared size may lie (zip): count what really comes out.
+    if written > member.size:
+        raise refuse(archive, member.name, "holds more bytes than its header declares")
+    if written > budget:
+        raise _bomb(archive, "expands past the total size limit while extracting")
+
+
 def _write_file(
-    reader: Reader, member: Member, path: str, archive: Path, budget: int, how: _How
+    reader: Reader | _One, member: Member, path: str, archive: Path, budget: int, how: _How
 ) -> Written:
     """Write one member's bytes to a new file at `path` (unbuffered: each chunk is one
     write(2), so the stamp taken before closing covers every byte): its stamp and, with
     `how.vouch`, the sha256 of exactly the bytes written."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, _safe_mode(member.mode))
+    mode = _safe_mode(member.mode) & ~(0o222 if how.vouch else 0)
+    fd = os.open(path, flags, mode)  # writable through fd whatever the mode says
     digest = hashlib.sha256() if how.vouch else None
     written = 0
     try:
         with reader.open(member) as src:
             while chunk := src.read(_CHUNK):
                 written += len(chunk)
-                # The declared size may lie (zip): count what really comes out.
-                if written > member.size:
-                    raise refuse(archive, member.name, "holds more bytes than its header declares")
-                if written > budget:
-                    raise _bomb(archive, "expands past the total size limit while extracting")
+                _check_count(written, member, archive, budget)
                 if digest is not None:
                     digest.update(chunk)
                 _write_all(fd, chunk)
-        mode = _safe_mode(member.mode)
-        os.fchmod(fd, mode & ~0o222 if how.vouch else mode)  # exact bits, whatever the umask
         mtime = getattr(member.ref, "mtime", None)
         if how.keep_times and isinstance(mtime, (int, float)):
             os.utime(fd, (mtime, mtime))
         info = os.fstat(fd)  # after the last change: chmod and utime move the ctime
+        if stat.S_IMODE(info.st_mode) != mode:  # the umask took bits: exact ones, then
+            os.fchmod(fd, mode)
+            info = os.fstat(fd)
     finally:
         os.close(fd)
     stamp = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)

@@ -74,6 +74,8 @@ def test_an_untrusted_key_is_refused_then_built_locally_unless_forbidden(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["substituted"] == 0 and json.loads(done.stdout)["built"] == 4
     assert "is signed by key 'lab', which is not trusted here" in done.stderr
+    # Asked once per entry (all at once, before the waves), so refused and warned once each.
+    assert done.stderr.count("which is not trusted here") == 4, done.stderr
     assert "building python environment locally instead" in done.stderr
 
 

@@ -197,3 +197,47 @@ def test_a_pushed_layer_holds_a_shared_file_as_a_plain_file(tmp_path: Path) -> N
         assert member.isreg() and member.size == source.stat().st_size
         extracted = tar.extractfile(member)
         assert extracted is not None and extracted.read() == source.read_bytes()
+
+
+def test_a_vouched_hash_is_taken_only_while_the_file_keeps_its_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that hashed its files while writing them (a pull from a binary cache) hands
+    the store their hashes with their stamps: the store reads none of the files whose stamp
+    still holds, and reads again, and records as it is, one changed after it was vouched
+    for (same size, mtime put back), whatever the writer's record claims."""
+    import hashlib
+
+    read: list[str] = []
+    real = manifest.record
+
+    def counting(root: Path, rels: Any = None) -> Any:
+        read.extend(rels or [])
+        return real(root, rels)
+
+    monkeypatch.setattr(manifest, "record", counting)
+
+    def build(tmp: Path) -> stamps.Built:
+        vouched = {}
+        for name in ("kept.txt", "edited.txt"):
+            path = tmp / name
+            path.write_bytes(b"as written")
+            path.chmod(0o444)  # the frozen mode, as the extractor gives it
+            info = path.lstat()
+            stamp = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+            vouched[name] = (stamp, hashlib.sha256(b"as written").hexdigest())
+        edited = tmp / "edited.txt"
+        before = edited.lstat()
+        edited.chmod(0o644)
+        edited.write_bytes(b"EDITED-10b")  # the same size, and the mtime put back:
+        os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+        edited.chmod(0o444)  # only its ctime tells
+        return stamps.Built({"pulled": True}, vouched)
+
+    entry = Store(tmp_path / "home").ensure(entry_key({"pulled": 1}), build)
+    files = {f.path: f for f in entry.files}
+    assert read == ["edited.txt"]  # the file whose stamp held was not read again
+    assert files["edited.txt"].sha256 == hashlib.sha256(b"EDITED-10b").hexdigest()
+    assert files["kept.txt"].sha256 == hashlib.sha256(b"as written").hexdigest()
+    assert entry.build_result == {"pulled": True}
+    assert Store(tmp_path / "home").verify(entry.key).ok
