@@ -109,31 +109,85 @@ def solve(
 
 
 def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
-    """libsolv decides (fast, complete); its first answer (unrefined: refining it proved
-    nothing more optimal on the suites) is returned when `certainly_optimal`, else clingo
-    optimises within OPTIMISE_SECONDS. If clingo cannot prove an optimum in
-    time, its best model (or libsolv's answer) is returned with `optimal=False`.
-    Before libsolv, the first-choice answer (`first_choice`) is returned when it is valid and
-    `certainly_optimal`: no solver is imported or encoded for it."""
+    """The first choice (`first_choice`) when it is valid and `certainly_optimal`: no solver
+    is imported or encoded for it. Else clingo optimises the problem with every requested
+    name pinned to its cheapest allowed candidate (`tier_one_floor`): if that has an answer,
+    its optimum is the optimum, and neither libsolv's pool nor its solve is paid for.
+    Otherwise (that floor is infeasible, or a requested name has providers) libsolv
+    decides (fast, complete) and clingo optimises within the cost of libsolv's first
+    answer (unrefined: refining it never made a cheaper bound on the suites). Each clingo
+    step is bounded by OPTIMISE_SECONDS; past it, clingo's best model (or libsolv's
+    answer) is returned with `optimal=False`."""
     quick = first_choice(catalog, deadline)
     if quick is not None:
         return quick
+    floor = tier_one_floor(catalog)
+    if floor is not None:
+        pinned = _optimised(problem, catalog, deadline, pinned=floor)
+        if pinned is not None:
+            return pinned
     chosen = backend_class("libsolv")(refine=False).solve(catalog, deadline)
     if chosen is None:
         return _unsatisfiable(catalog, deadline, "libsolv")
     result = _checked(problem, catalog, chosen, "libsolv")
-    if certainly_optimal(catalog, result.pins):
+    if certainly_optimal(catalog, result.pins):  # only if the pinned step ran out of time
         return result._replace(optimal=True)
+    better = _optimised(problem, catalog, deadline, bound=_cost(catalog, chosen, result.pins))
+    if better is None:
+        return result  # clingo found no model within its bound: libsolv's, not proven
+    return better
+
+
+def _optimised(
+    problem: Problem,
+    catalog: Catalog,
+    deadline: Deadline,
+    bound: tuple[int, int] | None = None,
+    pinned: frozenset[int] = frozenset(),
+) -> Result | None:
+    """clingo's optimum within OPTIMISE_SECONDS (or what is left of `deadline`): proven
+    (`optimal=True`) or its best model when time ran out; None when it found no model
+    (none exists under `pinned`, or time ran out first)."""
     left = deadline.left()
-    optimiser = backend_class("clingo")(anytime=True, bound=_cost(catalog, chosen, result.pins))
     budget = OPTIMISE_SECONDS if left is None else min(left, OPTIMISE_SECONDS)
+    optimiser = backend_class("clingo")(anytime=True, bound=bound, pinned=pinned)
     try:
         better = optimiser.solve(catalog, Deadline(budget))
     except SolveTimeoutError:
-        return result._replace(optimal=False)
+        return None
     if better is None:
-        raise SolverBugError("clingo found no solution where libsolv found one")
+        if bound is not None:
+            raise SolverBugError("clingo found no solution where libsolv found one")
+        return None
     return _checked(problem, catalog, better, "clingo")._replace(optimal=optimiser.proven)
+
+
+def tier_one_floor(catalog: Catalog) -> frozenset[int] | None:
+    """For each requested name, its most preferred candidate that meets every request and
+    constraint on it; None if some name has none, or if a requested name has providers.
+
+    No answer has a lower tier 1 (each requested name is in every answer, as none can be
+    met through a provide, with a candidate meeting those requirements), and an answer with
+    this tier 1 has exactly these candidates. So if any answer contains them all, the
+    optimum does, and clingo only needs the problem with those names pinned. (A bound on
+    tier 2 from each dependency's cheapest match was measured too: 0-9 against optima of
+    4-36 on the realistic benchmark, too weak to prune or prove anything; docs/solvers.md.)
+    O(candidates of the requested names)."""
+    problem = catalog.problem
+    requests: dict[str, list[Requirement]] = {}
+    for req in problem.requests:
+        requests.setdefault(req.name, []).append(req)
+    floor = []
+    for name, reqs in requests.items():
+        if catalog.providers(name):
+            return None
+        reqs += [c for c in problem.constraints if c.name == name]
+        fits = [set(catalog.own_matches(r)) for r in reqs]
+        best = next((c for c in catalog.ids(name) if all(c in f for f in fits)), None)
+        if best is None:
+            return None
+        floor.append(best)
+    return frozenset(floor)
 
 
 def first_choice(catalog: Catalog, deadline: Deadline) -> Result | None:

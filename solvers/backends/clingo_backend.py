@@ -123,11 +123,19 @@ class ClingoBackend:
     complete = True
     optimal = True
 
-    def __init__(self, anytime: bool = False, bound: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        anytime: bool = False,
+        bound: tuple[int, int] | None = None,
+        pinned: frozenset[int] = frozenset(),
+    ) -> None:
         self.anytime = anytime
         # auto passes (tier 1, tier 2) of libsolv's answer: an optimum costs no more, so the
         # program leaves out what cannot be in it (`_excluded`) and what only that reaches.
         self.bound = bound
+        # auto passes one candidate per requested name (`solvers.solve.tier_one_floor`): the
+        # program then holds no other candidate of those names, nor what only they reach.
+        self.pinned = pinned
         self.proven = False  # set by solve: True when clingo finished (optimum proven)
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
@@ -147,16 +155,20 @@ class ClingoBackend:
         is 0 too), any other candidate ranked beyond t2 makes tier 2 exceed t2. On the
         realistic benchmark this cut the candidates a request reaches from 8,000-13,700 to
         mostly 700-4,000 (clingo's time per request by 1.5-20x)."""
-        if self.bound is None:
+        if self.bound is None and not self.pinned:
             return None
-        t1, t2 = self.bound
+        t1, t2 = self.bound or (None, None)
         requested = {r.name for r in catalog.problem.requests}
         limit = t2 if t1 == 0 else None
+        pinned, pinned_names = self.pinned, set(catalog.names_of(self.pinned))
 
         def excluded(cid: int) -> bool:
             rank = catalog.rank(cid)
-            if catalog.candidates[cid].name in requested:
-                return rank > t1
+            name = catalog.candidates[cid].name
+            if name in pinned_names and cid not in pinned:
+                return True
+            if name in requested:
+                return t1 is not None and rank > t1
             return limit is not None and rank > limit
 
         return excluded

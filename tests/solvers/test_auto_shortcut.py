@@ -1,7 +1,9 @@
-"""auto returns the first-choice answer without any solver, or libsolv's answer without clingo,
-only when `certainly_optimal` proves it; where libsolv's answer is not optimal the proof must
-fail and clingo must find the optimum. (Soundness on random problems: test_properties.py's
-test_auto_shortcut_is_never_wrong and test_backends_agree_with_brute_force.)"""
+"""auto returns the first-choice answer without any solver only when `certainly_optimal`
+proves it; where a greedy answer is not optimal the proof must fail and clingo must find the
+optimum, with the requested names pinned to their floor (`tier_one_floor`) or, where that
+floor has no answer, within libsolv's answer's cost. (Soundness on random problems:
+test_properties.py's test_auto_shortcut_is_never_wrong and
+test_backends_agree_with_brute_force.)"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from solvers import load_problem, solve
 from solvers.backends import Deadline
 from solvers.backends.libsolv_backend import LibsolvBackend
 from solvers.catalog import Catalog
-from solvers.solve import certainly_optimal
+from solvers.solve import certainly_optimal, tier_one_floor
 from solvers.verify import needed
 
 
@@ -70,14 +72,48 @@ def test_a_forced_older_pin_is_proved_without_clingo() -> None:
     assert _versions(result.pins) == {"a": "1", "c": "2"}
 
 
-def test_libsolvs_answer_is_proved_where_the_first_choice_clashes() -> None:
+def test_the_pinned_step_answers_where_the_first_choice_clashes() -> None:
     """The first choice takes `c 5` for `a`'s `c`, then `d` needs `c ==2`: not an answer.
-    libsolv's `a 1, c 2, d 1` is proved (`c 2` is forced through `d`), so clingo never runs."""
+    clingo, with `a` pinned to its first candidate, proves `a 1, c 2, d 1` optimal without
+    libsolv (whose answer here is the same, and proved by the forced rule)."""
     packages = {
         **GREEDY_TRAP["packages"],
         "a": [{"version": "1", "depends": [["d", ""], ["c", ""]]}],
         "d": [{"version": "1", "depends": [["c", "==2"]]}],
     }
-    result = solve(load_problem({**GREEDY_TRAP, "packages": packages}), "auto")
-    assert result.backend == "libsolv" and result.optimal
+    problem = load_problem({**GREEDY_TRAP, "packages": packages})
+    assert tier_one_floor(Catalog(problem)) is not None
+    result = solve(problem, "auto")
+    assert result.backend == "clingo" and result.optimal
     assert _versions(result.pins) == {"a": "1", "c": "2", "d": "1"}
+    assert _libsolv_proved(problem)
+
+
+def test_an_infeasible_floor_falls_back_to_libsolv_and_clingo() -> None:
+    """`a 2` (a's first) needs a missing `x`: the pinned step has no answer, so libsolv
+    decides and clingo optimises within its answer's cost: `a 1` with the newest `c`."""
+    packages = {
+        **GREEDY_TRAP["packages"],
+        "a": [
+            {"version": "2", "depends": [["x", ""]]},
+            {"version": "1", "depends": [["b", ""], ["c", ""]]},
+        ],
+    }
+    problem = load_problem({**GREEDY_TRAP, "packages": packages})
+    result = solve(problem, "auto")
+    assert result.backend == "clingo" and result.optimal
+    assert _versions(result.pins) == {"a": "1", "b": "1", "c": "5"}
+
+
+def test_the_floor_is_each_requested_names_cheapest_allowed_candidate() -> None:
+    """Requests and constraints on a requested name narrow its floor; a provider of it, or a
+    name with no allowed candidate, leaves no floor (tier 1 could then be met otherwise)."""
+    base = {**GREEDY_TRAP, "requests": [["c", "<=4"], ["c", ">=2"]], "constraints": [["c", "<4"]]}
+    catalog = Catalog(load_problem(base))
+    (floor,) = tier_one_floor(catalog) or ()
+    assert catalog.candidates[floor].version == "3"
+    none = load_problem({**base, "constraints": [["c", "<2"]]})
+    assert tier_one_floor(Catalog(none)) is None
+    provided = dict(GREEDY_TRAP["packages"])
+    provided["z"] = [{"version": "1", "provides": [["c", "9"]]}]
+    assert tier_one_floor(Catalog(load_problem({**base, "packages": provided}))) is None

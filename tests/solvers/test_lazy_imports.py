@@ -43,8 +43,14 @@ def test_only_the_backends_used_are_imported(tmp_path: Path) -> None:
     first_pins = {**GREEDY_TRAP, "packages": {**GREEDY_TRAP["packages"], "b": [{"version": "1"}]}}
     proved = _modules(tmp_path, first_pins)  # auto: the first choice, proved optimal
     assert proved == {"before": [], "after": [], "code": 0}
-    trap = _modules(tmp_path, GREEDY_TRAP)  # auto, clingo needed
-    assert trap == {"before": [], "after": ["clingo", "solv"], "code": 0}
+    trap = _modules(tmp_path, GREEDY_TRAP)  # auto: clingo with `a` pinned, no libsolv
+    assert trap == {"before": [], "after": ["clingo"], "code": 0}
+    fallback = {**GREEDY_TRAP, "packages": {**GREEDY_TRAP["packages"]}}
+    fallback["packages"]["a"] = [
+        {"version": "2", "depends": [["x", ""]]},
+        *fallback["packages"]["a"],
+    ]
+    assert _modules(tmp_path, fallback) == {"before": [], "after": ["clingo", "solv"], "code": 0}
     unsat = {**GREEDY_TRAP, "requests": [["a", ">=2"]]}
     assert _modules(tmp_path, unsat, "--backend", "libsolv") == {
         "before": [],
