@@ -51,6 +51,9 @@ EXPLAIN_SECONDS = 5.0
 # auto's bound on clingo's optimisation; past it, clingo's best model so far (or libsolv's
 # answer) is returned with optimal=False. Huge dense problems end here.
 OPTIMISE_SECONDS = 5.0
+# auto's pinned steps for a single requested name (see `pin_steps`): each one that has no
+# answer costs a clingo build and its proof of that; past these, libsolv bounds the search.
+PINS_TRIED = 3
 
 
 class SolverBugError(RuntimeError):
@@ -111,55 +114,74 @@ def solve(
 def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
     """The first choice (`first_choice`) when it is valid and `certainly_optimal`: no solver
     is imported or encoded for it. Else clingo optimises the problem with every requested
-    name pinned to its cheapest allowed candidate (`tier_one_floor`): if that has an answer,
-    its optimum is the optimum, and neither libsolv's pool nor its solve is paid for.
-    Otherwise (that floor is infeasible, or a requested name has providers) libsolv
+    name pinned to its cheapest allowed candidate (`tier_one_floor`; for one requested
+    name, then to its next ones, `pin_steps`): the first pinning with an answer holds the
+    optimum, and neither libsolv's pool nor its solve is paid for.
+    Otherwise (no pinning had an answer, or a requested name has providers) libsolv
     decides (fast, complete) and clingo optimises within the cost of libsolv's first
-    answer (unrefined: refining it never made a cheaper bound on the suites). Each clingo
-    step is bounded by OPTIMISE_SECONDS; past it, clingo's best model (or libsolv's
-    answer) is returned with `optimal=False`."""
+    answer (unrefined: refining it never made a cheaper bound on the suites). The pinned
+    steps together, and the bounded one, each get OPTIMISE_SECONDS; past it, clingo's best
+    model (or libsolv's answer) is returned with `optimal=False`."""
     quick = first_choice(catalog, deadline)
     if quick is not None:
         return quick
-    floor = tier_one_floor(catalog)
-    if floor is not None:
-        pinned = _optimised(problem, catalog, deadline, pinned=floor)
-        if pinned is not None:
-            return pinned
+    budget = _budget(deadline)
+    try:
+        for pins in pin_steps(catalog):
+            pinned = _optimised(problem, catalog, budget, pinned=pins)
+            if pinned is not None:
+                return pinned
+    except SolveTimeoutError:  # no model in time: a pinning is not proved infeasible
+        pass
     chosen = backend_class("libsolv")(refine=False).solve(catalog, deadline)
     if chosen is None:
         return _unsatisfiable(catalog, deadline, "libsolv")
     result = _checked(problem, catalog, chosen, "libsolv")
-    if certainly_optimal(catalog, result.pins):  # only if the pinned step ran out of time
+    if certainly_optimal(catalog, result.pins):  # only if a pinned step ran out of time
         return result._replace(optimal=True)
-    better = _optimised(problem, catalog, deadline, bound=_cost(catalog, chosen, result.pins))
+    bound = _cost(catalog, chosen, result.pins)
+    try:
+        better = _optimised(problem, catalog, _budget(deadline), bound=bound)
+    except SolveTimeoutError:
+        return result
     if better is None:
-        return result  # clingo found no model within its bound: libsolv's, not proven
+        raise SolverBugError("clingo found no solution where libsolv found one")
     return better
+
+
+def _budget(deadline: Deadline) -> Deadline:
+    left = deadline.left()
+    return Deadline(OPTIMISE_SECONDS if left is None else min(left, OPTIMISE_SECONDS))
 
 
 def _optimised(
     problem: Problem,
     catalog: Catalog,
-    deadline: Deadline,
+    budget: Deadline,
     bound: tuple[int, int] | None = None,
     pinned: frozenset[int] = frozenset(),
 ) -> Result | None:
-    """clingo's optimum within OPTIMISE_SECONDS (or what is left of `deadline`): proven
-    (`optimal=True`) or its best model when time ran out; None when it found no model
-    (none exists under `pinned`, or time ran out first)."""
-    left = deadline.left()
-    budget = OPTIMISE_SECONDS if left is None else min(left, OPTIMISE_SECONDS)
+    """clingo's optimum within `budget`: proven (`optimal=True`), or its best model when
+    time ran out; None when it proved that there is no answer (under `pinned`).
+    SolveTimeoutError when time ran out before any model."""
     optimiser = backend_class("clingo")(anytime=True, bound=bound, pinned=pinned)
-    try:
-        better = optimiser.solve(catalog, Deadline(budget))
-    except SolveTimeoutError:
-        return None
+    better = optimiser.solve(catalog, budget)
     if better is None:
-        if bound is not None:
-            raise SolverBugError("clingo found no solution where libsolv found one")
         return None
     return _checked(problem, catalog, better, "clingo")._replace(optimal=optimiser.proven)
+
+
+def pin_steps(catalog: Catalog) -> list[frozenset[int]]:
+    """What auto's pinned steps pin, in order: the floor (`tier_one_floor`), and with one
+    requested name its next allowed candidates, PINS_TRIED in all. Tier 1 is the requested
+    candidate's rank, so when the earlier pinnings are proved infeasible, the first with an
+    answer holds the optimum. [] when there is no floor."""
+    floor = tier_one_floor(catalog)
+    names = {r.name for r in catalog.problem.requests}
+    if floor is None or len(names) != 1:
+        return [] if floor is None else [floor]
+    allowed = _allowed(catalog, names.pop())
+    return [frozenset([cid]) for cid in allowed[:PINS_TRIED]]
 
 
 def tier_one_floor(catalog: Catalog) -> frozenset[int] | None:
@@ -173,21 +195,27 @@ def tier_one_floor(catalog: Catalog) -> frozenset[int] | None:
     tier 2 from each dependency's cheapest match was measured too: 0-9 against optima of
     4-36 on the realistic benchmark, too weak to prune or prove anything; docs/solvers.md.)
     O(candidates of the requested names)."""
-    problem = catalog.problem
-    requests: dict[str, list[Requirement]] = {}
-    for req in problem.requests:
-        requests.setdefault(req.name, []).append(req)
     floor = []
-    for name, reqs in requests.items():
-        if catalog.providers(name):
+    for name in dict.fromkeys(r.name for r in catalog.problem.requests):
+        allowed = _allowed(catalog, name)
+        if not allowed:
             return None
-        reqs += [c for c in problem.constraints if c.name == name]
-        fits = [set(catalog.own_matches(r)) for r in reqs]
-        best = next((c for c in catalog.ids(name) if all(c in f for f in fits)), None)
-        if best is None:
-            return None
-        floor.append(best)
+        floor.append(allowed[0])
     return frozenset(floor)
+
+
+def _allowed(catalog: Catalog, name: str) -> list[int]:
+    """`name`'s candidates meeting every request and constraint on it, most preferred
+    first; [] when the name has providers (a request could then be met by another name)."""
+    if catalog.providers(name):
+        return []
+    problem = catalog.problem
+    fits = [
+        set(catalog.own_matches(r))
+        for r in [*problem.requests, *problem.constraints]
+        if r.name == name
+    ]
+    return [cid for cid in catalog.ids(name) if all(cid in f for f in fits)]
 
 
 def first_choice(catalog: Catalog, deadline: Deadline) -> Result | None:

@@ -13,7 +13,7 @@ from solvers import load_problem, solve
 from solvers.backends import Deadline
 from solvers.backends.libsolv_backend import LibsolvBackend
 from solvers.catalog import Catalog
-from solvers.solve import certainly_optimal, tier_one_floor
+from solvers.solve import certainly_optimal, pin_steps, tier_one_floor
 from solvers.verify import needed
 
 
@@ -89,18 +89,30 @@ def test_the_pinned_step_answers_where_the_first_choice_clashes() -> None:
     assert _libsolv_proved(problem)
 
 
-def test_an_infeasible_floor_falls_back_to_libsolv_and_clingo() -> None:
-    """`a 2` (a's first) needs a missing `x`: the pinned step has no answer, so libsolv
-    decides and clingo optimises within its answer's cost: `a 1` with the newest `c`."""
-    packages = {
-        **GREEDY_TRAP["packages"],
-        "a": [
-            {"version": "2", "depends": [["x", ""]]},
-            {"version": "1", "depends": [["b", ""], ["c", ""]]},
-        ],
-    }
-    problem = load_problem({**GREEDY_TRAP, "packages": packages})
+# `a 2` (a's first) needs a missing `x`, so no answer holds it.
+BROKEN_FIRST = {
+    **GREEDY_TRAP["packages"],
+    "a": [
+        {"version": "2", "depends": [["x", ""]]},
+        {"version": "1", "depends": [["b", ""], ["c", ""]]},
+    ],
+}
+
+
+def test_an_infeasible_floor_of_one_name_pins_its_next_candidate() -> None:
+    problem = load_problem({**GREEDY_TRAP, "packages": BROKEN_FIRST})
+    assert [len(p) for p in pin_steps(Catalog(problem))] == [1, 1]  # a 2, then a 1
     result = solve(problem, "auto")
+    assert result.backend == "clingo" and result.optimal
+    assert _versions(result.pins) == {"a": "1", "b": "1", "c": "5"}
+
+
+def test_an_infeasible_floor_of_two_names_falls_back_to_libsolv_and_clingo() -> None:
+    """With two requested names only the floor is pinned (tier 1 sums two ranks); it has
+    no answer, so libsolv decides and clingo optimises within its answer's cost."""
+    raw = {**GREEDY_TRAP, "packages": BROKEN_FIRST, "requests": [["a", ""], ["c", ""]]}
+    assert len(pin_steps(Catalog(load_problem(raw)))) == 1
+    result = solve(load_problem(raw), "auto")
     assert result.backend == "clingo" and result.optimal
     assert _versions(result.pins) == {"a": "1", "b": "1", "c": "5"}
 

@@ -45,11 +45,9 @@ def test_only_the_backends_used_are_imported(tmp_path: Path) -> None:
     assert proved == {"before": [], "after": [], "code": 0}
     trap = _modules(tmp_path, GREEDY_TRAP)  # auto: clingo with `a` pinned, no libsolv
     assert trap == {"before": [], "after": ["clingo"], "code": 0}
-    fallback = {**GREEDY_TRAP, "packages": {**GREEDY_TRAP["packages"]}}
-    fallback["packages"]["a"] = [
-        {"version": "2", "depends": [["x", ""]]},
-        *fallback["packages"]["a"],
-    ]
+    packages = {**GREEDY_TRAP["packages"]}  # `a 2` needs a missing `x`; two names: no pin step
+    packages["a"] = [{"version": "2", "depends": [["x", ""]]}, *packages["a"]]
+    fallback = {**GREEDY_TRAP, "packages": packages, "requests": [["a", ""], ["c", ""]]}
     assert _modules(tmp_path, fallback) == {"before": [], "after": ["clingo", "solv"], "code": 0}
     unsat = {**GREEDY_TRAP, "requests": [["a", ">=2"]]}
     assert _modules(tmp_path, unsat, "--backend", "libsolv") == {
