@@ -119,26 +119,30 @@ def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
     optimum, and neither libsolv's pool nor its solve is paid for.
     Otherwise (no pinning had an answer, or a requested name has providers) libsolv
     decides (fast, complete) and clingo optimises within the cost of libsolv's first
-    answer (unrefined: refining it never made a cheaper bound on the suites). The pinned
-    steps together, and the bounded one, each get OPTIMISE_SECONDS; past it, clingo's best
-    model (or libsolv's answer) is returned with `optimal=False`."""
+    answer (unrefined: refining it never made a cheaper bound on the suites). clingo gets
+    OPTIMISE_SECONDS (or what is left of the bound), once for the pinned steps together
+    and once for the bounded one; past it, clingo's best model (or libsolv's answer) is
+    returned with `optimal=False`, and the bounded step is skipped if the pinned steps
+    ran out of time."""
     quick = first_choice(catalog, deadline)
     if quick is not None:
         return quick
-    budget = _budget(deadline)
+    budget, timed_out = _budget(deadline), False
     try:
         for pins in pin_steps(catalog):
             pinned = _optimised(problem, catalog, budget, pinned=pins)
             if pinned is not None:
                 return pinned
     except SolveTimeoutError:  # no model in time: a pinning is not proved infeasible
-        pass
+        timed_out = True
     chosen = backend_class("libsolv")(refine=False).solve(catalog, deadline)
     if chosen is None:
         return _unsatisfiable(catalog, deadline, "libsolv")
     result = _checked(problem, catalog, chosen, "libsolv")
     if certainly_optimal(catalog, result.pins):  # only if a pinned step ran out of time
         return result._replace(optimal=True)
+    if timed_out:  # clingo had its OPTIMISE_SECONDS: libsolv's answer, not proven
+        return result
     bound = _cost(catalog, chosen, result.pins)
     try:
         better = _optimised(problem, catalog, _budget(deadline), bound=bound)
