@@ -81,6 +81,7 @@ def init(start: Path, picks: Sequence[tuple[str, str]] = (), submitter: str = ""
             )
         benchmarks.append((name, app, scenarios))
     added = tuple(a for _, a in chosen if a not in proj.requests)
+    added += _loadgen_request(proj, round_rules)
     if added:
         project.save(proj.replace(requests=(*proj.requests, *added)))
     target = next((t for t in proj.targets if t != "host"), None)
@@ -91,6 +92,20 @@ def init(start: Path, picks: Sequence[tuple[str, str]] = (), submitter: str = ""
     )
     atomic.write_text(proj.path, proj.path.read_text() + text)
     return InitResult(proj.path, tuple(n for n, _ in chosen), added, text.count("PLACEHOLDER"))
+
+
+def _loadgen_request(proj: Project, round_rules: Rules) -> tuple[str, ...]:
+    """The request for the round's LoadGen (its built-in mlperf.conf holds the round's
+    seeds, which no conf file can change), when the index has that release and the
+    project does not request LoadGen already."""
+    from cmpkg.project import project_index
+
+    pin = round_rules["loadgen"]
+    name, version = pin["package"], pin["version"]
+    if any(r.split()[0] == name for r in proj.requests):
+        return ()
+    have = {str(r.version) for r in project_index(proj).get(name)}
+    return (f"{name} =={version}",) if version in have else ()
 
 
 def _index_apps(proj: Project, round_rules: Rules) -> list[tuple[str, str]]:
@@ -165,7 +180,7 @@ def run(given: RunInput, say: Say) -> RunResult:
         bench = sub.benchmark(part.benchmark)
         assert bench is not None
         argv = [*commands[part.benchmark], *part.app_args(), "--profile", given.profile]
-        argv += [*bench.args, "--results-dir", str(where)]
+        argv += [*runner.reference_args(part, runs), *bench.args, "--results-dir", str(where)]
         result = runner.run_part(part, argv, runner.app_environment(environ, where), runs, rules)
         say(f"[{number}/{len(todo)}] {part.label}: {result.verdict} in {result.seconds:.1f} s")
         results.append(result)

@@ -20,7 +20,7 @@ from pathlib import Path
 from cmpkg import atomic
 from cmpkg.errors import CmpkgError
 from cmpkg.submission import verify
-from cmpkg.submission.cells import DONE, Part
+from cmpkg.submission.cells import BASE_PARTS, DONE, Part
 from cmpkg.submission.rules import Rules
 
 ENV_NAME = "submission"
@@ -104,6 +104,25 @@ def _verify(part: Part, where: Path, runs: Path, rules: Rules) -> str:
     for name, text in texts.items():
         atomic.write_text(test_dir / name, text)
     return "TEST PASS" if all(verify.passed(t) for t in texts.values()) else "TEST FAIL"
+
+
+def reference_args(part: Part, runs: Path) -> tuple[str, ...]:
+    """A compliance part's harness flags that make it run under its reference performance
+    run's LoadGen settings (`--settings-rate`: smoke settings follow a calibrated rate,
+    which would differ run to run). The verification compares the two runs' results, so
+    they must differ in nothing but the audit.config, as compliance/TEST01 and TEST04 run
+    them (the same user.conf)."""
+    if part.name in BASE_PARTS:
+        return ()
+    reference = runs / part.benchmark / part.scenario / "performance" / "result.json"
+    try:
+        loadgen = json.loads(reference.read_text()).get("loadgen") or {}
+    except (OSError, ValueError):
+        return ()  # no reference yet: its verification reports the missing run
+    rate = loadgen.get("settings_samples_per_second") or loadgen.get(
+        "calibrated_samples_per_second"
+    )
+    return ("--settings-rate", repr(float(rate))) if rate else ()
 
 
 def app_environment(variables: Mapping[str, str], part_dir: Path) -> dict[str, str]:

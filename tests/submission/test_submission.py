@@ -15,6 +15,13 @@ from cmpkg.submission.check import check
 from cmpkg.submission.tree import truncate, with_hash
 from tests.submission.conftest import Smoke, cmpkg, ok
 
+
+def mlperf_loadgen_version() -> str:
+    from importlib.metadata import version
+
+    return version("mlcommons-loadgen")
+
+
 pytestmark = pytest.mark.slow
 SYSTEM = "closed/TinyOrg/systems"
 CELL = "closed/TinyOrg/results/{system}/{bench}/{scenario}"
@@ -63,7 +70,8 @@ def test_the_tree_has_the_checker_layout(tree: Path) -> None:
 
 
 def test_check_reports_nothing_but_the_smoke_runs_length(tree: Path) -> None:
-    failures = check(tree, round_rules.load("v6.0"))
+    rules = round_rules.load("v6.0")
+    failures = check(tree, rules)
     errors = [f for f in failures if not f.warning]
     # performance verification compares two timed runs: its verdict is a measurement
     timing = [
@@ -71,10 +79,48 @@ def test_check_reports_nothing_but_the_smoke_runs_length(tree: Path) -> None:
         for f in errors
         if f.rule == "compliance-failed" and f.path.endswith("verify_performance.txt")
     ]
-    assert [f.render() for f in errors if f not in timing and not f.run_length] == []
+    # The tests run on this interpreter's LoadGen, not the round's release: unless it is
+    # that release, every performance log (5 cells, 8 compliance runs) has other seeds.
+    seeds = [f for f in errors if f.rule == "seeds"]
+    if mlperf_loadgen_version() != rules["loadgen"]["version"]:
+        assert len(seeds) == 13 and all(rules["loadgen"]["version"] in f.message for f in seeds)
+    rest = [f.render() for f in errors if f not in timing and f not in seeds and not f.run_length]
+    assert rest == []
     assert {f.rule for f in errors if f.run_length} >= {"min-duration", "dataset-size"}
     accuracy_checks = list(tree.glob("closed/*/results/*/*/*/TEST01/verify_accuracy.txt"))
     assert len(accuracy_checks) == 5 and all("TEST PASS" in p.read_text() for p in accuracy_checks)
+
+
+def _requested(detail: Path) -> dict[str, Any]:
+    """The settings LoadGen was asked for (`requested_*`) in a detail log."""
+    out: dict[str, Any] = {}
+    for line in detail.read_text().splitlines():
+        if line.startswith(":::MLLOG"):
+            entry = json.loads(line[len(":::MLLOG") :])
+            if entry["key"].startswith("requested_"):
+                out.setdefault(entry["key"], entry["value"])
+    return out
+
+
+AUDIT_KEYS = ("accuracy_log", "performance_issue")  # what audit.config changes, on purpose
+
+
+def test_a_compliance_run_has_its_reference_performance_runs_settings(smoke: Smoke) -> None:
+    # A verification compares the two runs: run under other settings (smoke settings
+    # follow a rate calibrated per run) it would measure the settings, not the SUT.
+    runs = smoke.project / "results/submission/smoke"
+    detail = "performance/run_1/mlperf_log_detail.txt"
+    tests = sorted(runs.glob("*/*/TEST0?"))
+    assert len(tests) == 8  # TEST01 in 5 cells, TEST04 in resnet50's 3
+    for test in tests:
+        reference = _requested(test.parent / "performance" / detail)
+        got = _requested(test / test.name / detail)
+        differ = {
+            k: (reference.get(k), got.get(k))
+            for k in reference.keys() | got.keys()
+            if reference.get(k) != got.get(k) and not any(a in k for a in AUDIT_KEYS)
+        }
+        assert reference and differ == {}, test
 
 
 def test_generate_is_byte_identical_when_rerun(smoke: Smoke, tree: Path, tmp_path: Path) -> None:

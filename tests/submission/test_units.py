@@ -164,3 +164,44 @@ def test_the_official_checker_s_log_gives_its_errors_and_summary() -> None:
         (),
         "submission looks OK",
     )
+
+
+def test_a_compliance_part_runs_under_its_reference_runs_settings_rate(tmp_path: Path) -> None:
+    from cmpkg.submission import runner
+
+    reference = tmp_path / "resnet50" / "Offline" / "performance" / "result.json"
+    reference.parent.mkdir(parents=True)
+    loadgen = {"calibrated_samples_per_second": 9.5, "settings_samples_per_second": 9.5}
+    reference.write_text(json.dumps({"loadgen": loadgen}))
+    part = cells.Part("resnet50", "Offline", "TEST01")
+    assert runner.reference_args(part, tmp_path) == ("--settings-rate", "9.5")
+    assert runner.reference_args(cells.Part("resnet50", "Offline", "performance"), tmp_path) == ()
+    assert runner.reference_args(cells.Part("bert-99", "Offline", "TEST01"), tmp_path) == ()
+
+
+def test_the_round_s_seeds_are_the_checker_s_and_its_loadgen_release_holds_them() -> None:
+    # MODEL_CONFIG['v6.0']['seeds'] of the official checker; LoadGen takes its seeds from
+    # its built-in mlperf.conf only, so the round names the release that has these.
+    v60 = rules.load("v6.0")
+    assert v60["seeds"] == {
+        "qsl_rng_seed": 2465351861681999779,
+        "sample_index_rng_seed": 14276810075590677512,
+        "schedule_rng_seed": 3936089224930324775,
+    }
+    pin = v60["loadgen"]
+    from cmpkg.shipped import SHIPPED_INDEX
+
+    recipe = SHIPPED_INDEX / "libraries" / pin["package"] / f"{pin['version']}.toml"
+    assert f'requirements = ["{pin["package"]}=={pin["version"]}"]' in recipe.read_text()
+
+
+def test_submission_init_requests_the_round_s_loadgen(tmp_path: Path) -> None:
+    from cmpkg.commands import submission
+
+    (tmp_path / "cmpkg.toml").write_text(
+        '[project]\nname = "p"\nrequests = []\ntargets = ["cpu"]\n'
+    )
+    done = submission.init(tmp_path, [("resnet50", "mlperf-resnet50")], "Org")
+    assert done.added_requests == ("mlperf-resnet50", "mlcommons-loadgen ==6.0.15")
+    requests = tomllib.loads((tmp_path / "cmpkg.toml").read_text())["project"]["requests"]
+    assert "mlcommons-loadgen ==6.0.15" in requests

@@ -39,6 +39,14 @@ def _add_run(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--accuracy", action="store_const", const="accuracy", dest="mode")
     p.add_argument("--compliance", choices=TESTS, help="a compliance run (audit.config)")
+    p.add_argument(
+        "--settings-rate",
+        type=float,
+        metavar="SAMPLES_PER_S",
+        help="the rate smoke settings follow instead of this run's own calibration: a "
+        "compliance run takes its reference performance run's (result.json "
+        "loadgen.settings_samples_per_second), so both run under the same LoadGen settings",
+    )
     p.add_argument("--results-dir", type=Path, help="default: $CMPKG_RESULTS_DIR or ./results")
     p.add_argument("--versions", action="store_true", help="print the stack's versions and exit")
 
@@ -135,6 +143,8 @@ def parser(benchmark: Benchmark) -> argparse.ArgumentParser:
 def check_args(args: argparse.Namespace) -> None:
     if args.time is not None:
         args.min_duration = args.max_duration = args.time * 1000
+    if args.settings_rate is not None and not args.settings_rate > 0:
+        raise UsageError("--settings-rate must be above 0")
     for name in ("count", "max_batchsize", "performance_sample_count"):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -181,7 +191,14 @@ def run(benchmark: Benchmark, args: argparse.Namespace) -> int:
     started = time.time()
     opened = benchmark.open(args, count)
     outcome = run_loop.run_modes(
-        benchmark, opened, profile, options_from(args, modes), modes, args.compliance, run_dir
+        benchmark,
+        opened,
+        profile,
+        options_from(args, modes),
+        modes,
+        args.compliance,
+        run_dir,
+        settings_rate=args.settings_rate,
     )
     ended = time.time()
     result = _result(benchmark, args, outcome.profile, opened, outcome, (started, ended))

@@ -111,12 +111,17 @@ def run_modes(
     modes: tuple[str, ...],
     test: str | None,
     run_dir: Path,
+    settings_rate: float | None = None,
 ) -> Outcome:
+    """``settings_rate``: the rate smoke settings follow instead of this run's calibration
+    (a compliance run's reference performance run's, so the two differ in nothing but the
+    audit.config: a verification comparing runs of different settings measures those)."""
     qsl = Qsl(opened.dataset, opened.backend)
     opened.backend.warmup(opened.warmup_batch)
     rate = calibrate(opened, qsl, min(opened.max_batch, CALIBRATION_BATCH))
+    followed = settings_rate or rate
     if not profile.submission_length:  # smoke settings follow the measured rate
-        profile = profiles.named(profile.name, qsl.count, options.scenario, rate)
+        profile = profiles.named(profile.name, qsl.count, options.scenario, followed)
     user_conf = settings.user_conf_path(options, run_dir)
     test_settings = settings.build(benchmark.loadgen_model, profile, options, user_conf, modes[0])
     if opened.tokens is not None:
@@ -147,6 +152,8 @@ def run_modes(
         "performance_sample_count": settings.performance_count(test_settings, qsl.count),
         "audit_config": str(audit) if test else None,
         "calibrated_samples_per_second": round(rate, 3),
+        # unrounded: a compliance run given it derives exactly these settings again
+        "settings_samples_per_second": followed,
     }
     return Outcome(modes, perf, acc, loadgen, block, profile, rate, verification)
 
