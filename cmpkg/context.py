@@ -10,7 +10,6 @@ stands in for the detected interpreter.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,18 +20,50 @@ from cmpkg.probe.tools import DetectCache, detect_all
 from cmpkg.resolve import FactValue, Preference, ResolveTask, reachable_tools
 
 
-@dataclass(frozen=True)
 class Context:
-    index: Index
-    target: Target
-    facts: dict[str, FactValue]
-    tools: Mapping[str, FactValue]  # detected before resolving: plain values
-    python: str | None  # the interpreter path for Python environments (host targets only)
-    requests: tuple[Dependency, ...] = ()
-    locked_target: Any = None  # the lock's target when installing from a lock
-    mirror: Any = None  # the opened mirror, if any
-    choice: str | None = None  # why that lock target was chosen
-    lock: Mapping[str, str] | None = None  # where it came from: path, sha256, target, ...
+    """A plain slotted class (its `index` field rules out a NamedTuple, and `dataclasses`
+    costs every resolve its import: cmpkg.index.model); nothing changes it once made."""
+
+    __slots__ = (
+        "choice",
+        "facts",
+        "index",
+        "lock",
+        "locked_target",
+        "mirror",
+        "python",
+        "requests",
+        "target",
+        "tools",
+    )
+
+    def __init__(
+        self,
+        index: Index,
+        target: Target,
+        facts: dict[str, FactValue],
+        tools: Mapping[str, FactValue],  # detected before resolving: plain values
+        python: str | None,  # the interpreter path for Python environments (host targets only)
+        requests: tuple[Dependency, ...] = (),
+        locked_target: Any = None,  # the lock's target when installing from a lock
+        mirror: Any = None,  # the opened mirror, if any
+        choice: str | None = None,  # why that lock target was chosen
+        lock: Mapping[str, str] | None = None,  # where it came from: path, sha256, target, ...
+    ) -> None:
+        self.index = index
+        self.target = target
+        self.facts = facts
+        self.tools = tools
+        self.python = python
+        self.requests = requests
+        self.locked_target = locked_target
+        self.mirror = mirror
+        self.choice = choice
+        self.lock = lock
+
+    def replace(self, **changes: Any) -> Context:
+        """A copy with `changes` (as `dataclasses.replace`)."""
+        return Context(**({f: getattr(self, f) for f in self.__slots__} | changes))
 
     def preference(
         self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None

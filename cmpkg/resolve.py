@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -55,17 +54,32 @@ class Preference(NamedTuple):
     require_values: Pairs = ()  # pinned on every request whose package has the group
 
 
-@dataclass(frozen=True)
 class ResolveTask:
-    """Everything one resolution depends on (as rattler's `SolverTask`)."""
+    """Everything one resolution depends on (as rattler's `SolverTask`).
 
-    index: Index
-    facts: Mapping[str, FactValue]  # the target's virtual packages
-    tools: Mapping[str, FactValue]  # detected tools: version and path, probed before
-    requests: tuple[Dependency, ...]
-    preference: Preference = field(default_factory=Preference)  # locked pins, values
-    backend: str = "auto"
-    timeout: float | None = None
+    A plain slotted class, not a NamedTuple (its `index` field would hide `tuple.index`)
+    nor a dataclass (see above); nothing changes it once made.
+    """
+
+    __slots__ = ("backend", "facts", "index", "preference", "requests", "timeout", "tools")
+
+    def __init__(
+        self,
+        index: Index,
+        facts: Mapping[str, FactValue],  # the target's virtual packages
+        tools: Mapping[str, FactValue],  # detected tools: version and path, probed before
+        requests: tuple[Dependency, ...],
+        preference: Preference | None = None,  # locked pins, values
+        backend: str = "auto",
+        timeout: float | None = None,
+    ) -> None:
+        self.index = index
+        self.facts = facts
+        self.tools = tools
+        self.requests = requests
+        self.preference = preference if preference is not None else Preference()
+        self.backend = backend
+        self.timeout = timeout
 
 
 class Pin(NamedTuple):

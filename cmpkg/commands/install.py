@@ -200,7 +200,7 @@ def _from_lock(given: InstallInput) -> tuple[Context, Resolution]:
         "manifest-hash": lock.manifest_hash,
         "index-revision": lock.index_revision,
     }
-    ctx = replace(ctx, tools=tools, locked_target=choice.target, choice=choice.reason, lock=origin)
+    ctx = ctx.replace(tools=tools, locked_target=choice.target, choice=choice.reason, lock=origin)
     return ctx, resolution
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -30,6 +29,11 @@ Pairs = tuple[tuple[str, str], ...]
 DEFAULT_VERSION_REGEX = r"(\d+(?:\.\d+)+)"
 
 _SEPARATORS = re.compile(r"[-_.]+")
+_ANY = SpecifierSet()  # the shared "any version" default (never mutated)
+
+# The values are NamedTuples, not dataclasses: every resolving command imports this module,
+# and `dataclasses` (with `inspect`) plus a generated `exec` per class was a fifth of a
+# resolve's CPU (docs/benchmarks.md). Field names clash with no tuple method.
 
 
 def normalize_name(name: str) -> str:
@@ -44,8 +48,7 @@ def is_virtual(name: str) -> bool:
     return name.startswith("__")
 
 
-@dataclass(frozen=True, slots=True)
-class Dependency:
+class Dependency(NamedTuple):
     """A need of a recipe: a package by name, or a CM-style tag query (all tags must match).
 
     `when` switches the dependency on only for those variant values of the declaring recipe;
@@ -54,7 +57,7 @@ class Dependency:
 
     name: str | None
     tags: tuple[str, ...] = ()
-    specifier: SpecifierSet = field(default_factory=SpecifierSet)
+    specifier: SpecifierSet = _ANY
     variants: Pairs = ()
     when: Pairs = ()
 
@@ -70,8 +73,7 @@ class Dependency:
         return f"{target} {self.specifier}".rstrip()
 
 
-@dataclass(frozen=True, slots=True)
-class HubFile:
+class HubFile(NamedTuple):
     """Where a source lives on a Hugging Face-style hub: one file of a repository at a
     pinned revision. `gated` repositories need the user's token (cmpkg.fetch.huggingface)."""
 
@@ -81,8 +83,7 @@ class HubFile:
     gated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """One downloadable file, with its mirrors in order of preference.
 
     `sha256` and `size` are required unless the publisher gives only `md5`; `verified` says
@@ -107,8 +108,7 @@ class Source:
         return self.hub.path if self.hub is not None else self.filename
 
 
-@dataclass(frozen=True, slots=True)
-class Provide:
+class Provide(NamedTuple):
     """How a recipe is provided; which fields matter depends on `method`."""
 
     method: Method
@@ -117,7 +117,7 @@ class Provide:
     locations: tuple[str, ...] = ()
     version_args: tuple[str, ...] = ("--version",)
     version_regex: str = DEFAULT_VERSION_REGEX
-    version_range: SpecifierSet = field(default_factory=SpecifierSet)
+    version_range: SpecifierSet = _ANY
     # a detected Python module: environments that include it see the system site-packages
     system_site_packages: bool = False
     #: Files whose text holds the version (e.g. cuDNN's header), for things with no executable.
@@ -132,8 +132,7 @@ class Provide:
     must_contain: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class VariantValue:
+class VariantValue(NamedTuple):
     """One value of a variant group, with what choosing it adds."""
 
     value: str
@@ -143,8 +142,7 @@ class VariantValue:
     index_url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class VariantGroup:
+class VariantGroup(NamedTuple):
     """A CM 'variation' group: exactly one value is chosen; `default` when nothing asks."""
 
     name: str
@@ -160,8 +158,7 @@ class VariantGroup:
         return tuple(v.value for v in self.values)
 
 
-@dataclass(frozen=True, slots=True)
-class Recipe:
+class Recipe(NamedTuple):
     """One recipe file: a package at one version (a detected tool has a range instead)."""
 
     name: str

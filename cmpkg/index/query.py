@@ -13,8 +13,7 @@ Query syntax (CM's tag queries, plus names):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmpkg.index import Index
 from cmpkg.index.model import (
@@ -28,8 +27,7 @@ from cmpkg.index.model import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One package found by a search: its recipes newest first (at least one)."""
 
     name: str

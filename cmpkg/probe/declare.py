@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from cmpkg.probe.model import Origin, Target
@@ -86,7 +85,7 @@ def declare(target: Target, values: Mapping[str, str | int], source: str) -> Tar
     changes.update(_derived(target, values))
     origins = dict(target.origins)
     origins.update({key: Origin(source, probed=False) for key in changes})
-    return replace(target, **changes, origins=origins)
+    return target.with_origins(origins, **changes)
 
 
 def _derived(target: Target, values: Mapping[str, str | int]) -> dict[str, Any]:

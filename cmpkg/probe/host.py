@@ -10,8 +10,8 @@ Everything the probe reads goes through injectable callables so tests never touc
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 
 from cmpkg.errors import UsageError
 from cmpkg.probe.declare import check_consistent, coerce, declare
@@ -115,7 +115,7 @@ def _target(
         gpu_mem_mib=min((g.memory_mib for g in gpus if g.memory_mib is not None), default=None),
         gpu_count=len(gpus) or None,
         gpus=gpus,
-        origins=_origins(gpu),
+        origins=MappingProxyType(_origins(gpu)),
         sources=log,
     )
 
@@ -153,4 +153,4 @@ def apply_overrides(target: Target, overrides: Overrides, *, gpus: bool = True) 
     if problems:
         raise UsageError("bad-override", "invalid CMPKG_OVERRIDE_* value", details=problems)
     origins = {**target.origins, **{n: Origin(overrides.source(n), False) for n in values}}
-    return replace(target, origins=origins)
+    return target.with_origins(origins)

@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmpkg.errors import CmpkgError
 
 PRESENT = "1"  # the version of a name-valued presence package such as `__arch=x86_64`
 
+# NamedTuples rather than dataclasses: see cmpkg.index.model (the resolve path imports this).
 
-@dataclass(frozen=True, slots=True)
-class Gpu:
+
+class Gpu(NamedTuple):
     """One NVIDIA GPU as a source reported it."""
 
     name: str
@@ -34,16 +34,14 @@ class Gpu:
     memory_mib: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
     """Where one value of a target came from."""
 
     source: str  # "nvidia-smi", "archspec", "override CMPKG_OVERRIDE_CUDA", "profile h100-cuda12"
     probed: bool  # True: read from this machine; False: declared (override, profile, tweak)
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
     """A virtual package: a PEP 440 version and the source that established it."""
 
     version: str
@@ -51,8 +49,7 @@ class Fact:
     probed: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Feature:
+class Feature(NamedTuple):
     """A name-valued fact (arch=x86_64): encoded as the presence package `__arch=x86_64`."""
 
     value: str
@@ -60,8 +57,7 @@ class Feature:
     probed: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
+class SourceStatus(NamedTuple):
     """What one probe source did: answered, failed (with why), unavailable or skipped."""
 
     name: str
@@ -82,10 +78,10 @@ VERSION_FACTS = {
 }
 # Target field -> feature name, for the name-valued facts.
 NAME_FEATURES = {"os": "os", "arch": "arch", "distro": "distro", "microarch": "microarch"}
+_NO_ORIGINS: Mapping[str, Origin] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """A machine to resolve for: the probed host, or a declared profile.
 
     Every value that becomes a fact has an `Origin` in `origins` (keyed by field name).
@@ -119,11 +115,16 @@ class Target:
     gpu_count: int | None = None
     gpus: tuple[Gpu, ...] = ()
     requires_cuda: bool = False  # `--target cuda`: installing without CUDA is an error
-    origins: Mapping[str, Origin] = field(default_factory=dict, hash=False)
+    origins: Mapping[str, Origin] = _NO_ORIGINS  # read-only: built by `with_origins`
     sources: tuple[SourceStatus, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "origins", MappingProxyType(dict(self.origins)))
+    def __hash__(self) -> int:
+        """Every field but `origins` (a read-only mapping, as a dataclass's `hash=False`)."""
+        return hash((*self[:_ORIGINS_AT], *self[_ORIGINS_AT + 1 :]))
+
+    def with_origins(self, origins: Mapping[str, Origin], **changes: Any) -> Target:
+        """A copy with `changes`, whose origins are a read-only copy of `origins`."""
+        return self._replace(**changes, origins=MappingProxyType(dict(origins)))
 
     def wheel_tags(self) -> tuple[str, ...]:
         """The wheel platform tags: declared ones, else this interpreter's (`packaging.tags`)."""
@@ -201,6 +202,8 @@ class Target:
             ],
         }
 
+
+_ORIGINS_AT = Target._fields.index("origins")
 
 _REQUIREMENT = re.compile(r"^\s*(__[a-z0-9_]+)\s*(.*?)\s*$")
 

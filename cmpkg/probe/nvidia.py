@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmpkg.probe.model import Gpu
 
@@ -32,8 +31,7 @@ class SourceUnavailable(Exception):  # noqa: N818 - not an error: the source is 
     """The source is not on this machine (the probe logs why and asks the next one)."""
 
 
-@dataclass(frozen=True, slots=True)
-class GpuReading:
+class GpuReading(NamedTuple):
     """What one GPU source answered."""
 
     source: str
@@ -199,7 +197,7 @@ def read_nvidia_smi(
     cuda = cuda_version(), LIBCUDA_SOURCE
     if cuda[0] is None:
         cuda = parse_nvidia_smi_banner(_run([path]))[1], "nvidia-smi"
-    return replace(reading, cuda=cuda[0], cuda_source=cuda[1])
+    return reading._replace(cuda=cuda[0], cuda_source=cuda[1])
 
 
 def _run(argv: Sequence[str]) -> str:
@@ -234,8 +232,7 @@ def read_proc_driver(
     return GpuReading(source, driver, cuda, gpus, LIBCUDA_SOURCE if cuda else None)
 
 
-@dataclass(frozen=True, slots=True)
-class GpuSource:
+class GpuSource(NamedTuple):
     """One entry of the GPU source order: a name for the log and its reader."""
 
     name: str

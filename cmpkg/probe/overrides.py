@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cmpkg import envvars
 from cmpkg.errors import UsageError
@@ -29,8 +29,7 @@ _NAME = re.compile(r"[a-z][a-z0-9_.]*")
 _INT = re.compile(r"[0-9]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Overrides:
+class Overrides(NamedTuple):
     """Validated override values; None = not overridden. `no_cuda`: CMPKG_OVERRIDE_CUDA=""."""
 
     cuda: str | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +124,7 @@ def _build(data: Mapping[str, Any], name: str) -> Target:
     target = declare(base, values, source)
     gpus = _gpus(facts, target)
     origins = {**target.origins, "gpus": Origin(source, probed=False)} if gpus else target.origins
-    return replace(target, gpus=gpus, origins=origins)
+    return target.with_origins(origins, gpus=gpus)
 
 
 def _gpus(facts: Mapping[str, Any], target: Target) -> tuple[Gpu, ...]:

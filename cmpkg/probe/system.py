@@ -12,15 +12,14 @@ import platform
 import re
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # platform.machine() spellings -> the names archspec, wheels and cmpkg use.
 _ARCH_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}
 
 
-@dataclass(frozen=True, slots=True)
-class SystemReading:
+class SystemReading(NamedTuple):
     """The non-GPU facts of the host, each field None when its source could not answer."""
 
     os: str

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from cmpkg.errors import UsageError
@@ -66,7 +65,7 @@ def _base_target(name: str, probe: Callable[..., Target], dirs: Sequence[Path]) 
 
 
 def _require_cuda(target: Target) -> Target:
-    return replace(target, requires_cuda=True)
+    return target._replace(requires_cuda=True)
 
 
 def _profile_file(path: Path) -> Target:

@@ -13,16 +13,14 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmpkg import atomic
 from cmpkg.index.model import Recipe
 
 
-@dataclass(frozen=True, slots=True)
-class Detected:
+class Detected(NamedTuple):
     name: str
     path: str
     version: str
@@ -174,11 +172,10 @@ def detect(recipe: Recipe, cache: DetectCache) -> Detected | None:
 def find_interpreter(recipe: Recipe, version: str, cache: DetectCache) -> Detected | None:
     """An interpreter of `version` (major.minor) for a profile target's environment:
     `python{version}` first, then the recipe's own executables, each checked by running it."""
-    from dataclasses import replace
 
     assert recipe.provide is not None
     for exe in (f"python{version}", *recipe.provide.executables):
-        only = replace(recipe, provide=replace(recipe.provide, executables=(exe,)))
+        only = recipe._replace(provide=recipe.provide._replace(executables=(exe,)))
         found = detect(only, cache)
         if found and found.version.split(".")[:2] == version.split(".")[:2]:
             return found

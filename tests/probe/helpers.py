@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +41,8 @@ H200_SYSTEM = SystemReading(
     microarch_lineage=("icelake", "cascadelake", "x86_64_v4", "x86_64_v3", "x86_64"),
     cpu_flags=("avx2", "avx512f"),
 )
-CPU_ONLY_SYSTEM = replace(
-    H200_SYSTEM, distro="debian", distro_version="12", glibc="2.36", cpu_count=2
+CPU_ONLY_SYSTEM = H200_SYSTEM._replace(
+    distro="debian", distro_version="12", glibc="2.36", cpu_count=2
 )
 
 
