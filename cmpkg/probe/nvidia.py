@@ -11,7 +11,6 @@ imported only when NVML is actually read.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -190,6 +189,8 @@ def read_nvidia_smi(
     The CSV query cannot report the CUDA version; libcuda answers in microseconds, so the
     second `nvidia-smi` run (about 20 ms) happens only when libcuda cannot be loaded.
     """
+    import shutil  # here: a `--target cpu` probe reads no GPU source (shutil pulls bz2, lzma)
+
     path = shutil.which(executable)
     if path is None:
         raise SourceUnavailable(f"{executable} is not on PATH")

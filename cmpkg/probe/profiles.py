@@ -18,11 +18,6 @@ from cmpkg.probe.declare import KEYS, check_consistent, coerce, declare
 from cmpkg.probe.model import Gpu, Origin, Target
 from cmpkg.shipped import SHIPPED_INDEX
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
-
 SHIPPED_DIR = SHIPPED_INDEX / "targets"
 TOP_KEYS = {"name", "description", "python", "platform", "requires_cuda", "facts"}
 FACT_KEYS = (set(KEYS) - {"python", "platform"}) | {"gpu_name"}
@@ -48,6 +43,10 @@ def load_profile(path: Path) -> Target:
 
 def parse_profile(text: str, file: str, stem: str) -> Target:
     """A profile's text -> Target (pure). `stem` is the name the file gives it."""
+    if sys.version_info >= (3, 11):  # imported here: `--target cpu` reads no profile
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -120,8 +119,18 @@ def read_disk_free_mib(path: Path) -> int | None:
     """Free space at `path` or its nearest existing parent (the cache may not exist yet)."""
     for candidate in (path, *path.parents):
         if candidate.exists():
-            return shutil.disk_usage(candidate).free // (1024 * 1024)
+            return _free_bytes(candidate) // (1024 * 1024)
     return None
+
+
+def _free_bytes(path: Path) -> int:
+    """`shutil.disk_usage(path).free`, without importing shutil (and its zlib, bz2, lzma)."""
+    if hasattr(os, "statvfs"):
+        st = os.statvfs(path)
+        return st.f_bavail * st.f_frsize
+    import shutil  # pragma: no cover - Windows
+
+    return shutil.disk_usage(path).free  # pragma: no cover
 
 
 def read_microarch(cache_dir: Path | None = None) -> tuple[str | None, tuple[str, ...]]:
