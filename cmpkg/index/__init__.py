@@ -84,10 +84,14 @@ class _LazyRecipes(Mapping[str, "tuple[Recipe, ...]"]):
     """A name's recipes, parsed from their files on first look-up (see `Index`)."""
 
     def __init__(
-        self, table: Callable[[], Mapping[str, tuple[Row, ...]]], seed: Mapping[str, Recipe]
+        self,
+        table: Callable[[], Mapping[str, tuple[Row, ...]]],
+        seed: Mapping[str, Recipe],
+        cache: Path,
     ) -> None:
         self._table = table
         self._seed = seed  # recipes a rebuild has just parsed, by path: not parsed twice
+        self._cache = cache  # where recipes' documents are memoised (`index.documents`)
         self._parsed: dict[str, tuple[Recipe, ...]] = {}
 
     def __getitem__(self, name: str) -> tuple[Recipe, ...]:
@@ -97,14 +101,26 @@ class _LazyRecipes(Mapping[str, "tuple[Recipe, ...]"]):
         return found
 
     def _recipe(self, entry: Row) -> Recipe:
+        """The row's recipe: from its memoised document when there is one (the document of
+        exactly the bytes the row was compiled from: its digest names it), else parsed."""
+        from cmpkg.index import documents
         from cmpkg.index.fields import Problems
-        from cmpkg.index.load import load_recipe
+        from cmpkg.index.load import load_recipe_document, recipe_from_document
 
         seeded = self._seed.get(entry[PATH])
         if seeded is not None:
             return seeded
         problems = Problems(entry[PATH])
-        recipe = load_recipe(Path(entry[PATH]), problems)
+        document = documents.read(self._cache, entry[DIGEST])
+        if document is not None:
+            recipe = recipe_from_document(
+                document, Path(entry[PATH]), problems, digest=entry[DIGEST]
+            )
+        else:
+            found = load_recipe_document(Path(entry[PATH]), problems)
+            recipe = found[0] if found is not None else None
+            if found is not None and recipe is not None and recipe.digest == entry[DIGEST]:
+                documents.write(self._cache, entry[DIGEST], found[1])
         if recipe is None:
             raise InputError(problems.lines, hint=_HINT)
         if recipe.digest != entry[DIGEST]:
@@ -140,7 +156,8 @@ def load_index(dirs: Sequence[Path], cache: Path | None = None) -> Index:
     if cache is None:
         recipes = {n: tuple(built.parsed[r[PATH]] for r in rows) for n, rows in table().items()}
         return Index(recipes, tuple(dirs), built.compiled.revision, table)
-    return Index(_LazyRecipes(table, built.parsed), tuple(dirs), built.compiled.revision, table)
+    lazy = _LazyRecipes(table, built.parsed, cache)
+    return Index(lazy, tuple(dirs), built.compiled.revision, table)
 
 
 def _compile(dirs: Sequence[Path], cache: Path | None) -> Built:

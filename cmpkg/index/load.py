@@ -32,11 +32,16 @@ from cmpkg.index.model import (
 from cmpkg.index.requirement import check_name, parse_dependency
 from cmpkg.paths import path_problem
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
+
+def _toml() -> Any:
+    """tomllib, imported on first use: a recipe read from its memoised document needs none."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
     # Imported by name so that type checking for 3.10 needs no tomli stubs.
-    tomllib = importlib.import_module("tomli")
+    return importlib.import_module("tomli")  # pragma: no cover
+
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -46,6 +51,7 @@ _GROUP_KEYS = {"default", "description"}
 
 def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
     """Parse a TOML file; a syntax error becomes one problem with its line and column."""
+    tomllib = _toml()
     try:
         with path.open("rb") as f:
             data: dict[str, Any] = tomllib.load(f)
@@ -61,15 +67,56 @@ def read_toml(path: Path, problems: Problems) -> dict[str, Any] | None:
 
 def load_recipe(path: Path, problems: Problems) -> Recipe | None:
     """The recipe in `path`, or None after recording its problems."""
-    raw = read_toml(path, problems)
+    found = load_recipe_document(path, problems)
+    return found[0] if found is not None else None
+
+
+def load_recipe_document(path: Path, problems: Problems) -> tuple[Recipe, dict[str, Any]] | None:
+    """The recipe in `path` and the TOML document it was read from, or None after recording
+    its problems. The digest hashes the very bytes that were parsed (one read), so the
+    document can be memoised under it (`cmpkg.index.documents`)."""
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        problems.add("", f"cannot read: {error.strerror}")
+        return None
+    raw = _parse_toml(content, problems)
     if raw is None:
         return None
+    recipe = recipe_from_document(raw, path, problems, content=content)
+    return (recipe, raw) if recipe is not None else None
+
+
+def recipe_from_document(
+    raw: dict[str, Any],
+    path: Path,
+    problems: Problems,
+    *,
+    content: bytes | None = None,
+    digest: str | None = None,
+) -> Recipe | None:
+    """Check a recipe's TOML document (every problem recorded) and build its `Recipe`.
+
+    `digest` is the known digest of the file and what it ships (a memoised document's);
+    otherwise it is computed from `content`, the file's bytes."""
     before = len(problems.lines)
-    recipe = _recipe(Fields(raw, "", problems), path)
+    recipe = _recipe(Fields(raw, "", problems), path, content, digest)
     return recipe if len(problems.lines) == before else None
 
 
-def _recipe(f: Fields, path: Path) -> Recipe:
+def _parse_toml(content: bytes, problems: Problems) -> dict[str, Any] | None:
+    tomllib = _toml()
+    try:
+        data: dict[str, Any] = tomllib.loads(content.decode("utf-8"))
+        return data
+    except tomllib.TOMLDecodeError as error:
+        problems.add("", f"invalid TOML: {error}")
+    except UnicodeDecodeError as error:
+        problems.add("", f"invalid TOML: not UTF-8 text (byte {error.start})")
+    return None
+
+
+def _recipe(f: Fields, path: Path, content: bytes | None, digest: str | None) -> Recipe:
     name = _name(f)
     kind = f.str("kind", required=True)
     if kind and kind not in KINDS:
@@ -98,11 +145,15 @@ def _recipe(f: Fields, path: Path) -> Recipe:
         files=files,
         run=f.str_list("run"),
         path=path,
-        digest=_digest(path, (*files, *([provide.script] if provide and provide.script else []))),
+        digest=digest or _digest(path, content, (*files, *_shipped_script(provide))),
     )
     f.finish()
     _check_method_fields(f, recipe)
     return recipe
+
+
+def _shipped_script(provide: Provide | None) -> tuple[str, ...]:
+    return (provide.script,) if provide and provide.script else ()
 
 
 def _name(f: Fields) -> str:
@@ -424,12 +475,13 @@ def _value_python(r: Recipe) -> bool:
     return any(v.python for g in r.variants for v in g.values)
 
 
-def _digest(path: Path, files: tuple[str, ...]) -> str:
-    """sha256 over the recipe file and every file it ships, so any edit changes store keys.
+def _digest(path: Path, content: bytes | None, files: tuple[str, ...]) -> str:
+    """sha256 over the recipe file (`content`, its bytes) and every file it ships, so any edit
+    changes store keys.
 
     Unsafe paths (already reported) are skipped: nothing outside the recipe's folder is read.
     """
-    h = hashlib.sha256(path.read_bytes())
+    h = hashlib.sha256(path.read_bytes() if content is None else content)
     for rel in files:
         if _unsafe(rel) is not None:
             continue
