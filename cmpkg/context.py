@@ -36,6 +36,16 @@ class Context:
         "target",
         "tools",
     )
+    index: Index
+    target: Target
+    facts: dict[str, FactValue]
+    tools: Mapping[str, FactValue]
+    python: str | None
+    requests: tuple[Dependency, ...]
+    locked_target: Any
+    mirror: Any
+    choice: str | None
+    lock: Mapping[str, str] | None
 
     def __init__(
         self,
@@ -50,16 +60,20 @@ class Context:
         choice: str | None = None,  # why that lock target was chosen
         lock: Mapping[str, str] | None = None,  # where it came from: path, sha256, target, ...
     ) -> None:
-        self.index = index
-        self.target = target
-        self.facts = facts
-        self.tools = tools
-        self.python = python
-        self.requests = requests
-        self.locked_target = locked_target
-        self.mirror = mirror
-        self.choice = choice
-        self.lock = lock
+        set_ = object.__setattr__  # frozen: __setattr__ refuses
+        set_(self, "index", index)
+        set_(self, "target", target)
+        set_(self, "facts", facts)
+        set_(self, "tools", tools)
+        set_(self, "python", python)
+        set_(self, "requests", requests)
+        set_(self, "locked_target", locked_target)
+        set_(self, "mirror", mirror)
+        set_(self, "choice", choice)
+        set_(self, "lock", lock)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Context is frozen: cannot set {name}")
 
     def replace(self, **changes: Any) -> Context:
         """A copy with `changes` (as `dataclasses.replace`)."""

@@ -62,6 +62,13 @@ class ResolveTask:
     """
 
     __slots__ = ("backend", "facts", "index", "preference", "requests", "timeout", "tools")
+    index: Index
+    facts: Mapping[str, FactValue]
+    tools: Mapping[str, FactValue]
+    requests: tuple[Dependency, ...]
+    preference: Preference
+    backend: str
+    timeout: float | None
 
     def __init__(
         self,
@@ -73,13 +80,17 @@ class ResolveTask:
         backend: str = "auto",
         timeout: float | None = None,
     ) -> None:
-        self.index = index
-        self.facts = facts
-        self.tools = tools
-        self.requests = requests
-        self.preference = preference if preference is not None else Preference()
-        self.backend = backend
-        self.timeout = timeout
+        set_ = object.__setattr__  # frozen: __setattr__ refuses
+        set_(self, "index", index)
+        set_(self, "facts", facts)
+        set_(self, "tools", tools)
+        set_(self, "requests", requests)
+        set_(self, "preference", preference if preference is not None else Preference())
+        set_(self, "backend", backend)
+        set_(self, "timeout", timeout)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ResolveTask is frozen: cannot set {name}")
 
 
 class Pin(NamedTuple):
