@@ -12,8 +12,10 @@ Summing ranks (as conda does) rather than going lexicographically by request ord
 
 from __future__ import annotations
 
+import gc
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from solvers.backends import BackendGaveUpError, Deadline, SolveTimeoutError
@@ -54,6 +56,10 @@ OPTIMISE_SECONDS = 5.0
 # auto's pinned steps for a single requested name (see `pin_steps`): each one that has no
 # answer costs a clingo build and its proof of that; past these, libsolv bounds the search.
 PINS_TRIED = 3
+# The pinned steps' largest program (reachable candidates). clingo proved every realistic
+# benchmark request's optimum within its bound (programs of 19-8,751 candidates) and no
+# dense one's (24,000-33,000): those spent the bound and left libsolv too little time.
+PINNED_CANDIDATES = 16_000
 
 
 class SolverBugError(RuntimeError):
@@ -95,7 +101,31 @@ def solve(
     if backend not in backend_names():
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(backend_names())}")
     deadline = Deadline(timeout)
-    catalog = Catalog(problem) if catalog is None else catalog.rebind(problem)
+    with _collector_paused():
+        catalog = Catalog(problem) if catalog is None else catalog.rebind(problem)
+        return _solve(problem, backend, catalog, deadline)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while solving (restored after, if it was on).
+
+    A solve allocates many small objects (a lazy index's candidates and requirements, match
+    lists, clingo's program lines) and almost no cycles, and every allocation-triggered
+    full collection walks everything the process holds: on the 10,000-name benchmark one
+    took about 250 ms inside a request costing 400-650 ms in all (measured with
+    `gc.callbacks`). What a solve leaves behind is freed by reference counting; the rare
+    cycle waits for the first collection after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _solve(problem: Problem, backend: str, catalog: Catalog, deadline: Deadline) -> Result:
     if backend == "auto":
         return _auto(problem, catalog, deadline)
     for name in dict.fromkeys([backend, "libsolv"]):
@@ -130,11 +160,13 @@ def _auto(problem: Problem, catalog: Catalog, deadline: Deadline) -> Result:
     budget, timed_out = _budget(deadline), False
     try:
         for pins in pin_steps(catalog):
-            pinned = _optimised(problem, catalog, budget, pinned=pins)
+            pinned = _optimised(problem, catalog, budget, pinned=pins, limit=PINNED_CANDIDATES)
             if pinned is not None:
                 return pinned
     except SolveTimeoutError:  # no model in time: a pinning is not proved infeasible
         timed_out = True
+    except BackendGaveUpError:  # a program this large is libsolv's first
+        pass
     chosen = backend_class("libsolv")(refine=False).solve(catalog, deadline)
     if chosen is None:
         return _unsatisfiable(catalog, deadline, "libsolv")
@@ -164,11 +196,13 @@ def _optimised(
     budget: Deadline,
     bound: tuple[int, int] | None = None,
     pinned: frozenset[int] = frozenset(),
+    limit: int | None = None,
 ) -> Result | None:
     """clingo's optimum within `budget`: proven (`optimal=True`), or its best model when
     time ran out; None when it proved that there is no answer (under `pinned`).
-    SolveTimeoutError when time ran out before any model."""
-    optimiser = backend_class("clingo")(anytime=True, bound=bound, pinned=pinned)
+    SolveTimeoutError when time ran out before any model; BackendGaveUpError when the
+    program would hold more than `limit` candidates."""
+    optimiser = backend_class("clingo")(anytime=True, bound=bound, pinned=pinned, limit=limit)
     better = optimiser.solve(catalog, budget)
     if better is None:
         return None
@@ -197,7 +231,7 @@ def tier_one_floor(catalog: Catalog) -> frozenset[int] | None:
     this tier 1 has exactly these candidates. So if any answer contains them all, the
     optimum does, and clingo only needs the problem with those names pinned. (A bound on
     tier 2 from each dependency's cheapest match was measured too: 0-9 against optima of
-    4-36 on the realistic benchmark, too weak to prune or prove anything; docs/solvers.md.)
+    2-36 on the realistic benchmark, too weak to prune or prove anything; docs/solvers.md.)
     O(candidates of the requested names)."""
     floor = []
     for name in dict.fromkeys(r.name for r in catalog.problem.requests):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 import clingo
 
-from solvers.backends import Deadline, SolveTimeoutError
+from solvers.backends import BackendGaveUpError, Deadline, SolveTimeoutError
 from solvers.catalog import Catalog
 from solvers.model import Requirement
 
@@ -128,6 +128,7 @@ class ClingoBackend:
         anytime: bool = False,
         bound: tuple[int, int] | None = None,
         pinned: frozenset[int] = frozenset(),
+        limit: int | None = None,
     ) -> None:
         self.anytime = anytime
         # auto passes (tier 1, tier 2) of libsolv's answer: an optimum costs no more, so the
@@ -136,12 +137,15 @@ class ClingoBackend:
         # auto passes one candidate per requested name (`solvers.solve.tier_one_floor`): the
         # program then holds no other candidate of those names, nor what only they reach.
         self.pinned = pinned
+        self.limit = limit  # more reachable candidates than this: BackendGaveUpError
         self.proven = False  # set by solve: True when clingo finished (optimum proven)
 
     def solve(self, catalog: Catalog, deadline: Deadline) -> list[int] | None:
         # usc (core-guided) proved optima faster than bb (model-guided) in our measurements.
         ctl = clingo.Control(["--opt-mode=opt", "--opt-strategy=usc", "--warn=none"])
         cids = catalog.reachable(catalog.problem.requests, deadline.check, self._excluded(catalog))
+        if self.limit is not None and len(cids) > self.limit:
+            raise BackendGaveUpError(f"{len(cids)} candidates, more than {self.limit}")
         program = _Program(catalog, cids, deadline)
         ctl.add("base", [], program.text())  # aspif: parsed, not grounded from rules
         deadline.check()

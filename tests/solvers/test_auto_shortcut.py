@@ -7,6 +7,8 @@ test_backends_agree_with_brute_force.)"""
 
 from __future__ import annotations
 
+import gc
+import importlib
 from typing import Any
 
 from solvers import load_problem, solve
@@ -15,6 +17,8 @@ from solvers.backends.libsolv_backend import LibsolvBackend
 from solvers.catalog import Catalog
 from solvers.solve import certainly_optimal, pin_steps, tier_one_floor
 from solvers.verify import needed
+
+solve_module = importlib.import_module("solvers.solve")  # `solvers.solve` is also the function
 
 
 def _versions(pins: Any) -> dict[str, str]:
@@ -129,3 +133,30 @@ def test_the_floor_is_each_requested_names_cheapest_allowed_candidate() -> None:
     provided = dict(GREEDY_TRAP["packages"])
     provided["z"] = [{"version": "1", "provides": [["c", "9"]]}]
     assert tier_one_floor(Catalog(load_problem({**base, "packages": provided}))) is None
+
+
+def test_a_pinned_program_over_the_limit_is_left_to_libsolv(monkeypatch: Any) -> None:
+    """Past PINNED_CANDIDATES the pinned step gives up before building: libsolv's pool is
+    made (it is not, under the limit) and clingo optimises within its answer's cost."""
+    problem = load_problem(GREEDY_TRAP)
+    catalog = Catalog(problem)
+    assert solve(problem, "auto", catalog=catalog).optimal and "libsolv" not in catalog.cache
+    monkeypatch.setattr(solve_module, "PINNED_CANDIDATES", 2)
+    catalog = Catalog(problem)
+    result = solve(problem, "auto", catalog=catalog)
+    assert "libsolv" in catalog.cache
+    assert result.backend == "clingo" and result.optimal
+    assert _versions(result.pins) == {"a": "1", "b": "1", "c": "5"}
+
+
+def test_a_solve_pauses_the_collector_and_restores_it() -> None:
+    problem = load_problem(GREEDY_TRAP)
+    assert gc.isenabled()
+    solve(problem, "auto")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        solve(problem, "auto")
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
