@@ -22,6 +22,8 @@ from typing import Any, NamedTuple
 from cmpkg import envvars
 from cmpkg.errors import InputError
 
+_HINT = "fix the config file (or point CMPKG_CONFIG elsewhere); its keys are in docs/cli.md"
+
 
 class Config(NamedTuple):
     """Not a dataclass: the no-op install imports this module, and `dataclasses` costs it
@@ -65,7 +67,7 @@ def load() -> Config:
     problems = Problems(path)
     raw = read_toml(path, problems)
     if raw is None:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     fields = Fields(raw, "", problems)
     caches, keys = cache_tables(fields)
     config = Config(
@@ -77,7 +79,7 @@ def load() -> Config:
     )
     fields.finish()
     if problems.lines:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     return config
 
 

@@ -67,4 +67,13 @@ class InputError(UsageError):
     def __init__(self, problems: Sequence[str], *, hint: str | None = None) -> None:
         count = len(problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__("invalid-input", f"{count} {noun} found", hint=hint, details=problems)
+        # The message names the file when the problems are all in one, so the error line
+        # alone says where to look; every raiser should pass a hint saying how to fix it.
+        files = {line.partition(": ")[0] for line in problems}
+        where = f" in {files.pop()}" if len(files) == 1 else ""
+        super().__init__(
+            "invalid-input",
+            f"{count} {noun} found{where}",
+            hint=hint or "fix the keys named above",
+            details=problems,
+        )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "cmpkg.toml"
 LOCKFILE = "cmpkg.lock"
+_HINT = "fix cmpkg.toml; its keys are in docs/lockfile.md (`cmpkg init` writes a valid one)"
 #: Top-level tables other modules read (`[sweep]`: cmpkg.sweep.spec, `[submission]`:
 #: cmpkg.submission.manifest, `[[cache]]` and `[trust]`: cmpkg.cache.settings); kept by `save`.
 OTHER_TABLES = ("sweep", "submission", "cache", "trust")
@@ -143,12 +144,12 @@ def load(path: Path) -> Project:
     problems = Problems(path)
     raw = read_toml(path, problems)
     if raw is None:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     top = Fields(raw, "", problems)
     project = top.sub("project", required=True)
     top.finish(lambda key: key in OTHER_TABLES)
     if project is None:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     manifest = Project(
         path=path,
         name=project.str("name", path.parent.name),
@@ -158,7 +159,7 @@ def load(path: Path) -> Project:
     )
     project.finish()
     if problems.lines:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     return manifest
 
 

@@ -18,6 +18,8 @@ from cmpkg.cache import signing
 from cmpkg.cache.url import CacheUrl, parse_url
 from cmpkg.errors import InputError
 
+_HINT = "fix the [[cache]] and [trust] tables; their keys are in docs/cache.md"
+
 
 @dataclass(frozen=True)
 class CacheSettings:
@@ -54,12 +56,12 @@ def read_tables(path: Path) -> tuple[list[str], list[str]]:
     problems = Problems(path)
     raw = read_toml(path, problems)
     if raw is None:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     fields = Fields(raw, "", problems)
     from cmpkg.config import cache_tables
 
     urls, keys = cache_tables(fields)
     fields.finish(lambda _key: True)  # the rest of cmpkg.toml is cmpkg.project's
     if problems.lines:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     return urls, keys

@@ -22,6 +22,9 @@ SHIPPED_DIR = SHIPPED_INDEX / "targets"
 TOP_KEYS = {"name", "description", "python", "platform", "requires_cuda", "facts"}
 FACT_KEYS = (set(KEYS) - {"python", "platform"}) | {"gpu_name"}
 REQUIRED_FACTS = ("os", "arch")
+_HINT = (
+    "fix the profile; its keys are in docs/targets.md (`cmpkg target list` lists the shipped ones)"
+)
 
 
 def profile_paths(dirs: Sequence[Path] = (SHIPPED_DIR,)) -> dict[str, Path]:
@@ -37,7 +40,7 @@ def load_profile(path: Path) -> Target:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise InputError([f"{path}: cannot read: {error.strerror}"]) from None
+        raise InputError([f"{path}: cannot read: {error.strerror}"], hint=_HINT) from None
     return parse_profile(text, str(path), path.stem)
 
 
@@ -50,14 +53,14 @@ def parse_profile(text: str, file: str, stem: str) -> Target:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InputError([f"{file}: invalid TOML: {error}"]) from None
+        raise InputError([f"{file}: invalid TOML: {error}"], hint=_HINT) from None
     problems = [f"{file}: {p}" for p in _problems(data, stem)]
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, hint=_HINT)
     target = _build(data, stem)
     problems = [f"{file}: facts.{p}" for p in check_consistent(target)]
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, hint=_HINT)
     return target
 
 

@@ -35,6 +35,7 @@ PLACEHOLDER = "(placeholder)"
 DIVISIONS = ("closed", "open")
 CATEGORIES = ("edge", "datacenter", "datacenter,edge")
 SCENARIOS = ("SingleStream", "MultiStream", "Offline", "Server")
+_HINT = "fix cmpkg.toml; the [submission] table's keys are in docs/submission.md"
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,12 @@ def load(path: Path) -> Submission | None:
     problems = Problems(path)
     raw = read_toml(path, problems)
     if raw is None:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     if TABLE not in raw:
         return None
     found = parse(path, Fields(raw, "", problems).sub(TABLE), problems)
     if problems.lines or found is None:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     return found
 
 

@@ -35,6 +35,7 @@ from cmpkg.index.load import read_toml
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 #: Keys an exclusion may match besides variant groups.
 CELL_KEYS = ("benchmark", "scenario", "target")
+_HINT = "fix cmpkg.toml; the [sweep] table's keys are in docs/sweeps.md"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def load(manifest_path: Path) -> SweepSpec:
     problems = Problems(manifest_path)
     raw = read_toml(manifest_path, problems)
     if raw is None:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     table = raw.get("sweep")
     if table is None:
         raise UsageError(
@@ -94,7 +95,7 @@ def load(manifest_path: Path) -> SweepSpec:
         problems.add("sweep", "expected a table")
     spec = _read(fields, manifest_path.parent, project if isinstance(project, dict) else {})
     if problems.lines:
-        raise InputError(problems.lines)
+        raise InputError(problems.lines, hint=_HINT)
     return spec
 
 

@@ -55,7 +55,7 @@ def test_check_three_mistakes_in_process(
             f"{path}: variants.device.default: 'tpu' is not one of the values (cpu)",
         ]
     )
-    assert "error: 3 problems found [invalid-input]" in err
+    assert f"error: 3 problems found in {path} [invalid-input]" in err
     assert "hint:" in err
 
 
