@@ -1,4 +1,4 @@
-"""Hermetic defaults for every test: no user config, no inherited overrides or mirrors."""
+"""Hermetic defaults for every test: no user config or home, no inherited overrides or mirrors."""
 
 from __future__ import annotations
 
@@ -30,8 +30,11 @@ def _isolated_environment(
     for name in list(os.environ):
         if name.startswith("CMPKG_"):
             monkeypatch.delenv(name)
-    missing = Path(tmp_path_factory.getbasetemp()) / "no-user-config.toml"
-    monkeypatch.setenv("CMPKG_CONFIG", str(missing))
+    base = Path(tmp_path_factory.getbasetemp())
+    monkeypatch.setenv("CMPKG_CONFIG", str(base / "no-user-config.toml"))
+    # A test that names no home of its own must not write into the user's (the default,
+    # ~/.cache/cmpkg): it gets one home for the run, warm across tests as the user's is.
+    monkeypatch.setenv("CMPKG_HOME", str(base / "default-home"))
     from cmpkg import config
 
     config.load.cache_clear()
