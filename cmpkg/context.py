@@ -138,12 +138,12 @@ def load(
     requests: Sequence[str] = (),
 ) -> Context:
     """`mirror` (an opened `cmpkg.mirror.Mirror`) replaces the shipped index by its snapshot."""
-    from cmpkg.index import load_active_index, load_index
+    from cmpkg.index import compiled, load_active_index, load_index
 
     if mirror is not None:
-        index = load_index([*mirror.index_dirs(), *index_dirs], home / "index-v1")
+        index = load_index([*mirror.index_dirs(), *index_dirs], home / compiled.CACHE_DIR)
     else:
-        index = load_active_index(list(index_dirs), home / "index-v1")
+        index = load_active_index(list(index_dirs), home / compiled.CACHE_DIR)
     return for_target(index, target_spec, home, requests, mirror)
 
 

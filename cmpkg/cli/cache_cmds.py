@@ -262,16 +262,20 @@ def _verify_json(result: Any) -> dict[str, Any]:
 
 
 def _gc(args: argparse.Namespace) -> int:
-    from cmpkg import console
+    from cmpkg import config, console
+    from cmpkg.index import compiled, documents
 
     result = _store().gc(dry_run=args.dry_run)
+    unused = documents.prune(config.home() / compiled.CACHE_DIR, dry_run=args.dry_run)
+    swept = [*result.swept, *(path for path, _ in unused)]
+    freed = result.freed_bytes + sum(size for _, size in unused)
     if args.json:
         console.print_json(
             {
                 "removed": list(result.removed),
                 "in_use": list(result.in_use),
-                "swept": [str(p) for p in result.swept],
-                "freed_bytes": result.freed_bytes,
+                "swept": [str(p) for p in swept],
+                "freed_bytes": freed,
                 "dry_run": result.dry_run,
             }
         )
@@ -282,8 +286,7 @@ def _gc(args: argparse.Namespace) -> int:
     for key in result.in_use:
         console.message("warning", f"kept {key[:12]}: in use by a running process")
     console.info(
-        f"{verb} {len(result.removed)} entries and {len(result.swept)} leftovers, "
-        f"{_human(result.freed_bytes)}"
+        f"{verb} {len(result.removed)} entries and {len(swept)} leftovers, {_human(freed)}"
     )
     return 0
 

@@ -392,7 +392,7 @@ def _remember(
     # The installed environment's promise: only what it runs is checked; a tool environment
     # is checked by the full path before any build uses it (docs/design.md).
     entries = [str(store.entry_path(k)) for k in done.plan.runtime_keys()]
-    index_base = home() / "index-v1" / compiled.cache_key(ctx.index.dirs)
+    index_base = home() / compiled.CACHE_DIR / compiled.cache_key(ctx.index.dirs)
     shown = fast_path.Answer(
         done.env, done.target, keys, len(done.plan.steps), done.runnable, done.choice, done.apps
     )

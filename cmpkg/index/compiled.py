@@ -44,6 +44,8 @@ from cmpkg.index.table import Row, Summary
 FORMAT = 1  # bump when any cached shape changes
 RACY_NS = 2_000_000_000  # timestamps are coarse (jiffies): within this, trust content only
 SKIP_DIRS = frozenset({"__pycache__"})
+CACHE_DIR = "index-v1"  # under $CMPKG_HOME: every stack's compiled files and the documents
+SUFFIXES = (".scan", ".table", ".detail")  # the files of one stack: `<cache>/<key><suffix>`
 
 Stat = tuple[int, int]
 Table = dict[str, tuple[Row, ...]]

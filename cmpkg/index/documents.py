@@ -8,6 +8,9 @@ that is a content hash is never stale: an edited recipe has another digest, and 
 document is simply not asked for. Only the parse is skipped: every check of the recipe runs
 on the memoised document as on a freshly parsed one, so the same problems are found.
 
+Nothing removes a document when its recipe changes: `cmpkg cache gc` calls `prune`, which
+drops the documents and compiled stacks nothing can ask for any more.
+
 Files are `marshal`led (as the compiled cache's: `compiled.read` refuses another format or
 cmpkg version) and written atomically; an unreadable or damaged one is a miss, and a
 document that marshal cannot hold (a TOML date) is not memoised.
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cmpkg.index import compiled
+from cmpkg.index.table import DIGEST
 
 DIRECTORY = "docs"
 
@@ -45,3 +49,47 @@ def write(cache: Path, digest: str, document: dict[str, Any]) -> None:
     # A value marshal cannot store (a TOML date) raises ValueError: parsed every time instead.
     with contextlib.suppress(ValueError):
         compiled.write(path_of(cache, digest), digest, document)
+
+
+def prune(cache: Path, *, dry_run: bool = False) -> list[tuple[Path, int]]:
+    """The files of `cache` (`$CMPKG_HOME/index-v1`) that nothing can ask for any more, with
+    their sizes, removed unless `dry_run`: each compiled stack (`cache/<key>.*`) that cmpkg
+    cannot read (another cmpkg version or format) or whose directories and files are all
+    gone, then each document no remaining stack's table names. Safe beside running
+    commands: a removed file is only a cache miss (parsed again, and written again)."""
+    if not cache.is_dir():
+        return []
+    removed: list[Path] = []
+    digests: set[str] = set()
+    for scan in sorted(cache.glob("*.scan")):
+        found = compiled.read(scan)
+        if found is None or not _exists(found):
+            removed += [p for p in map(scan.with_suffix, compiled.SUFFIXES) if p.exists()]
+            continue
+        table = compiled.read(scan.with_suffix(".table"))
+        if table is not None and isinstance(table[1], dict):
+            digests.update(row[DIGEST] for rows in table[1].values() for row in rows)
+    docs = cache / DIRECTORY
+    if docs.is_dir():
+        removed += sorted(p for p in docs.iterdir() if p.name not in digests)
+    sized = [(path, _size(path)) for path in removed]
+    if not dry_run:
+        for path in removed:
+            path.unlink(missing_ok=True)
+    return sized
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _exists(scan: tuple[Any, ...]) -> bool:
+    """Whether any directory or file of a `.scan` still exists (the first usually does)."""
+    try:
+        dirs, files = scan[1][0], scan[1][2]
+    except (IndexError, TypeError):
+        return False
+    return any(map(os.path.lexists, [*dirs, *files]))

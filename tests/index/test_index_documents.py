@@ -105,3 +105,52 @@ def test_a_document_marshal_cannot_hold_is_not_memoised(
     documents.write(cache, "d" * 64, {"when": __import__("datetime").date(2026, 1, 1)})
     assert not documents.path_of(cache, "d" * 64).exists()
     assert marshal.loads(memo.read_bytes())  # the real one is intact
+
+
+def test_prune_keeps_what_a_stack_can_ask_for_and_drops_the_rest(
+    write_recipe: WriteRecipe, index_dir: Path, cache: Path, tmp_path: Path
+) -> None:
+    """A recipe's old document, and a stack whose directory is gone, are dropped; the live
+    stack and its current document stay and still answer."""
+    write_recipe("foo.toml", extra='tags = ["one"]')
+    gone = tmp_path / "gone"
+    write_recipe("bar.toml", root=gone, name="bar")
+    age(index_dir)
+    age(gone)
+    _memoised(index_dir, cache, "foo")
+    _memoised(gone, cache, "bar")
+    old_documents = set((cache / documents.DIRECTORY).iterdir())
+    write_recipe("foo.toml", extra='tags = ["three"]')  # another size
+    age(index_dir)
+    _memoised(index_dir, cache, "foo")  # a second document for foo
+    (current,) = set((cache / documents.DIRECTORY).iterdir()) - old_documents
+    for path in gone.rglob("*.toml"):
+        path.unlink()
+    gone.rmdir()
+    stacks = {p.stem for p in cache.glob("*.scan")}
+    assert len(stacks) == 2
+
+    dropped = [path for path, _ in documents.prune(cache, dry_run=True)]
+    assert all(path.exists() for path in dropped)  # a dry run removes nothing
+    assert [path for path, _ in documents.prune(cache)] == dropped
+    assert sorted(p.name for p in (cache / documents.DIRECTORY).iterdir()) == [current.name]
+    (live,) = {p.stem for p in cache.glob("*.scan")}
+    assert sorted(p.name for p in cache.iterdir() if p.is_file()) == [
+        f"{live}.detail",
+        f"{live}.scan",
+        f"{live}.table",
+    ]
+    assert {p.name for p in dropped} == {p.name for p in old_documents} | {
+        f"{stem}{suffix}" for stem in stacks - {live} for suffix in (".scan", ".table", ".detail")
+    }
+    assert load_index([index_dir], cache).get("foo")[0].tags == ("three",)
+    assert documents.read(cache, current.name) is not None
+
+
+def test_prune_drops_a_stack_another_cmpkg_version_wrote(cache: Path) -> None:
+    cache.mkdir()
+    foreign = cache / "0123456789abcdef0123456789abcdef.scan"
+    foreign.write_bytes(marshal.dumps((1, "0.0.0-other", "token")))
+    size = foreign.stat().st_size
+    assert documents.prune(cache) == [(foreign, size)]
+    assert not foreign.exists()

@@ -119,3 +119,27 @@ def test_rm_of_an_entry_an_environment_uses_is_refused(
     assert code == 0 and "environment app is now broken" in err
     assert store.get(alpha) is None
     assert store.root_records()["env-app"].broken == (alpha,)
+
+
+def test_gc_sweeps_the_compiled_index_nothing_can_ask_for(
+    store: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An index directory that is gone leaves its compiled stack behind until `cache gc`."""
+    from cmpkg.index import load_index
+    from tests.index.recipes import recipe_text
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (gone / "foo.toml").write_text(recipe_text())
+    cache = tmp_path / "home" / "index-v1"
+    load_index([gone], cache)
+    stack = sorted(cache.glob("*.*"))
+    assert [p.suffix for p in stack] == [".detail", ".scan", ".table"]
+    (gone / "foo.toml").unlink()
+    gone.rmdir()
+    code, out, _ = run(capsys, "cache", "gc", "--dry-run", "--json")
+    assert code == 0 and sorted(json.loads(out)["swept"]) == [str(p) for p in stack]
+    assert all(p.exists() for p in stack)
+    code, _, err = run(capsys, "cache", "gc")
+    assert code == 0 and "3 leftovers" in err
+    assert not any(p.exists() for p in stack)
