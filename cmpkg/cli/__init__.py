@@ -93,12 +93,14 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.N
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    direct = _direct_run(argv)
+    direct = _direct_run(argv) or _direct_noop(argv)
     if direct is not None:
         return _dispatch(direct, argv, as_json=False)
-    answered = _direct_noop(argv)
-    if answered is not None:
-        return answered
+    return _parsed(argv)
+
+
+def _parsed(argv: list[str]) -> int:
+    """The command line through the parser, then its handler."""
     parser, args = parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
@@ -124,18 +126,24 @@ def _direct_run(argv: list[str]) -> Callable[[], int] | None:
     return lambda: run_app(name, rest)
 
 
-def _direct_noop(argv: list[str]) -> int | None:
-    """A no-op `cmpkg install` answered before any parser is built (`install_cmds.direct_noop`
-    says which command lines); None to take the parser's path. Any error here is a miss:
-    the full path meets it again and reports it as every install does."""
+def _direct_noop(argv: list[str]) -> Callable[[], int] | None:
+    """`cmpkg install ...`: first the no-op's answer from its record, before any parser is
+    built (`install_cmds.direct_noop` says which command lines it reads), else the parser's
+    path. An error while looking is a miss: the full path meets it again and reports it as
+    every install does."""
     if argv[:1] != ["install"]:
         return None
-    from cmpkg.cli.install_cmds import direct_noop
 
-    try:
-        return direct_noop(argv)
-    except (CmpkgError, OSError):
-        return None
+    def answer() -> int:
+        from cmpkg.cli.install_cmds import direct_noop
+
+        try:
+            answered = direct_noop(argv)
+        except (CmpkgError, OSError):
+            answered = None
+        return _parsed(argv) if answered is None else answered
+
+    return answer
 
 
 def _dispatch(handler: Callable[[], int | None], argv: list[str], *, as_json: bool) -> int:
