@@ -16,7 +16,10 @@ table's anchor (its first row). Tables:
 * run: the app's `--help` run directly in its environment (anchor; the environment as
   `cmpkg env mlperf-resnet50 --export json` gives it), through `cmpkg run`, and `python -c
   pass` in cmpkg's interpreter, with the difference of the medians and of the minimums in
-  ms (the goal: <= 40 ms) and the part of it that is not starting cmpkg's interpreter.
+  ms (the goal: <= 40 ms) and the part of it that is not starting cmpkg's interpreter;
+  then `python -c pass` as the app, directly and through `cmpkg run` of the same
+  environment (a record `bench-run-probe` written into the home for the run, then
+  removed), whose difference is cmpkg's part without the app's noise.
 
 Needs `mlperf-resnet50` installed for `--target cpu` in `--home` (CMPKG_HOME; default: the
 current one). Each stacked size is run once before timing, so its resolution memo and
@@ -32,6 +35,7 @@ installed as a user installs it (`uv pip install .`) has no such hook.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -39,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -178,7 +183,10 @@ def main() -> int:
 def run_overhead(py: str, env: dict[str, str], repeat: int) -> str:
     """The run table, and what `cmpkg run` adds to the app's own start; the anchor is the
     app run directly, and `python -c pass` (cmpkg's interpreter) shows how much of the
-    difference is only starting a second Python."""
+    difference is only starting a second Python. The app's start varies by tens of ms on
+    a loaded machine, so the same environment is also run with `python -c pass` as its
+    app (a copy of its record under another name, removed afterwards): the difference of
+    those two rows is cmpkg's part alone."""
     done = subprocess.run(
         [py, "-m", "cmpkg", "env", "mlperf-resnet50", "--export", "json"],
         env=env,
@@ -195,30 +203,66 @@ def run_overhead(py: str, env: dict[str, str], repeat: int) -> str:
         (
             "python -m mlperf_resnet50 --help (directly)",
             ["python", "-m", "mlperf_resnet50", "--help"],
+            app_env,
         ),
         (
             "cmpkg run mlperf-resnet50 -- --help",
             [py, "-m", "cmpkg", "run", "mlperf-resnet50", "--", "--help"],
+            env,
         ),
-        ("python -c pass (cmpkg's interpreter)", [py, "-c", "pass"]),
+        ("python -c pass (cmpkg's interpreter)", [py, "-c", "pass"], env),
+        ("python -c pass (directly in the environment)", ["python", "-c", "pass"], app_env),
+        (
+            f"cmpkg run {PROBE} (app: python -c pass)",
+            [py, "-m", "cmpkg", "run", PROBE],
+            env,
+        ),
     ]
-    times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label, _ in rows}
-    for round_ in range(repeat + 1):
-        for (label, argv), use in zip(rows, (app_env, env, env), strict=True):
-            cpu, wall = run(argv, use)
-            if round_:
-                times[label][0].append(cpu)
-                times[label][1].append(wall)
-    (d_cpu, d_wall), (t_cpu, t_wall), (p_cpu, _) = times.values()
-    extra = [
-        f"{1000 * (statistics.median(t) - statistics.median(d)):.0f} ms median / "
-        f"{1000 * (min(t) - min(d)):.0f} ms min"
-        for t, d in ((t_cpu, d_cpu), (t_wall, d_wall))
-    ]
+    times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label, *_ in rows}
+    with probe_record(py, env):
+        for round_ in range(repeat + 1):
+            for label, argv, use in rows:
+                cpu, wall = run(argv, use)
+                if round_:
+                    times[label][0].append(cpu)
+                    times[label][1].append(wall)
+    (d_cpu, d_wall), (t_cpu, t_wall), (p_cpu, _), (e_cpu, e_wall), (r_cpu, r_wall) = times.values()
+    note = f"\n\n`cmpkg run` overhead: CPU {_less(t_cpu, d_cpu)}, wall {_less(t_wall, d_wall)}"
     own = 1000 * (statistics.median(t_cpu) - statistics.median(d_cpu) - statistics.median(p_cpu))
-    note = f"\n\n`cmpkg run` overhead: CPU {extra[0]}, wall {extra[1]}"
     note += f"; CPU beyond starting its interpreter: {own:.0f} ms median"
+    note += f"\n\nwith `python -c pass` as the app: CPU {_less(r_cpu, e_cpu)}, wall"
+    note += f" {_less(r_wall, e_wall)}"
     return table("Run", times, repeat) + note
+
+
+PROBE = "bench-run-probe"
+
+
+def _less(values: list[float], anchor: list[float]) -> str:
+    median = statistics.median(values) - statistics.median(anchor)
+    return f"{1000 * median:.0f} ms median / {1000 * (min(values) - min(anchor)):.0f} ms min"
+
+
+@contextlib.contextmanager
+def probe_record(py: str, env: dict[str, str]) -> Iterator[None]:
+    """`envs/bench-run-probe.json` in the home: mlperf-resnet50's record (the same entries to
+    check, the same variables) with `python -c pass` as its run command."""
+    done = subprocess.run(
+        [py, "-c", "from cmpkg.config import home; print(home())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    envs = Path(done.stdout.strip()) / "envs"
+    record = json.loads((envs / "mlperf-resnet50.json").read_text())
+    record.update(name=PROBE, run=["python", "-c", "pass"], apps={})
+    path = envs / f"{PROBE}.json"
+    path.write_text(json.dumps(record))
+    try:
+        yield
+    finally:
+        path.unlink()
 
 
 if __name__ == "__main__":
