@@ -138,10 +138,13 @@ def _direct_noop(argv: list[str]) -> Callable[[], int] | None:
         from cmpkg.cli.install_cmds import direct_noop
 
         try:
-            answered = direct_noop(argv)
+            show = direct_noop(argv)
         except (CmpkgError, OSError):
-            answered = None
-        return _parsed(argv) if answered is None else answered
+            show = None  # looking failed: a miss (printing the answer is not in here)
+        if show is None:
+            return _parsed(argv)
+        show()
+        return 0
 
     return answer
 

@@ -11,6 +11,7 @@ from cmpkg.cli.common import add_resolve_options, add_wheel_options, sources
 
 if TYPE_CHECKING:  # annotations only: `direct_noop` runs before any parser is built
     import argparse
+    from collections.abc import Callable
 
 
 def register(subparsers: Any) -> None:
@@ -121,11 +122,12 @@ def _install(args: argparse.Namespace) -> int:
     return 0
 
 
-def direct_noop(argv: list[str]) -> int | None:
-    """`cmpkg install [REQ...] [--target T] [--json]` answered from its no-op record before
-    any parser is built (building argparse's install parser costs more than the rest of
-    the no-op's checks but the stat of the entries: docs/benchmarks.md, issue #14); None
-    when this is not that shape or the record does not answer, and the parser decides.
+def direct_noop(argv: list[str]) -> Callable[[], None] | None:
+    """`cmpkg install [REQ...] [OPTIONS]` answered from its no-op record before any parser
+    is built (building argparse's install parser costs more than the rest of the no-op's
+    checks but the stat of the entries: docs/benchmarks.md, issue #14): what prints the
+    recorded answer, when the record still holds; None when this is not a command line it
+    reads (`_plain_install`) or the record does not answer, and the parser decides.
 
     Sound by construction: the record is named by the exact words (`noop.pending`), so it
     can only have been written by a full install of this very command line; what is read
@@ -135,7 +137,7 @@ def direct_noop(argv: list[str]) -> int | None:
     if shape is None:
         return None
     target, as_json = shape
-    from cmpkg.commands.noop import pending
+    from cmpkg.commands.noop import answer, pending
 
     noop = pending(
         argv,
@@ -146,9 +148,10 @@ def direct_noop(argv: list[str]) -> int | None:
         start=str(Path.cwd()),
         environ=os.environ,
     )
-    if noop is None or not _answer_noop(noop, as_json=as_json, started=started):
+    found = None if noop is None else answer(noop)
+    if found is None:
         return None
-    return 0
+    return lambda: _show_noop(as_json, found, time.monotonic() - started)
 
 
 #: The install options `direct_noop` reads past, by what follows them: a value, or nothing.
