@@ -220,7 +220,12 @@ def _app_view(record: EnvRecord, name: str) -> EnvRecord:
 def remove(home: Path, name: str) -> None:
     path = record_path(home, name)
     if not path.exists():
-        raise UsageError("no-such-env", f"no environment named {name!r}")
+        known = ", ".join(list_names(home)) or "none yet"
+        raise UsageError(
+            "no-such-env",
+            f"no environment named {name!r} (installed: {known})",
+            hint="`cmpkg env list` names every environment",
+        )
     path.unlink()
 
 

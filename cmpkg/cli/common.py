@@ -44,10 +44,17 @@ def add_mirror_options(parser: Any) -> None:
     )
 
 
+# The names of solvers.solve.backend_names(), spelled out so that building the parser
+# imports no solver (a test keeps the two equal).
+BACKENDS = ("auto", "libsolv", "clingo", "resolvelib")
+
+
 def add_backend_option(parser: Any) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
+        choices=BACKENDS,
+        metavar="BACKEND",
         help="solver backend: auto (default), libsolv, clingo or resolvelib",
     )
 

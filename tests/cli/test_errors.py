@@ -47,6 +47,9 @@ BAD_INPUTS: list[tuple[list[str], int, str]] = [
     (["install", "--locked", "numpy"], 2, "error: --locked and --frozen install the lock's"),
     (["install", "numpy", "--with", "bad"], 2, "error: --with bad: expected NAME.path=DIR"),
     (["env", "rm", "a", "b"], 2, "error: expected `cmpkg env list`"),
+    (["env", "rm", "nosuch"], 2, "error: no environment named 'nosuch' (installed: none yet)"),
+    (["resolve", "numpy", "--backend", "nosuch"], 2, "error: argument --backend: invalid choice"),
+    (["install", "--dry-run", "numpy", "--backend", "x"], 2, "error: argument --backend: invalid"),
     (
         ["install", "numpy", "--target", "cpu-x86_64:python=3.99"],
         1,
@@ -148,3 +151,10 @@ def test_an_unexpected_exception_is_an_internal_error_with_a_log(
     assert "Traceback" in text and "the probe fell over" in text
     assert "command: cmpkg resolve x --mirror https://***@h.example/m" in text
     assert "s3cret" not in text  # no credential is written anywhere
+
+
+def test_the_backend_choices_are_the_solver_library_s() -> None:
+    from cmpkg.cli.common import BACKENDS
+    from solvers.solve import backend_names
+
+    assert sorted(BACKENDS) == sorted(backend_names())
