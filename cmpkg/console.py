@@ -15,8 +15,9 @@ _STYLES = {"error": "1;31", "warning": "1;33", "hint": "36", "bold": "1", "dim":
 
 
 def use_colour(stream: IO[str]) -> bool:
-    """Colour only for a TTY, never with NO_COLOR (https://no-color.org) or TERM=dumb."""
-    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+    """Colour only for a TTY, never with NO_COLOR (https://no-color.org: set and not empty,
+    so `NO_COLOR=` leaves colour on) or TERM=dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return stream.isatty()
 
