@@ -23,11 +23,13 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=_list)
     info = sub.add_parser("info", help="show one entry")
-    info.add_argument("key", help="store key or unique prefix")
+    info.add_argument("key", metavar="KEY", help="store key or unique prefix")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=_info)
     verify = sub.add_parser("verify", help="check entries against their file manifests")
-    verify.add_argument("key", nargs="?", help="store key or unique prefix (default: all)")
+    verify.add_argument(
+        "key", nargs="?", metavar="KEY", help="store key or unique prefix (default: all)"
+    )
     verify.add_argument("--json", action="store_true", help="print JSON")
     verify.set_defaults(handler=_verify)
     gc = sub.add_parser("gc", help="remove unreferenced entries and dead leftovers")
@@ -35,7 +37,7 @@ def register(subparsers: Any) -> None:
     gc.add_argument("--json", action="store_true", help="print JSON")
     gc.set_defaults(handler=_gc)
     rm = sub.add_parser("rm", help="remove one entry (refused while an environment uses it)")
-    rm.add_argument("key", help="store key or unique prefix")
+    rm.add_argument("key", metavar="KEY", help="store key or unique prefix")
     rm.add_argument(
         "--force", action="store_true", help="remove it anyway; its environments become broken"
     )

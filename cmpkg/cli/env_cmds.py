@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
     env.set_defaults(handler=_env)
 
     shell = subparsers.add_parser("shell", help="start $SHELL inside an environment")
-    shell.add_argument("name")
+    shell.add_argument("name", metavar="NAME")
     shell.set_defaults(handler=_shell)
 
 

@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
     resolve.set_defaults(handler=_resolve)
 
     why = subparsers.add_parser("why", help="show why a package is part of a resolution")
-    why.add_argument("name")
+    why.add_argument("name", metavar="NAME")
     why.add_argument("requests", nargs="+", metavar="REQ")
     add_resolve_options(why)
     why.set_defaults(handler=_why)

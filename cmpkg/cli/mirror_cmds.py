@@ -19,9 +19,9 @@ def register(subparsers: Any) -> None:
     sub = mirror.add_subparsers(dest="mirror_command", metavar="COMMAND")
 
     create = sub.add_parser("create", help="write everything a lock needs into DIR")
-    create.add_argument("dir", type=Path)
+    create.add_argument("dir", type=Path, metavar="DIR")
     create.add_argument(
-        "requests", nargs="*", metavar="REQ", help="lock these instead of a lockfile"
+        "requests", nargs="*", default=[], metavar="REQ", help="lock these instead of a lockfile"
     )
     create.add_argument(
         "--lock", type=Path, metavar="FILE", help="the lockfile (default: the project's)"
@@ -49,14 +49,14 @@ def register(subparsers: Any) -> None:
     create.set_defaults(handler=_create)
 
     verify = sub.add_parser("verify", help="re-hash every file of a mirror against its manifest")
-    verify.add_argument("dir", type=Path)
+    verify.add_argument("dir", type=Path, metavar="DIR")
     add_json_option(verify)
     verify.set_defaults(handler=_verify)
 
     serve = sub.add_parser("serve", help="serve a mirror over HTTP (loopback by default)")
-    serve.add_argument("dir", type=Path)
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--bind", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("dir", type=Path, metavar="DIR")
+    serve.add_argument("--port", type=int, default=8765, metavar="P", help="default 8765")
+    serve.add_argument("--bind", default="127.0.0.1", metavar="ADDR", help="address to listen on")
     serve.set_defaults(handler=_serve)
 
 

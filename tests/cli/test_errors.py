@@ -158,3 +158,18 @@ def test_the_backend_choices_are_the_solver_library_s() -> None:
     from solvers.solve import backend_names
 
     assert sorted(BACKENDS) == sorted(backend_names())
+
+
+@pytest.mark.parametrize(
+    ("argv", "missing"),
+    [(["mirror", "create"], "DIR"), (["cache", "info"], "KEY"), (["why"], "NAME, REQ")],
+)
+def test_a_missing_argument_is_named_as_the_docs_name_it(
+    capsys: pytest.CaptureFixture[str], argv: list[str], missing: str
+) -> None:
+    """`mirror create DIR [REQ...]`: REQ is optional, so only DIR is missing."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == f"error: the following arguments are required: {missing}"
