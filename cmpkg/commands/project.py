@@ -14,10 +14,20 @@ from cmpkg.resolve import parse_request
 
 
 def init(directory: Path, name: str | None, targets: Sequence[str]) -> Project:
-    """A new `cmpkg.toml` in `directory` (targets default to `cpu`)."""
+    """A new `cmpkg.toml` in `directory` (targets default to `cpu`). Each target is checked
+    as `cmpkg lock` will read it (a name, a profile file, tweaks): nothing is written for a
+    bad one."""
+    from cmpkg.probe import resolve_target
+
     path = directory / MANIFEST
     if path.exists():
-        raise UsageError("manifest-exists", f"{path} already exists")
+        raise UsageError(
+            "manifest-exists",
+            f"{path} already exists",
+            hint="edit it, or change its requests with `cmpkg add` / `cmpkg remove`",
+        )
+    for spec in targets:
+        resolve_target(spec)
     project = Project(path, name or directory.name, (), tuple(targets) or ("cpu",), ())
     save(project)
     ignore_results(directory)

@@ -49,3 +49,43 @@ def test_a_bad_file_is_named_with_a_hint_and_nothing_is_written(
     assert "Traceback" not in err
     assert bad.read_text() == text
     assert not (tmp_path / "cmpkg.lock").exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "first"),
+    [
+        ("nosuch", "error: unknown target 'nosuch' [unknown-target]"),
+        ("cpu:bogus=1", "error: invalid --target 'cpu:bogus=1' [bad-target]"),
+        ("./missing.toml", "error: no profile file missing.toml [unknown-target]"),
+    ],
+)
+def test_init_with_a_bad_target_writes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    first: str,
+) -> None:
+    """`cmpkg init --target T` checks T as `cmpkg lock` will read it, before writing."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CMPKG_HOME", str(tmp_path / "home"))
+    assert main(["init", "--target", "cpu", "--target", target]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == first
+    assert lines[-1].startswith("hint: ")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == []
+
+
+def test_init_twice_says_how_to_change_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CMPKG_HOME", str(tmp_path / "home"))
+    assert main(["init", "--target", "cpu"]) == 0
+    before = (tmp_path / "cmpkg.toml").read_text()
+    capsys.readouterr()
+    assert main(["init"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"error: {tmp_path / 'cmpkg.toml'} already exists [manifest-exists]"
+    assert lines[-1].startswith("hint: ")
+    assert (tmp_path / "cmpkg.toml").read_text() == before
