@@ -36,7 +36,13 @@ def register(subparsers: Any) -> None:
     export.set_defaults(handler=_export)
 
     report = verbs.add_parser("report", help="a static HTML report with plots and every run")
-    report.add_argument("--out", type=Path, metavar="DIR", help="default: .cmpkg/results/report")
+    report.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="default: report/ beside the database (.cmpkg/results/ of the project, else "
+        "$CMPKG_HOME/results/)",
+    )
     _add_where(report)
     report.set_defaults(handler=_report)
 
