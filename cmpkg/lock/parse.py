@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,17 @@ from cmpkg.lock.model import (
     LockedWheel,
     WheelSource,
 )
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _digest(fields: Fields, name: str) -> str:
+    """A required sha256 (or store key): 64 lowercase hex digits. A damaged one is named
+    here, where it is, not later as a store key that differs for no visible reason."""
+    value = fields.str(name, required=True)
+    if value and not _HEX64.fullmatch(value):
+        fields.error(name, f"expected 64 lowercase hex digits, got {value!r}")
+    return value
 
 
 def read_lock(path: Path) -> Lock:
@@ -107,7 +119,7 @@ def _read_package(parent: Fields, name: str) -> LockedPackage:
             LockedSource(
                 s.str("filename"),
                 s.str_list("urls"),
-                s.str("sha256", required=True),
+                _digest(s, "sha256"),
                 s.int("size") or 0,
             )
         )
@@ -118,7 +130,7 @@ def _read_package(parent: Fields, name: str) -> LockedPackage:
         variant=p.string_table("variant"),
         kind=p.str("kind"),
         method=p.str("method"),
-        key=p.str("key", required=True),
+        key=_digest(p, "key"),
         recipe=p.str("recipe", required=True),
         needs=p.str_list("needs"),
         requires=p.str_list("requires"),
@@ -146,7 +158,7 @@ def _read_wheel(t: Fields, i: int, item: Any, key: str = "wheels") -> LockedWhee
         w.str("name", required=True),
         w.str("version", required=True),
         w.str("url", required=True),
-        w.str("sha256", required=True),
+        _digest(w, "sha256"),
     )
     w.finish()
     return wheel

@@ -52,3 +52,36 @@ def test_no_manifest_is_a_hint_not_a_traceback(tmp_path: Path) -> None:
     done = cmpkg(tmp_path, "lock")
     assert done.returncode == 2
     assert "hint: create one with `cmpkg init`" in done.stderr
+
+
+def test_a_damaged_digest_in_the_lock_is_named_where_it_is(tmp_path: Path) -> None:
+    """A sha256 or store key that is not 64 hex digits is a problem of the lock's field,
+    not a store key that later differs for no visible reason."""
+    from cmpkg.index.fields import Problems
+    from cmpkg.lock import parse
+
+    good = "a" * 64
+    lock = {
+        "lock-version": 1,
+        "manifest-hash": good,
+        "index": {"revision": good},
+        "targets": {
+            "cpu": {
+                "python": "3.12",
+                "packages": {
+                    "rt": {"version": "1", "key": "K" * 64, "recipe": good},
+                },
+                "wheels": [
+                    {"name": "rt", "version": "1", "url": "u", "sha256": "Zz"},
+                    {"name": "ok", "version": "1", "url": "u", "sha256": good},
+                ],
+            }
+        },
+    }
+    problems = Problems(tmp_path / "cmpkg.lock")
+    assert parse(lock, problems) is None
+    file = tmp_path / "cmpkg.lock"
+    assert problems.lines == [
+        f"{file}: targets.cpu.packages.rt.key: expected 64 lowercase hex digits, got {'K' * 64!r}",
+        f"{file}: targets.cpu.wheels[0].sha256: expected 64 lowercase hex digits, got 'Zz'",
+    ]
