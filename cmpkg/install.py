@@ -405,7 +405,9 @@ class _Builder:
         missing = [m for m in pin.recipe.provide.must_contain if not (path / m).exists()]
         if missing:
             raise UsageError(
-                "bad-user-path", f"{path} lacks {', '.join(missing)} (needed by {pin.name})"
+                "bad-user-path",
+                f"{path} lacks {', '.join(missing)} (needed by {pin.name})",
+                hint=f"point --with {pin.name}.path at the directory that holds them",
             )
         return {"path": str(path), "checked": _check_copy(pin.name, path, self.step.downloads)}
 

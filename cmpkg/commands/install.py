@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmpkg import atomic, config, envs, envvars
 from cmpkg.commands import noop as fast_path
@@ -28,6 +28,9 @@ from cmpkg.project import LOCKFILE, Project
 from cmpkg.resolve import Resolution
 from cmpkg.store import layout
 from cmpkg.store.store import Store
+
+if TYPE_CHECKING:
+    from cmpkg.index.model import Recipe
 
 Report = Callable[[str], None]
 
@@ -231,6 +234,7 @@ def plan_sources(
     given: InstallInput, ctx: Context, resolution: Resolution, offline: bool
 ) -> PlanSources:
     """Everything the plan needs besides the resolution, gathered here at the edge."""
+    _check_user_paths(given.user_paths, resolution)
     mirror = ctx.mirror
     filenames = {s.filename for p in resolution.pins.values() for s in p.recipe.sources}
     wheels: dict[str, tuple[LockedWheel, ...]] = {}
@@ -250,6 +254,31 @@ def plan_sources(
         find_links=(*(mirror.wheel_links() if mirror else ()), *given.find_links),
         no_index=given.no_index or offline,
     )
+
+
+_TAKES_A_PATH = ("download", "user-path")
+
+
+def _check_user_paths(user_paths: Mapping[str, str], resolution: Resolution) -> None:
+    """Every `--with NAME.path=DIR` names a package of the resolution whose files a path can
+    give (a download or user-path recipe): a misspelt NAME is an error, never ignored while
+    the files are downloaded or the step asks for the path again."""
+    for name in sorted(user_paths):
+        pin = resolution.pins.get(name)
+        if pin is not None and _takes_a_path(pin.recipe):
+            continue
+        takes = sorted(n for n, p in resolution.pins.items() if _takes_a_path(p.recipe))
+        why = "is not part of this resolution" if pin is None else "takes no path"
+        raise UsageError(
+            "unused-with",
+            f"--with {name}.path={user_paths[name]}: {name} {why}",
+            hint="--with names a download or user-path package of the resolution"
+            + (f": {', '.join(takes)}" if takes else " (this one has none)"),
+        )
+
+
+def _takes_a_path(recipe: Recipe) -> bool:
+    return recipe.provide is not None and recipe.provide.method in _TAKES_A_PATH
 
 
 def _interpreter(given: InstallInput, ctx: Context, resolution: Resolution) -> str:

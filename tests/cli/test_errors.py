@@ -46,6 +46,16 @@ BAD_INPUTS: list[tuple[list[str], int, str]] = [
     (["why", "numpy", "onnx"], 2, "error: numpy is not part of this resolution"),
     (["install", "--locked", "numpy"], 2, "error: --locked and --frozen install the lock's"),
     (["install", "numpy", "--with", "bad"], 2, "error: --with bad: expected NAME.path=DIR"),
+    (
+        ["install", "--dry-run", "onnx", "--with", "onx.path=/tmp"],
+        2,
+        "error: --with onx.path=/tmp: onx is not part of this resolution [unused-with]",
+    ),
+    (
+        ["install", "--dry-run", "onnx", "--with", "onnx.path=/tmp"],
+        2,
+        "error: --with onnx.path=/tmp: onnx takes no path [unused-with]",
+    ),
     (["env", "rm", "a", "b"], 2, "error: expected `cmpkg env list`"),
     (["env", "rm", "nosuch"], 2, "error: no environment named 'nosuch' (installed: none yet)"),
     (["resolve", "numpy", "--backend", "nosuch"], 2, "error: argument --backend: invalid choice"),
