@@ -135,7 +135,9 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         for line in problems:
             console.message("error", line)
-        if not problems:
+        if problems:
+            console.message("hint", mirror.BROKEN_HINT)
+        else:
             console.info(f"{args.dir}: every file matches the manifest")
     return 1 if problems else 0
 

@@ -18,6 +18,7 @@ Every name from a manifest or lock that becomes a path goes through `cmpkg.paths
 from __future__ import annotations
 
 from cmpkg.mirror.manifest import (
+    BROKEN_HINT,
     FORMAT,
     LOCK,
     MANIFEST,
@@ -31,6 +32,7 @@ from cmpkg.mirror.opened import Mirror, open_mirror
 from cmpkg.mirror.verify import verify
 
 __all__ = [
+    "BROKEN_HINT",
     "FORMAT",
     "LOCK",
     "MANIFEST",

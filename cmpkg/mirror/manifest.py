@@ -92,10 +92,15 @@ def hash_file(path: Path) -> FileInfo:
 # --- validating -------------------------------------------------------------------------------
 
 
+BROKEN_HINT = "the mirror is tampered or broken; re-create it with `cmpkg mirror create`"
+
+
 def parse_manifest(data: Any, where: str) -> Manifest:
     """A validated manifest, or UsageError listing every problem (nothing is looked at first)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise UsageError("bad-mirror", f"{where}: not a cmpkg mirror manifest ({FORMAT})")
+        raise UsageError(
+            "bad-mirror", f"{where}: not a cmpkg mirror manifest ({FORMAT})", hint=BROKEN_HINT
+        )
     problems: list[str] = []
     ident = data.get("id")
     if not isinstance(ident, str) or not _ID.match(ident):
@@ -113,7 +118,7 @@ def parse_manifest(data: Any, where: str) -> Manifest:
             "bad-mirror",
             f"{where}: invalid mirror manifest; nothing was taken from it",
             details=problems,
-            hint="the mirror is tampered or broken; re-create it with `cmpkg mirror create`",
+            hint=BROKEN_HINT,
         )
     return Manifest(str(ident), created, expires, files, signature)
 
@@ -204,7 +209,9 @@ def decode(data: bytes, where: str) -> Manifest:
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
-        raise UsageError("bad-mirror", f"{where}: unreadable manifest ({error})") from None
+        raise UsageError(
+            "bad-mirror", f"{where}: unreadable manifest ({error})", hint=BROKEN_HINT
+        ) from None
     return parse_manifest(raw, where)
 
 
@@ -216,7 +223,9 @@ def read_manifest(root: Path) -> Manifest | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise UsageError("bad-mirror", f"{path}: unreadable manifest ({error})") from None
+        raise UsageError(
+            "bad-mirror", f"{path}: unreadable manifest ({error})", hint=BROKEN_HINT
+        ) from None
     return decode(data, str(path))
 
 
