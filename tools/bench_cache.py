@@ -63,6 +63,12 @@ def timed(
     return time.perf_counter() - started, json.loads(out)
 
 
+def load() -> float:
+    """The 1-minute load average: every timed run records it before and after (the table
+    in docs/benchmarks.md names the load of each run)."""
+    return round(os.getloadavg()[0], 1)
+
+
 def profile_pull(warm: Path, url: str, config: Path, work: Path) -> None:
     """One `cmpkg cache pull` of the warm home's largest entry into a fresh home, profiled."""
     record = json.loads((warm / "envs" / f"{APP[0]}.json").read_text())
@@ -119,9 +125,10 @@ def main() -> None:
         if args.profile:
             profile_pull(warm, url, config, args.work)
             return
-        cached, built = [], []
+        cached, built, loads = [], [], []
         for run in range(args.repeat):
             home = args.work / f"cache-{run}" / "somewhere" / "home"
+            before = load()
             seconds, done = timed(
                 [*install, "--cache", url, "--json"], environment(home, config), project
             )
@@ -134,8 +141,10 @@ def main() -> None:
                     shutil.copytree(warm / name, home / name, symlinks=True)
             seconds, done = timed([*install, "--json"], environment(home), project)
             built.append(seconds)
+            loads.append((before, load()))
             print(
-                f"run {run}: cache {cached[-1]:.1f} s ({done['built']} built by the other)",
+                f"run {run}: cache {cached[-1]:.1f} s, build {seconds:.1f} s "
+                f"({done['built']} built), load {loads[-1][0]} -> {loads[-1][1]}",
                 file=sys.stderr,
             )
         smoke_home = args.work / "smoke" / "a" / "much" / "longer" / "path" / "home"
@@ -150,13 +159,22 @@ def main() -> None:
             check=False,
             cwd=project,
         )
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     summary = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit,
         "frozen": args.frozen,
         "entries_pushed": len(pushed["pushed"]),
         "substituted": done["substituted"],
         "cache_s": {"median": statistics.median(cached), "min": min(cached), "runs": cached},
         "build_s": {"median": statistics.median(built), "min": min(built), "runs": built},
         "ratio_median": statistics.median(built) / statistics.median(cached),
+        "load_before_after": loads,
         "smoke_exit": smoke.returncode,
         "smoke_tail": smoke.stdout.strip().splitlines()[-3:]
         + smoke.stderr.strip().splitlines()[-3:],

@@ -191,7 +191,7 @@ def _reuse(artifact: Artifact, dest: Path) -> Fetched | None:
     if not (artifact.sha256 or artifact.md5) or not dest.is_file():
         return None
     with dest.open("rb") as fh:
-        sha, md5, size = hash_stream(fh)
+        sha, md5, size = hash_stream(fh, md5=not artifact.sha256)
     if artifact.size is not None and size != artifact.size:
         return None
     if (artifact.sha256 or "").lower() == sha or (
@@ -322,7 +322,7 @@ def _delay(number: int, retry_after: float | None, backoff: float) -> float:
 def _verify_and_commit(artifact: Artifact, attempt: Attempt, dest: Path) -> Fetched:
     partial = attempt.partial
     partial.seek(0)
-    sha, md5, size = hash_stream(partial)
+    sha, md5, size = hash_stream(partial, md5=not artifact.sha256)
     _check_integrity(artifact, sha, md5, size)
     os.fsync(partial.fileno())
     # Rename while still holding the lock on the inode: no sweeper can see it half-done.

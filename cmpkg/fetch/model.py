@@ -94,13 +94,18 @@ def check_cancelled(opts: Options) -> None:
         raise CancelledError("interrupted")
 
 
-def hash_stream(fh: IO[bytes]) -> tuple[str, str, int]:
-    sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+def hash_stream(fh: IO[bytes], *, md5: bool = True) -> tuple[str, str, int]:
+    """(sha256, md5, size) of what `fh` holds; the md5 ("" without `md5`) only counts for
+    an artifact recorded without a sha256, and costs twice the sha256 here (a cache pull's
+    layers are hundreds of MB)."""
+    sha, size = hashlib.sha256(), 0
+    other = hashlib.md5(usedforsecurity=False) if md5 else None
     while chunk := fh.read(CHUNK):
         sha.update(chunk)
-        md5.update(chunk)
+        if other is not None:
+            other.update(chunk)
         size += len(chunk)
-    return sha.hexdigest(), md5.hexdigest(), size
+    return sha.hexdigest(), other.hexdigest() if other is not None else "", size
 
 
 def file_size(fh: IO[bytes]) -> int:
