@@ -41,10 +41,12 @@ DEFAULT_MAX_MEMBERS = 1_000_000
 DEFAULT_MAX_RATIO = 200.0  # real tarballs of text compress ~10x; bombs reach 1000x+
 _CHUNK = 1024 * 1024
 #: Files up to this size are read from the stream, then written by one of `_WRITERS`
-#: threads while the stream is read on; at most `_IN_FLIGHT` of them wait to be written.
-_SMALL = 1024 * 1024
-_WRITERS = 3
-_IN_FLIGHT = 64
+#: threads while the stream is read on, `_BATCH` at a time; at most `_IN_FLIGHT` batches
+#: wait to be written (at most 40 MiB of bytes held).
+_SMALL = 256 * 1024
+_WRITERS = 2
+_BATCH = 32
+_IN_FLIGHT = 4
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 __all__ = ["ArchiveError", "Extracted", "Limits", "check_relative_path", "extract"]
@@ -409,33 +411,45 @@ def _make_dir(path: str, archive: Path, member: Member) -> None:
 
 
 class _Pool:
-    """A few threads writing small files, in the order given, with a bound on how many
-    wait (each holds its bytes); `finish` waits for all of them and raises the first
-    error, `close` also drops what has not started."""
+    """A few threads writing small files, in the order given, `_BATCH` files per task (a
+    future per file cost about as much as writing it), with a bound on the tasks that
+    wait (each holds its files' bytes); `finish` waits for all of them and raises the
+    first error, `close` also drops what has not started."""
 
     def __init__(self) -> None:
         self.executor: ThreadPoolExecutor | None = None
         self.slots = threading.BoundedSemaphore(_IN_FLIGHT)
-        self.pending: list[tuple[Member, Future[Written]]] = []
+        self.batch: list[tuple[Member, Any, tuple[Any, ...]]] = []
+        self.pending: list[Future[list[tuple[Member, Written]]]] = []
 
     def submit(self, member: Member, write: Any, *args: Any) -> None:
-        if self.executor is None:  # made on the first small file: most archives have one
+        self.batch.append((member, write, args))
+        if len(self.batch) >= _BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        if not self.batch:
+            return
+        if self.executor is None:  # made on the first batch: most archives have one
             self.executor = ThreadPoolExecutor(_WRITERS, thread_name_prefix="unpack")
+        batch, self.batch = self.batch, []
         self.slots.acquire()
 
-        def run() -> Written:
+        def run() -> list[tuple[Member, Written]]:
             try:
-                return write(*args)  # type: ignore[no-any-return]
+                return [(member, write(*args)) for member, write, args in batch]
             finally:
                 self.slots.release()
 
-        self.pending.append((member, self.executor.submit(run)))
+        self.pending.append(self.executor.submit(run))
 
     def finish(self) -> list[tuple[Member, Written]]:
+        self._send()
         pending, self.pending = self.pending, []
-        return [(member, future.result()) for member, future in pending]
+        return [done for future in pending for done in future.result()]
 
     def close(self) -> None:
+        self.batch = []
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
