@@ -102,10 +102,8 @@ class IntermixedSubParsers(argparse._SubParsersAction):  # type: ignore[type-arg
             sub, extras = chosen.parse_known_args(arg_strings, None)
         for key, value in vars(sub).items():
             setattr(namespace, key, value)
-        if extras:
-            unknown = argparse._UNRECOGNIZED_ARGS_ATTR
-            vars(namespace).setdefault(unknown, [])
-            getattr(namespace, unknown).extend(extras)
+        if extras:  # reported by the command's parser, so its hint names the command's help
+            chosen.error(f"unrecognized arguments: {' '.join(extras)}")
 
 
 def _intermixable(parser: argparse.ArgumentParser) -> bool:

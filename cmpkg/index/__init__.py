@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # loaded on first use: the no-op install imports `compiled` t
 NOT_RECIPES = {"targets"}
 
 _HINT = "fix the recipes above; `cmpkg index check` re-checks them"
+_MISSING_HINT = "check the directory given with --index, CMPKG_INDEX or the config file's `index`"
 
 
 class Index:
@@ -151,7 +152,7 @@ def load_index(dirs: Sequence[Path], cache: Path | None = None) -> Index:
     """
     built = _compile(dirs, cache)
     if built.compiled.problems:
-        raise InputError(list(built.compiled.problems), hint=_HINT)
+        raise InputError(list(built.compiled.problems), hint=_hint(built.compiled.problems))
     table = built.compiled.table
     if cache is None:
         recipes = {n: tuple(built.parsed[r[PATH]] for r in rows) for n, rows in table().items()}
@@ -215,3 +216,11 @@ __all__ = [
     "load_active_index",
     "load_index",
 ]
+
+
+def _hint(problems: Sequence[str]) -> str:
+    """A stack whose problem is a directory that is not there has no recipe to fix."""
+    from cmpkg.index.stack import MISSING_DIRECTORY
+
+    missing = all(p.endswith(f": {MISSING_DIRECTORY}") for p in problems)
+    return _MISSING_HINT if missing else _HINT

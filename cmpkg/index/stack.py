@@ -28,6 +28,8 @@ from cmpkg.index.table import TagIndex, row, summary
 #: Directories inside an index that hold other data than recipes.
 NOT_RECIPES = frozenset({"targets"})
 
+MISSING_DIRECTORY = "index directory does not exist"  # (the hint differs: cmpkg.index)
+
 
 # --- rebuilding ---------------------------------------------------------------------------
 
@@ -46,7 +48,7 @@ def rebuild(dirs: Sequence[Path], base: Path | None) -> Built:
     merged: dict[tuple[str, Version | None], Record] = {}
     for directory in dirs:
         if not directory.exists():
-            problems.append(f"{directory}: index directory does not exist")
+            problems.append(f"{directory}: {MISSING_DIRECTORY}")
             continue
         layer: dict[tuple[str, Version | None], Record] = {}
         for path in _recipe_paths(directory, scan):

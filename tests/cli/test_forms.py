@@ -70,6 +70,22 @@ def test_a_global_option_a_command_cannot_use_is_a_usage_error(
     )
 
 
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [(["resolve", "--bogus", "numpy"], "cmpkg resolve"), (["cache", "gc", "-x"], "cmpkg cache gc")],
+)
+def test_an_unknown_option_points_at_its_command_s_help(
+    argv: list[str], command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: unrecognized arguments: {argv[-2] if argv[0] == 'resolve' else argv[-1]}",
+        f"hint: see `{command} --help`",
+    ]
+
+
 def test_resolve_with_options_between_requests_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["resolve", "numpy", "--target", "cpu", "onnx", "--json"]) == 0
     import json

@@ -91,6 +91,16 @@ def test_check_missing_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert "index directory does not exist" in err
 
 
+def test_a_missing_index_directory_is_not_sent_to_fix_recipes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, write_recipe: WriteRecipe
+) -> None:
+    code, _, err = run(capsys, "--index", str(tmp_path / "nope"), "resolve", "numpy")
+    assert code == 2 and "hint: check the directory given with --index" in err
+    bad = write_recipe("bad.toml", text="name = [\n")
+    code, _, err = run(capsys, "--index", str(bad.parent), "resolve", "numpy")
+    assert code == 2 and "hint: fix the recipes above" in err
+
+
 def test_check_reads_cmpkg_index(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
