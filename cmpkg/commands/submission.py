@@ -79,7 +79,7 @@ def init(start: Path, picks: Sequence[tuple[str, str]] = (), submitter: str = ""
             raise UsageError(
                 "not-an-edge-benchmark", f"{name} is not an edge benchmark in {round_rules.round}"
             )
-        benchmarks.append((name, app, scenarios))
+        benchmarks.append((name, app, scenarios, template.level_args(name, _levels(proj, app))))
     added = tuple(a for _, a in chosen if a not in proj.requests)
     added += _loadgen_request(proj, round_rules)
     if added:
@@ -106,6 +106,15 @@ def _loadgen_request(proj: Project, round_rules: Rules) -> tuple[str, ...]:
         return ()
     have = {str(r.version) for r in project_index(proj).get(name)}
     return (f"{name} =={version}",) if version in have else ()
+
+
+def _levels(proj: Project, app: str) -> tuple[str, ...]:
+    """The accuracy levels the app's newest recipe offers (its `level` variant group)."""
+    from cmpkg.project import project_index
+
+    recipes = project_index(proj).get(app)
+    group = recipes[0].group("level") if recipes else None
+    return group.names if group else ()
 
 
 def _index_apps(proj: Project, round_rules: Rules) -> list[tuple[str, str]]:

@@ -70,10 +70,26 @@ def run_part(
     seconds = round(time.monotonic() - began, 3)
     if code != 0:
         return PartResult(part, code, seconds, "failed")
+    _check_benchmark(part, where)
     verdict = _verdict(part, where, runs, rules)
     record = {"part": part.name, "exit_code": code, "wall_seconds": seconds, "verdict": verdict}
     atomic.write_text(where / DONE, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return PartResult(part, code, seconds, verdict)
+
+
+def _check_benchmark(part: Part, where: Path) -> None:
+    """The app must have run the cell's benchmark: an app of several accuracy levels runs its
+    default one unless told, and its results would be filed under another benchmark's name
+    and target. Stops the whole run (no `done.json`: the part runs again once fixed)."""
+    result = where / "result.json"
+    ran = json.loads(result.read_text()).get("benchmark") if result.is_file() else None
+    if ran is not None and ran != part.benchmark:
+        raise CmpkgError(
+            "wrong-benchmark",
+            f"{result}: the app ran {ran}, but this cell is {part.benchmark}",
+            hint=f"give the app its level in [submission.benchmarks.{part.benchmark}] of "
+            'cmpkg.toml, e.g. `args = ["--level", "99"]`',
+        )
 
 
 def _verdict(part: Part, where: Path, runs: Path, rules: Rules) -> str:

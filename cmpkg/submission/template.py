@@ -42,10 +42,10 @@ def render(
     submitter: str,
     system: str,
     target: str | None,
-    benchmarks: Sequence[tuple[str, str, Sequence[str]]],
+    benchmarks: Sequence[tuple[str, str, Sequence[str], Sequence[str]]],
     probed: Mapping[str, str],
 ) -> str:
-    """`benchmarks`: (directory name, app, required scenarios) in order."""
+    """`benchmarks`: (directory name, app, required scenarios, app flags) in order."""
     lines = [
         "",
         "# An MLPerf Inference submission (docs/submission.md). `cmpkg submission run` runs",
@@ -61,9 +61,11 @@ def render(
     ]
     if target:
         lines.append(f"target = {json.dumps(target)}   # the lock target the runs install")
-    for name, app, scenarios in benchmarks:
-        lines += ["", f"[submission.benchmarks.{name}]", f"app = {json.dumps(app)}"]
+    for name, app, scenarios, args in benchmarks:
+        lines += ["", f"[submission.benchmarks.{_key(name)}]", f"app = {json.dumps(app)}"]
         lines.append(f"scenarios = {json.dumps(list(scenarios))}")
+        if args:
+            lines.append(f"args = {json.dumps(list(args))}   # the accuracy level")
     lines += [
         "",
         "# The system description: read from this machine (edit if wrong) ...",
@@ -78,6 +80,14 @@ def render(
         value = "N/A" if no_gpu else f"{PLACEHOLDER} see your accelerator's datasheet"
         lines.append(f"{_key(key)} = {json.dumps(value)}" + ("" if no_gpu else "   # PLACEHOLDER"))
     return "\n".join(lines) + "\n"
+
+
+def level_args(benchmark: str, levels: Sequence[str]) -> tuple[str, ...]:
+    """The app flags that run `benchmark` at the accuracy level its name carries (`bert-99.9`,
+    `yolo-95`: the harness's `--level`) when the app has that level (`levels`: its recipe's
+    `level` variant), since an app runs its default level unless told; none otherwise."""
+    _, _, suffix = benchmark.rpartition("-")
+    return ("--level", suffix) if suffix in levels else ()
 
 
 def _key(name: str) -> str:

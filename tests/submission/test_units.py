@@ -50,7 +50,7 @@ def _manifest(tmp_path: Path, text: str) -> Path:
 
 def test_the_template_is_valid_as_written_and_marks_its_placeholders(tmp_path: Path) -> None:
     probed = system.parse_cpuinfo(CPUINFO) | {"accelerators_per_node": "0"}
-    benchmarks = [("resnet50", "mlperf-resnet50", ("SingleStream", "MultiStream", "Offline"))]
+    benchmarks = [("resnet50", "mlperf-resnet50", ("SingleStream", "MultiStream", "Offline"), ())]
     text = template.render("(placeholder)-org", "sys-1", "cpu", benchmarks, probed)
     tomllib.loads(text)
     found = manifest.load(_manifest(tmp_path, text))
@@ -205,3 +205,52 @@ def test_submission_init_requests_the_round_s_loadgen(tmp_path: Path) -> None:
     assert done.added_requests == ("mlperf-resnet50", "mlcommons-loadgen ==6.0.15")
     requests = tomllib.loads((tmp_path / "cmpkg.toml").read_text())["project"]["requests"]
     assert "mlcommons-loadgen ==6.0.15" in requests
+
+
+def test_submission_init_gives_each_benchmark_its_app_s_accuracy_level(tmp_path: Path) -> None:
+    """An app of several levels runs its default one unless told (mlperf-yolo's is 99); the
+    level is the app recipe's `level` variant, and a name with a dot is one TOML key."""
+    from cmpkg.commands import submission
+
+    (tmp_path / "cmpkg.toml").write_text(
+        '[project]\nname = "p"\nrequests = []\ntargets = ["cpu"]\n'
+    )
+    picks = [
+        ("resnet50", "mlperf-resnet50"),
+        ("bert-99.9", "mlperf-bert"),
+        ("yolo-95", "mlperf-yolo"),
+    ]
+    submission.init(tmp_path, picks, "Org")
+    found = manifest.load(tmp_path / "cmpkg.toml")
+    assert found is not None
+    assert {b.name: b.args for b in found.benchmarks} == {
+        "resnet50": (),
+        "bert-99.9": ("--level", "99.9"),
+        "yolo-95": ("--level", "95"),
+    }
+    assert template.level_args("bert-99", ()) == ()  # an app without levels gets no flag
+
+
+WRITE_RESULT = "import sys; open(sys.argv[1] + '/result.json', 'w').write(sys.argv[2])"
+
+
+def test_a_part_whose_app_ran_another_benchmark_stops_the_run(tmp_path: Path) -> None:
+    import sys
+
+    from cmpkg.errors import CmpkgError
+    from cmpkg.submission import runner
+
+    v60 = rules.load("v6.0")
+    part = cells.Part("yolo-95", "Offline", "performance")
+    where = part.directory(tmp_path)
+
+    def run(ran: str) -> runner.PartResult:
+        result = json.dumps({"benchmark": ran, "valid": True})
+        command = [sys.executable, "-c", WRITE_RESULT, str(where), result]
+        return runner.run_part(part, command, {}, tmp_path, v60)
+
+    with pytest.raises(CmpkgError) as caught:
+        run("yolo-99")
+    assert caught.value.code == "wrong-benchmark" and "yolo-99" in str(caught.value)
+    assert not (where / cells.DONE).exists()  # run again once the level is given
+    assert run("yolo-95").verdict == "VALID" and (where / cells.DONE).is_file()
