@@ -34,6 +34,7 @@ RUN_LENGTH = frozenset(
         "performance-invalid",
         "loadgen-errors",
         "compliance-invalid",
+        "compliance-short",
     }
 )
 SEEDS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
@@ -322,7 +323,7 @@ def _compliance(report: _Report, rules: Rules, test_dir: Path, bench: str, scena
     for name in rules["compliance-files"][test_dir.name]:
         found = report.need(test_dir / name, "compliance-file")
         if found and name.startswith("verify_") and not _passes(test_dir / name):
-            _compliance_verdict(report, test_dir / name)
+            _compliance_verdict(report, rules, test_dir / name)
     run = test_dir / "performance" / "run_1"
     optional = rules["performance-optional-files"]
     layout.check_file_set(run, rules, rules["performance-files"], optional, report.fail)
@@ -333,17 +334,25 @@ def _compliance(report: _Report, rules: Rules, test_dir: Path, bench: str, scena
         _settings(report, rules, run / "mlperf_log_detail.txt", log, bench, scenario)
 
 
-def _compliance_verdict(report: _Report, path: Path) -> None:
+def _compliance_verdict(report: _Report, rules: Rules, path: Path) -> None:
     """A failed verification: of an INVALID run it compared (validity, as a smoke run's
-    can be), or of the comparison itself."""
+    can be), of a performance comparison between runs shorter than the round's minimum
+    (its bound, 10% for most, is for runs of that length: a smoke run's few seconds vary by
+    more, so this is run length too, and still reported), or of the comparison itself."""
     text = path.read_text()
     if INVALID_RUN in text:
         said = next(line for line in text.splitlines() if INVALID_RUN in line)
         report.fail(path, "compliance-invalid", f"{path.parent.name}: {said.strip()}")
+        return
+    message = f"{path.parent.name} {path.name} does not say TEST PASS"
+    log = read_detail(path.parent / "performance" / "run_1" / "mlperf_log_detail.txt")
+    seconds = (log.get("effective_min_duration_ms") or 0) / 1000 if log else None
+    minimum = rules["min-duration-ms"] / 1000
+    if path.name == "verify_performance.txt" and seconds is not None and seconds < minimum:
+        message += f" (runs of {seconds:g} s compared; the round's bound is for {minimum:g} s)"
+        report.fail(path, "compliance-short", message)
     else:
-        report.fail(
-            path, "compliance-failed", f"{path.parent.name} {path.name} does not say TEST PASS"
-        )
+        report.fail(path, "compliance-failed", message)
 
 
 def _passes(path: Path) -> bool:

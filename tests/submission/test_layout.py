@@ -113,3 +113,10 @@ def test_a_verification_failed_by_an_invalid_run_is_told_from_a_failed_compariso
         "TEST FAIL: Reference results are invalid": [("compliance-invalid", True)],
         "TEST FAIL: Test score invalid": [("compliance-failed", False)],
     }
+    # The same failed comparison between two 2-second runs: run length, and still reported.
+    detail = verify.parent / "performance" / "run_1" / "mlperf_log_detail.txt"
+    entry = {"key": "effective_min_duration_ms", "value": 2000}
+    _touch(detail, f":::MLLOG {json.dumps(entry)}\n".encode())
+    found = [f for f in check(tmp_path, V60) if f.path.endswith("verify_performance.txt")]
+    assert [(f.rule, f.run_length) for f in found] == [("compliance-short", True)]
+    assert "runs of 2 s compared; the round's bound is for 600 s" in found[0].message
