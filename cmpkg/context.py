@@ -20,64 +20,24 @@ from cmpkg.probe.tools import DetectCache, detect_all
 from cmpkg.resolve import FactValue, Preference, ResolveTask, reachable_tools
 
 
-class Context:
-    """A plain slotted class (its `index` field rules out a NamedTuple, and `dataclasses`
-    costs every resolve its import: cmpkg.index.model); nothing changes it once made."""
+class Context(NamedTuple):
+    """Not a dataclass: `dataclasses` costs every resolve its import (cmpkg.index.model). The
+    field `index` shadows `tuple.index` (never called on it), as in `cmpkg.config.Config`."""
 
-    __slots__ = (
-        "choice",
-        "facts",
-        "index",
-        "lock",
-        "locked_target",
-        "mirror",
-        "python",
-        "requests",
-        "target",
-        "tools",
-    )
-    index: Index
+    index: Index  # type: ignore[assignment]
     target: Target
     facts: dict[str, FactValue]
-    tools: Mapping[str, FactValue]
-    python: str | None
-    requests: tuple[Dependency, ...]
-    locked_target: Any
-    mirror: Any
-    choice: str | None
-    lock: Mapping[str, str] | None
-
-    def __init__(
-        self,
-        index: Index,
-        target: Target,
-        facts: dict[str, FactValue],
-        tools: Mapping[str, FactValue],  # detected before resolving: plain values
-        python: str | None,  # the interpreter path for Python environments (host targets only)
-        requests: tuple[Dependency, ...] = (),
-        locked_target: Any = None,  # the lock's target when installing from a lock
-        mirror: Any = None,  # the opened mirror, if any
-        choice: str | None = None,  # why that lock target was chosen
-        lock: Mapping[str, str] | None = None,  # where it came from: path, sha256, target, ...
-    ) -> None:
-        set_ = object.__setattr__  # frozen: __setattr__ refuses
-        set_(self, "index", index)
-        set_(self, "target", target)
-        set_(self, "facts", facts)
-        set_(self, "tools", tools)
-        set_(self, "python", python)
-        set_(self, "requests", requests)
-        set_(self, "locked_target", locked_target)
-        set_(self, "mirror", mirror)
-        set_(self, "choice", choice)
-        set_(self, "lock", lock)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"Context is frozen: cannot set {name}")
+    tools: Mapping[str, FactValue]  # detected before resolving: plain values
+    python: str | None  # the interpreter path for Python environments (host targets only)
+    requests: tuple[Dependency, ...] = ()
+    locked_target: Any = None  # the lock's target when installing from a lock
+    mirror: Any = None  # the opened mirror, if any
+    choice: str | None = None  # why that lock target was chosen
+    lock: Mapping[str, str] | None = None  # where it came from: path, sha256, target, ...
 
     def replace(self, **changes: Any) -> Context:
         """A copy with `changes` (as `dataclasses.replace`)."""
-        return Context(**({f: getattr(self, f) for f in self.__slots__} | changes))
+        return self._replace(**changes)
 
     def preference(
         self, pins: dict[str, tuple[str, tuple[tuple[str, str], ...]]] | None = None

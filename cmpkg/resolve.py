@@ -54,43 +54,17 @@ class Preference(NamedTuple):
     require_values: Pairs = ()  # pinned on every request whose package has the group
 
 
-class ResolveTask:
-    """Everything one resolution depends on (as rattler's `SolverTask`).
+class ResolveTask(NamedTuple):
+    """Everything one resolution depends on (as rattler's `SolverTask`). Not a dataclass (see
+    above); the field `index` shadows `tuple.index` (never called on it)."""
 
-    A plain slotted class, not a NamedTuple (its `index` field would hide `tuple.index`)
-    nor a dataclass (see above); nothing changes it once made.
-    """
-
-    __slots__ = ("backend", "facts", "index", "preference", "requests", "timeout", "tools")
-    index: Index
-    facts: Mapping[str, FactValue]
-    tools: Mapping[str, FactValue]
+    index: Index  # type: ignore[assignment]
+    facts: Mapping[str, FactValue]  # the target's virtual packages
+    tools: Mapping[str, FactValue]  # detected tools: version and path, probed before
     requests: tuple[Dependency, ...]
-    preference: Preference
-    backend: str
-    timeout: float | None
-
-    def __init__(
-        self,
-        index: Index,
-        facts: Mapping[str, FactValue],  # the target's virtual packages
-        tools: Mapping[str, FactValue],  # detected tools: version and path, probed before
-        requests: tuple[Dependency, ...],
-        preference: Preference | None = None,  # locked pins, values
-        backend: str = "auto",
-        timeout: float | None = None,
-    ) -> None:
-        set_ = object.__setattr__  # frozen: __setattr__ refuses
-        set_(self, "index", index)
-        set_(self, "facts", facts)
-        set_(self, "tools", tools)
-        set_(self, "requests", requests)
-        set_(self, "preference", preference if preference is not None else Preference())
-        set_(self, "backend", backend)
-        set_(self, "timeout", timeout)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"ResolveTask is frozen: cannot set {name}")
+    preference: Preference = Preference()  # locked pins, values
+    backend: str = "auto"
+    timeout: float | None = None
 
 
 class Pin(NamedTuple):
