@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import posixpath
 import re
@@ -364,7 +365,7 @@ class _Writer:
         with reader.open(member) as src:
             data = _read_counted(src, member, self.archive, budget)
         self.written += len(data)  # counted now, in stream order: the limits hold as before
-        args = (_One(_Bytes(data)), member, path, self.archive, budget, how)
+        args = (_One(data), member, path, self.archive, budget, how)
         self.pool.submit(member, _write_file, *args)
 
     def _wrote(self, member: Member, written: Written) -> None:
@@ -454,32 +455,14 @@ class _Pool:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-class _Bytes:
-    """A small member's bytes, already read (and counted), in `Reader.open`'s shape."""
+class _One:
+    """`Reader.open(member)` of the one member whose bytes are already read (and counted)."""
 
     def __init__(self, data: bytes) -> None:
-        self.data, self.offset = data, 0
-
-    def read(self, size: int) -> bytes:
-        chunk = self.data[self.offset : self.offset + size]
-        self.offset += len(chunk)
-        return chunk
-
-    def __enter__(self) -> _Bytes:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-class _One:
-    """`Reader.open(member)` of the one member that `_Bytes` holds."""
-
-    def __init__(self, data: _Bytes) -> None:
         self.data = data
 
-    def open(self, _member: Member) -> _Bytes:
-        return self.data
+    def open(self, _member: Member) -> io.BytesIO:
+        return io.BytesIO(self.data)
 
 
 def _read_counted(src: Any, member: Member, archive: Path, budget: int) -> bytes:
