@@ -73,6 +73,7 @@ def execute(
     if policy.substituter is None:  # with caches, a download step fetches only on a miss
         _prefetch(plan, store, policy, reporter)
     state = Installed({}, {}, {}, _deferred(plan, policy))
+    keys = plan.keys()  # every step's store key, taken once
     on_demand = {name: threading.Lock() for name in state.skipped}
 
     def need(name: str) -> None:
@@ -86,10 +87,10 @@ def execute(
                 state.skipped.discard(name)
 
     if policy.substituter is not None:
-        _substitute_ahead(plan, state, policy, store, reporter)
+        _substitute_ahead(plan, keys, state, policy, store, reporter)
     provide = functools.partial(
         _provide,
-        keys=plan.keys(),
+        keys=keys,
         state=state,
         policy=policy,
         reporter=reporter,
@@ -117,7 +118,12 @@ def execute(
 
 
 def _substitute_ahead(
-    plan: Plan, state: Installed, policy: Policy, store: Store, reporter: Reporter
+    plan: Plan,
+    keys: Mapping[str, str],
+    state: Installed,
+    policy: Policy,
+    store: Store,
+    reporter: Reporter,
 ) -> None:
     """Every entry the plan makes, asked of the caches at once (`Substituter.ahead`): a
     substituted entry needs none of its dependencies, so only building keeps wave order.
@@ -125,7 +131,6 @@ def _substitute_ahead(
     from cmpkg.cache.substitute import Wanted
 
     assert policy.substituter is not None
-    keys = plan.keys()
 
     def wanted(step: Step) -> Wanted:
         meta = _Builder(step, state, policy, store, keys, lambda _name: None).meta()

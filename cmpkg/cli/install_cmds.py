@@ -158,8 +158,9 @@ def direct_noop(argv: list[str]) -> Callable[[], None] | None:
 #: Each changes what the full path does but not what `noop.pending` needs besides the words
 #: (a test compares their arity with the parser's). The lock, mirror and dry-run options,
 #: `--help` and any abbreviation are not here: their command lines go through the parser.
-WITH_VALUE = frozenset({"--target", "--index", "--find-links", "--env", "--backend", "--with"})
-WITH_VALUE |= {"--cache"}
+WITH_VALUE = frozenset(
+    {"--target", "--index", "--find-links", "--env", "--backend", "--with", "--cache"}
+)
 FLAGS = frozenset({"--json", "--no-index", "--offline", "--no-build"})
 
 
